@@ -1,0 +1,218 @@
+"""HTTP and WebSocket client of the inference server: the only module that talks to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+
+class HsiError(Exception):
+    """Base error of the inference server client."""
+
+
+class HsiConnectionError(HsiError):
+    """The server could not be reached or answered with a server error."""
+
+
+class HsiAuthError(HsiError):
+    """The API key was refused (401/403)."""
+
+
+class HsiApiError(HsiError):
+    """The server rejected the request (4xx other than auth)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        """Keep the server's error code and message."""
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+def _listing(payload: Any, key: str) -> list[dict[str, Any]]:
+    """Accept both {"<key>": [...]} and a bare list."""
+    if isinstance(payload, Mapping):
+        payload = payload.get(key, [])
+    return list(payload or [])
+
+
+def _clean(params: Mapping[str, Any]) -> dict[str, str]:
+    """Drop unset filters and render values the way the API expects."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        else:
+            out[key] = str(value)
+    return out
+
+
+class HsiClient:
+    """Typed access to the inference server's /api routes."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, api_key: str) -> None:
+        """Use the shared Home Assistant client session."""
+        self._session = session
+        self.base_url = URL(url.rstrip("/"))
+        self._api_key = api_key
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"X-API-Key": self._api_key, "Accept": "application/json"}
+
+    def _url(self, path: str) -> URL:
+        return self.base_url.with_path(f"{self.base_url.path.rstrip('/')}/api/{path}")
+
+    async def _raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> aiohttp.ClientResponse:
+        try:
+            response = await self._session.request(
+                method,
+                self._url(path),
+                params=_clean(params or {}),
+                json=json,
+                headers=self._headers,
+                timeout=REQUEST_TIMEOUT,
+            )
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise HsiConnectionError(f"{method} {path}: {err or type(err).__name__}") from err
+        if response.status < 400:
+            return response
+        try:
+            body = await response.json(content_type=None)
+            error = body.get("error", {}) if isinstance(body, Mapping) else {}
+        except (aiohttp.ClientError, ValueError):
+            error = {}
+        finally:
+            response.release()
+        code = str(error.get("code", "error"))
+        message = str(error.get("message", response.reason or ""))
+        if response.status in (401, 403):
+            raise HsiAuthError(message or "API key refused")
+        if response.status >= 500:
+            raise HsiConnectionError(f"{method} {path}: {response.status} {message}")
+        raise HsiApiError(response.status, code, message)
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._raw(method, path, **kwargs)
+        try:
+            if response.status == 204:
+                return None
+            return await response.json(content_type=None)
+        except (aiohttp.ClientError, ValueError, TimeoutError) as err:
+            raise HsiConnectionError(f"{method} {path}: invalid response: {err}") from err
+        finally:
+            response.release()
+
+    # --- system ---------------------------------------------------------------------------
+    async def get_info(self) -> dict[str, Any]:
+        """Instance id, version and API version (validates the key)."""
+        return dict(await self._json("GET", "system/info"))
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Queue depths, counts of today's events and pipeline health."""
+        return dict(await self._json("GET", "system/stats"))
+
+    # --- cameras --------------------------------------------------------------------------
+    async def get_cameras(self) -> list[dict[str, Any]]:
+        """Every camera with its latest event."""
+        return _listing(await self._json("GET", "cameras"), "cameras")
+
+    async def mute_camera(self, camera: str, minutes: int) -> dict[str, Any]:
+        """Mute a camera's alerts for a while (0 unmutes)."""
+        return dict(await self._json("POST", f"cameras/{camera}/mute", json={"minutes": minutes}))
+
+    # --- events ---------------------------------------------------------------------------
+    async def get_events(self, **filters: Any) -> dict[str, Any]:
+        """Events newest first, filtered; returns {"events", "next_cursor"}."""
+        return dict(await self._json("GET", "events", params=filters))
+
+    async def search_events(self, query: str, **filters: Any) -> dict[str, Any]:
+        """Full-text search over summaries and reasoning."""
+        return dict(await self._json("GET", "events/search", params={"q": query, **filters}))
+
+    async def get_event(self, event_id: str) -> dict[str, Any]:
+        """One event with its detections."""
+        return dict(await self._json("GET", f"events/{event_id}"))
+
+    async def review_event(self, event_id: str, *, reviewed: bool, notes: str | None) -> dict[str, Any]:
+        """Mark an event reviewed (or not) and attach notes."""
+        body: dict[str, Any] = {"reviewed": reviewed}
+        if notes is not None:
+            body["notes"] = notes
+        return dict(await self._json("PATCH", f"events/{event_id}", json=body))
+
+    async def get_snapshot(self, event_id: str) -> bytes:
+        """The event's annotated best frame (JPEG)."""
+        response = await self._raw("GET", f"events/{event_id}/snapshot")
+        try:
+            return await response.read()
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise HsiConnectionError(f"snapshot {event_id}: {err}") from err
+        finally:
+            response.release()
+
+    # --- zones ----------------------------------------------------------------------------
+    async def get_zones(self) -> list[dict[str, Any]]:
+        """Every zone of every camera."""
+        return _listing(await self._json("GET", "zones"), "zones")
+
+    async def create_zone(self, zone: dict[str, Any]) -> dict[str, Any]:
+        """Create a zone."""
+        return dict(await self._json("POST", "zones", json=zone))
+
+    async def update_zone(self, zone_id: str, zone: dict[str, Any]) -> dict[str, Any]:
+        """Replace a zone."""
+        return dict(await self._json("PUT", f"zones/{zone_id}", json=zone))
+
+    async def delete_zone(self, zone_id: str) -> None:
+        """Delete a zone."""
+        await self._json("DELETE", f"zones/{zone_id}")
+
+    # --- alert rules ----------------------------------------------------------------------
+    async def get_alert_rules(self) -> list[dict[str, Any]]:
+        """Every alert rule."""
+        return _listing(await self._json("GET", "alert-rules"), "rules")
+
+    async def create_alert_rule(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """Create an alert rule."""
+        return dict(await self._json("POST", "alert-rules", json=rule))
+
+    async def update_alert_rule(self, rule_id: str, rule: dict[str, Any]) -> dict[str, Any]:
+        """Replace an alert rule."""
+        return dict(await self._json("PUT", f"alert-rules/{rule_id}", json=rule))
+
+    # --- push -----------------------------------------------------------------------------
+    async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
+        """Open the /api/ws push stream, resuming after `since` when given."""
+        params = {"since": since} if since else {}
+        try:
+            return await self._session.ws_connect(
+                self._url("ws").with_query(params),
+                headers={"X-API-Key": self._api_key},
+                heartbeat=heartbeat,
+                timeout=aiohttp.ClientWSTimeout(ws_close=10),
+            )
+        except aiohttp.WSServerHandshakeError as err:
+            if err.status in (401, 403):
+                raise HsiAuthError("API key refused by /api/ws") from err
+            raise HsiConnectionError(f"ws handshake: {err.status} {err.message}") from err
+        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as err:
+            raise HsiConnectionError(f"ws: {err or type(err).__name__}") from err

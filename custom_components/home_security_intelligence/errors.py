@@ -1,0 +1,44 @@
+"""Turn client errors into translated Home Assistant errors for actions and switches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .api import HsiApiError, HsiAuthError, HsiConnectionError
+from .const import DOMAIN
+
+
+@asynccontextmanager
+async def translate_errors() -> AsyncIterator[None]:
+    """Raise what the user can act on: a bad request, a missing item, a refused key, no server."""
+    try:
+        yield
+    except HsiAuthError as err:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except HsiConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except HsiApiError as err:
+        if err.status == 404:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_found",
+                translation_placeholders={"message": err.message},
+            ) from err
+        if err.status in (400, 409, 422):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_request",
+                translation_placeholders={"message": err.message},
+            ) from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="api_error",
+            translation_placeholders={"status": str(err.status), "message": err.message},
+        ) from err

@@ -1,0 +1,256 @@
+"""Actions: query and review events, manage zones and alert rules, snooze a camera."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .data import HsiConfigEntry
+from .errors import translate_errors
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+SERVICE_GET_EVENTS = "get_events"
+SERVICE_SEARCH_EVENTS = "search_events"
+SERVICE_REVIEW_EVENT = "review_event"
+SERVICE_SET_ZONE = "set_zone"
+SERVICE_DELETE_ZONE = "delete_zone"
+SERVICE_SET_ALERT_RULE = "set_alert_rule"
+SERVICE_SNOOZE_CAMERA = "snooze_camera"
+
+RISK_LEVELS = ["low", "medium", "high", "critical"]
+ZONE_TYPES = ["entry_point", "driveway", "sidewalk", "yard", "other"]
+
+_ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+_FILTERS = {
+    **_ENTRY,
+    vol.Optional("camera"): cv.string,
+    vol.Optional("since"): cv.datetime,
+    vol.Optional("until"): cv.datetime,
+    vol.Optional("min_risk"): vol.All(vol.Coerce(int), vol.Range(min=0, max=100)),
+    vol.Optional("level"): vol.In(RISK_LEVELS),
+    vol.Optional("object"): cv.string,
+    vol.Optional("reviewed"): cv.boolean,
+    vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=200)),
+    vol.Optional("cursor"): cv.string,
+}
+_POINT = vol.All(
+    vol.ExactSequence([vol.Coerce(float), vol.Coerce(float)]),
+    [vol.Range(min=0.0, max=1.0)],
+)
+
+SCHEMAS: dict[str, vol.Schema] = {
+    SERVICE_GET_EVENTS: vol.Schema(_FILTERS),
+    SERVICE_SEARCH_EVENTS: vol.Schema({**_FILTERS, vol.Required("query"): cv.string}),
+    SERVICE_REVIEW_EVENT: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("event_id"): cv.string,
+            vol.Optional("reviewed", default=True): cv.boolean,
+            vol.Optional("notes"): cv.string,
+        }
+    ),
+    SERVICE_SET_ZONE: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("zone_id"): cv.string,
+            vol.Optional("camera"): cv.string,
+            vol.Optional("name"): cv.string,
+            vol.Optional("zone_type"): vol.In(ZONE_TYPES),
+            vol.Optional("priority"): vol.Coerce(int),
+            vol.Optional("polygon"): vol.All([_POINT], vol.Length(min=3)),
+            vol.Optional("enabled"): cv.boolean,
+        }
+    ),
+    SERVICE_DELETE_ZONE: vol.Schema({**_ENTRY, vol.Required("zone_id"): cv.string}),
+    SERVICE_SET_ALERT_RULE: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("rule_id"): cv.string,
+            vol.Optional("name"): cv.string,
+            vol.Optional("enabled"): cv.boolean,
+            vol.Optional("severity"): cv.string,
+            vol.Optional("conditions"): dict,
+            vol.Optional("channels"): vol.All(cv.ensure_list, [cv.string]),
+            vol.Optional("cooldown_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        }
+    ),
+    SERVICE_SNOOZE_CAMERA: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("camera"): cv.string,
+            vol.Optional("minutes", default=60): vol.All(vol.Coerce(int), vol.Range(min=0, max=1440)),
+        }
+    ),
+}
+
+
+def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
+    """The entry an action is for: the one named, or the only loaded one."""
+    loaded = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+        for entry in loaded:
+            if entry.entry_id == entry_id:
+                return entry
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if len(loaded) == 1:
+        return loaded[0]
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="entry_not_loaded" if not loaded else "entry_ambiguous",
+        translation_placeholders={"entry_id": ""},
+    )
+
+
+def _filters(data: dict[str, Any], default_limit: int) -> dict[str, Any]:
+    filters = {
+        key: data[key]
+        for key in ("camera", "min_risk", "level", "object", "reviewed", "limit", "cursor")
+        if key in data
+    }
+    for key in ("since", "until"):
+        if key in data:
+            filters[key] = dt_util.as_utc(data[key]).isoformat()
+    filters.setdefault("limit", default_limit)
+    return filters
+
+
+async def _get_events(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    filters = _filters(dict(call.data), entry.runtime_data.coordinator.event_history)
+    async with translate_errors():
+        page = await entry.runtime_data.client.get_events(**filters)
+    return {"events": page.get("events", []), "next_cursor": page.get("next_cursor")}
+
+
+async def _search_events(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    filters = _filters(dict(call.data), entry.runtime_data.coordinator.event_history)
+    async with translate_errors():
+        page = await entry.runtime_data.client.search_events(call.data["query"], **filters)
+    return {"events": page.get("events", []), "next_cursor": page.get("next_cursor")}
+
+
+async def _review_event(call: ServiceCall) -> None:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        event = await entry.runtime_data.client.review_event(
+            call.data["event_id"], reviewed=call.data["reviewed"], notes=call.data.get("notes")
+        )
+    entry.runtime_data.coordinator.async_apply_event(event, created=False)
+
+
+async def _set_zone(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    client = entry.runtime_data.client
+    fields = {
+        key: call.data[key]
+        for key in ("camera", "name", "zone_type", "priority", "polygon", "enabled")
+        if key in call.data
+    }
+    async with translate_errors():
+        if zone_id := call.data.get("zone_id"):
+            zones = {str(zone.get("id")): zone for zone in await client.get_zones()}
+            if zone_id not in zones:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="zone_not_found",
+                    translation_placeholders={"zone_id": zone_id},
+                )
+            body = {key: value for key, value in zones[zone_id].items() if key != "id"}
+            zone = await client.update_zone(zone_id, {**body, **fields})
+        else:
+            missing = [key for key in ("camera", "name", "polygon") if key not in fields]
+            if missing:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="zone_fields_missing",
+                    translation_placeholders={"fields": ", ".join(missing)},
+                )
+            zone = await client.create_zone(
+                {"zone_type": "other", "priority": 0, "enabled": True, **fields}
+            )
+    return {"zone": zone}
+
+
+async def _delete_zone(call: ServiceCall) -> None:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        await entry.runtime_data.client.delete_zone(call.data["zone_id"])
+
+
+async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    coordinator = entry.runtime_data.coordinator
+    fields = {
+        key: call.data[key]
+        for key in ("name", "enabled", "severity", "conditions", "channels", "cooldown_seconds")
+        if key in call.data
+    }
+    async with translate_errors():
+        if rule_id := call.data.get("rule_id"):
+            if rule_id not in coordinator.data.rules:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="rule_not_found",
+                    translation_placeholders={"rule_id": rule_id},
+                )
+            current = coordinator.data.rules[rule_id]
+            body = {key: value for key, value in current.items() if key != "id"}
+            rule = await coordinator.client.update_alert_rule(rule_id, {**body, **fields})
+        else:
+            if "name" not in fields:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="rule_fields_missing",
+                    translation_placeholders={"fields": "name"},
+                )
+            rule = await coordinator.client.create_alert_rule(
+                {"enabled": True, "severity": "medium", "conditions": {}, "channels": [], **fields}
+            )
+    coordinator.data.rules[str(rule["id"])] = rule
+    coordinator.async_update_listeners()
+    return {"rule": rule}
+
+
+async def _snooze_camera(call: ServiceCall) -> None:
+    entry = _entry(call.hass, call)
+    coordinator = entry.runtime_data.coordinator
+    camera_id = call.data["camera"]
+    async with translate_errors():
+        camera = await coordinator.client.mute_camera(camera_id, call.data["minutes"])
+    if current := coordinator.data.cameras.get(camera_id):
+        current["muted_until"] = camera.get("muted_until")
+        coordinator.async_update_listeners()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, in async_setup)."""
+    handlers = {
+        SERVICE_GET_EVENTS: (_get_events, SupportsResponse.ONLY),
+        SERVICE_SEARCH_EVENTS: (_search_events, SupportsResponse.ONLY),
+        SERVICE_REVIEW_EVENT: (_review_event, SupportsResponse.NONE),
+        SERVICE_SET_ZONE: (_set_zone, SupportsResponse.OPTIONAL),
+        SERVICE_DELETE_ZONE: (_delete_zone, SupportsResponse.NONE),
+        SERVICE_SET_ALERT_RULE: (_set_alert_rule, SupportsResponse.OPTIONAL),
+        SERVICE_SNOOZE_CAMERA: (_snooze_camera, SupportsResponse.NONE),
+    }
+    for name, (handler, supports_response) in handlers.items():
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=SCHEMAS[name], supports_response=supports_response
+        )

@@ -1,0 +1,3 @@
+from inference_server.cli import main
+
+raise SystemExit(main())

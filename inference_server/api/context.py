@@ -1,0 +1,84 @@
+"""What the HTTP API needs from the composition root, passed in explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from inference_server.config import Settings
+from inference_server.metrics import Metrics
+from inference_server.pipeline.publish import Publisher
+from inference_server.store.streams import Keys
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiLimits:
+    """Rate limits (requests per window, per API key and per client address) and other bounds.
+
+    Route classes: read (JSON GETs, WebSocket connects), search, media (files and snapshots),
+    write (POST/PUT/PATCH/DELETE). A limit of 0 disables that class's limit.
+    """
+
+    window_seconds: float = 60.0
+    read_per_window: int = 600
+    search_per_window: int = 120
+    media_per_window: int = 600
+    write_per_window: int = 60
+    enabled: bool = True
+    max_body_bytes: int = 256 * 1024
+    ws_queue_size: int = 256
+    ws_heartbeat_seconds: float = 30.0
+    ws_send_timeout_seconds: float = 10.0
+    cors_origins: tuple[str, ...] = ()
+    key_cache_seconds: float = 15.0
+    backlog_degraded: int = 1000  # a queue deeper than this makes the pipeline "degraded"
+
+    def limit_for(self, route_class: str) -> int:
+        """Requests allowed per window for a route class."""
+        return int(getattr(self, f"{route_class}_per_window", 0))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ApiLimits:
+        """Read `api_rate_limit_*`, `api_max_body_bytes`, `api_cors_origins`... where Settings has them."""
+        defaults = cls()
+        cors = getattr(settings, "api_cors_origins", None) or ()
+        if isinstance(cors, str):
+            cors = tuple(o.strip() for o in cors.split(",") if o.strip())
+        return cls(
+            window_seconds=float(getattr(settings, "api_rate_limit_window_seconds", defaults.window_seconds)),
+            read_per_window=int(getattr(settings, "api_rate_limit_read", defaults.read_per_window)),
+            search_per_window=int(getattr(settings, "api_rate_limit_search", defaults.search_per_window)),
+            media_per_window=int(getattr(settings, "api_rate_limit_media", defaults.media_per_window)),
+            write_per_window=int(getattr(settings, "api_rate_limit_write", defaults.write_per_window)),
+            enabled=bool(getattr(settings, "api_rate_limit_enabled", defaults.enabled)),
+            max_body_bytes=int(getattr(settings, "api_max_body_bytes", defaults.max_body_bytes)),
+            ws_queue_size=int(getattr(settings, "api_ws_queue_size", defaults.ws_queue_size)),
+            cors_origins=tuple(cors),
+        )
+
+
+@dataclass(slots=True)
+class ApiContext:
+    """Dependencies of the API. `ready_checks` maps a name (e.g. "detector") to an async probe."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    keys: Keys
+    metrics: Metrics
+    publisher: Publisher
+    media_dir: Path
+    ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+    limits: ApiLimits | None = None  # None: ApiLimits.from_settings(settings)
+    version: str = "0.1.0"
+
+    def effective_limits(self) -> ApiLimits:
+        """The limits in force."""
+        return self.limits if self.limits is not None else ApiLimits.from_settings(self.settings)

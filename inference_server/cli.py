@@ -1,0 +1,225 @@
+"""The `hsi` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from inference_server import __version__
+from inference_server.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("inference_server")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hsi", description="Home Security Intelligence inference server")
+    p.add_argument("--version", action="version", version=f"hsi {__version__}")
+    p.add_argument("--config", help="YAML settings file (also HSI_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("serve", help="run the API and every pipeline stage in one process")
+    w = sub.add_parser("worker", help="run selected pipeline stages (several processes/machines share the work)")
+    w.add_argument(
+        "--stage", action="append", required=True,
+        choices=["ingest", "detect", "window", "assess", "publish", "ftp"],
+        help="stage to run (repeatable)",
+    )
+    sub.add_parser("migrate", help="apply database migrations and exit")
+
+    d = sub.add_parser("demo", help="run the pipeline on sample images and print the scored events")
+    d.add_argument("--keep-services", action="store_true", help=argparse.SUPPRESS)
+
+    b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
+    b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
+    b.add_argument("--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)")
+    b.add_argument("--batch", type=int, default=8, help="detector batch size")
+    b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
+    b.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
+
+    a = sub.add_parser("apikey", help="create, list or revoke API keys")
+    asub = a.add_subparsers(dest="action", required=True)
+    ac = asub.add_parser("create", help="create a key (printed once)")
+    ac.add_argument("name")
+    ac.add_argument("--scope", choices=["read", "admin"], default="read")
+    asub.add_parser("list", help="list keys")
+    ar = asub.add_parser("revoke", help="revoke a key by id or name")
+    ar.add_argument("key")
+
+    s = sub.add_parser("assess", help="score one event context JSON file and print the assessment")
+    s.add_argument("context", help="path of an EventContext JSON file ('-' for stdin)")
+    s.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"hsi: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings.log_level)
+    commands: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+        "serve": _serve,
+        "worker": _worker,
+        "migrate": _migrate,
+        "demo": _demo,
+        "bench": _bench,
+        "apikey": _apikey,
+        "assess": _assess,
+    }
+    try:
+        return asyncio.run(commands[args.command](args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from inference_server.app import ServiceUnavailable
+        from inference_server.ml.protocols import ModelUnavailable
+
+        if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable)):
+            print(f"hsi: {exc}", file=sys.stderr)
+            return 2 if isinstance(exc, ConfigError) else 3
+        raise
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    return stop
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.server import run_server
+
+    return await run_server(settings, stages=None, stop=_stop_on_signals())
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.server import run_server
+
+    return await run_server(settings, stages=tuple(dict.fromkeys(args.stage)), stop=_stop_on_signals())
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.app import ServiceUnavailable
+    from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
+
+    try:
+        pool = await create_pool(settings.database_url)
+    except DatabaseUnavailable as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    try:
+        applied = await migrate(pool)
+    finally:
+        await pool.close()
+    print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.demo import run_demo
+
+    return await run_demo(settings)
+
+
+async def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.bench import run_bench
+
+    return await run_bench(
+        settings, images=args.images, detector=args.detector, batch=args.batch, api=args.api,
+        json_out=Path(args.json_out) if args.json_out else None,
+    )
+
+
+async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.app import open_services
+    from inference_server.store import api_keys
+
+    services = await open_services(settings)
+    try:
+        if args.action == "create":
+            info, plaintext = await api_keys.create_key(services.pool, args.name, args.scope)
+            print(f"created key id={info['id']} name={info['name']} scope={info['scope']}")
+            print(f"API key (shown once, store it now): {plaintext}")
+        elif args.action == "list":
+            rows = await api_keys.list_keys(services.pool)
+            if not rows:
+                print("no API keys")
+            for row in rows:
+                print(
+                    f"{row['id']}\t{row['name']}\t{row['scope']}\t"
+                    f"{'revoked' if row.get('revoked_at') else 'active'}\tcreated {row['created_at']}"
+                )
+        else:
+            if not await api_keys.revoke_key(services.pool, args.key):
+                print(f"hsi: no active key {args.key!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key}")
+    finally:
+        await services.close()
+    return 0
+
+
+async def _assess(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.app import build_llm
+    from inference_server.domain.context import EventContext, InvalidContext
+    from inference_server.metrics import Metrics
+    from inference_server.pipeline.assess import FallbackAssessor
+
+    try:
+        raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"hsi: cannot read {args.context}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        doc: Any = json.loads(raw)
+        if isinstance(doc, dict) and "context" in doc and "camera" not in doc:
+            doc = doc["context"]  # a calibration scenario file
+        context = EventContext.from_dict(doc)
+    except json.JSONDecodeError as exc:
+        print(f"hsi: {args.context} is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    except InvalidContext as exc:
+        print(f"hsi: invalid event context: {exc}", file=sys.stderr)
+        return 2
+    if args.backend:
+        settings = settings.model_copy(update={"llm_backend": args.backend})
+    llm = build_llm(settings)
+    assessor = FallbackAssessor(llm, Metrics(), settings.llm_timeout_seconds + 5)
+    result = await assessor.assess(context)
+    print(
+        json.dumps(
+            {
+                "risk_score": result.risk_score,
+                "risk_level": result.risk_level.value,
+                "summary": result.summary,
+                "reasoning": result.reasoning,
+                "assessed_by": result.assessed_by,
+            },
+            indent=2,
+        )
+    )
+    return 0

@@ -1,0 +1,183 @@
+"""One typed settings object: defaults < YAML file (--config / HSI_CONFIG) < HSI_* environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be used; the message says which setting and why."""
+
+
+class UrgentRule(BaseModel):
+    """A detection urgent enough for the fast path (a preliminary event at once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = "person"
+    min_confidence: float = Field(0.9, ge=0.0, le=1.0)
+    cameras: list[str] = Field(default_factory=list)  # empty = every camera
+    hours: list[int] = Field(default_factory=lambda: [22, 23, 0, 1, 2, 3, 4, 5])  # local hours
+
+
+class CameraConfig(BaseModel):
+    """Optional per-camera settings; cameras are discovered from upload folders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    ftp_password: str | None = None
+
+
+class Settings(BaseModel):
+    """Every setting of the server. Environment names are HSI_ + the upper-cased field name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str = "postgresql://localhost/hsi"
+    redis_url: str = "redis://localhost:6379/0"
+    redis_prefix: str = "hsi"
+    mqtt_url: str | None = None
+    mqtt_discovery: bool = False
+    mqtt_discovery_prefix: str = "homeassistant"
+    mqtt_topic_prefix: str = "hsi"
+
+    data_dir: Path = Path(".data")
+    watch_dir: Path = Path(".data/uploads")
+    media_dir: Path = Path(".data/media")
+    timezone: str = "UTC"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65535)
+    api_keys_required: Literal["auto", "true", "false"] = "auto"
+    public_url: str | None = None
+
+    ftp_enabled: bool = False
+    ftp_host: str = "0.0.0.0"
+    ftp_port: int = Field(2121, ge=0, le=65535)
+    ftp_passive_ports: str = "30000-30009"
+
+    detector: Literal["auto", "yolo", "onnx", "opencv"] = "auto"
+    detector_weights: str | None = None
+    detector_confidence: float = Field(0.4, ge=0.0, le=1.0)
+    detector_classes: list[str] = Field(
+        default_factory=lambda: [
+            "person", "bicycle", "car", "motorcycle", "bus", "truck", "cat", "dog", "bird",
+            "backpack", "handbag", "suitcase",
+        ]
+    )
+    detector_batch_size: int = Field(8, ge=1, le=256)
+    detector_image_size: int = Field(640, ge=32, le=4096)
+    video_sample_seconds: float = Field(1.0, gt=0)
+    video_max_frames: int = Field(10, ge=1, le=300)
+
+    llm_backend: Literal["llama_cpp", "openai", "heuristic"] = "heuristic"
+    llm_model_path: Path | None = None
+    llm_url: str | None = None
+    llm_model: str = "nemotron"
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(30.0, gt=0)
+
+    embedder: Literal["clip", "none"] = "none"
+    embedder_model: str = "ViT-L-14"
+    embedder_weights: str | None = None
+    reid_threshold: float = Field(0.85, ge=0.0, le=1.0)
+    reid_window_hours: float = Field(24.0, gt=0)
+
+    batch_window_seconds: float = Field(90.0, gt=0)
+    batch_idle_seconds: float = Field(30.0, gt=0)
+    urgent_rules: list[UrgentRule] = Field(default_factory=lambda: [UrgentRule()])
+
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    ingest_stable_seconds: float = Field(1.0, ge=0)
+    dedupe_ttl_seconds: int = Field(7 * 24 * 3600, ge=1)
+    max_attempts: int = Field(3, ge=1)
+    reclaim_idle_seconds: float = Field(60.0, gt=0)
+
+    cameras: dict[str, CameraConfig] = Field(default_factory=dict)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _pg_url(cls, v: str) -> str:
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql://")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return v or None
+
+    @property
+    def keys_required(self) -> bool:
+        """API keys are required when asked, or by default once the API listens beyond loopback."""
+        if self.api_keys_required == "auto":
+            return self.api_host not in ("127.0.0.1", "localhost", "::1")
+        return self.api_keys_required == "true"
+
+
+_LIST_FIELDS = {"detector_classes"}
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        raw = environ.get(f"HSI_{name.upper()}")
+        if raw is None:
+            continue
+        if name in _LIST_FIELDS:
+            values[name] = [item.strip() for item in raw.split(",") if item.strip()]
+        elif name in ("urgent_rules", "cameras"):
+            try:
+                values[name] = yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"HSI_{name.upper()}: not valid YAML/JSON ({exc})") from exc
+        else:
+            values[name] = raw
+        del field
+    return values
+
+
+def load_settings(config_file: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, an optional YAML file and HSI_* variables."""
+    env = dict(os.environ if environ is None else environ)
+    path = config_file or env.get("HSI_CONFIG")
+    values: dict[str, Any] = {}
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {path} does not exist") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of settings")
+        values.update(loaded or {})
+    values.update(_from_env(env))
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"setting {where!r}: {first['msg']}") from exc
+    # Folders default beneath data_dir unless set explicitly.
+    if "watch_dir" not in values:
+        settings.watch_dir = settings.data_dir / "uploads"
+    if "media_dir" not in values:
+        settings.media_dir = settings.data_dir / "media"
+    return settings

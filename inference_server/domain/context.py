@@ -1,0 +1,180 @@
+"""The event context: everything the pipeline knows about one event window.
+
+It is the single input of every risk assessor (LLM or heuristic) and the JSON accepted by
+`hsi assess CONTEXT.json`. Unknown keys are rejected so a typo never silently changes a score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+class InvalidContext(ValueError):
+    """An event context document that does not match the schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneHit:
+    """A zone an object of the event stood in."""
+
+    name: str
+    zone_type: str  # entry_point | driveway | sidewalk | yard | other
+    priority: int = 0
+    labels: tuple[str, ...] = ()
+    dwell_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LineCrossing:
+    """A track crossing a directed tripwire."""
+
+    line: str
+    direction: str  # "in" (left-to-right of the line's direction) or "out"
+    label: str = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Approach:
+    """Where a track was heading."""
+
+    direction: str  # e.g. "toward:front_door", "away", "across"
+    speed: float  # frame widths per second
+    eta_seconds: float | None = None
+    target_zone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSummary:
+    """One object followed across the frames of the window."""
+
+    track_id: int
+    label: str
+    frames: int
+    duration_seconds: float
+    zones: tuple[str, ...] = ()
+    dwell_seconds: dict[str, float] = field(default_factory=dict)
+    crossings: tuple[LineCrossing, ...] = ()
+    approach: Approach | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReidSighting:
+    """The same entity (by appearance) seen elsewhere recently."""
+
+    entity_id: str
+    label: str
+    camera: str
+    minutes_ago: float
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineInfo:
+    """How usual this activity is for this camera, hour of week and class."""
+
+    status: str  # "ok" | "no_baseline"
+    label: str = "person"
+    expected: float = 0.0
+    observed: float = 0.0
+    samples: float = 0.0
+    anomaly: float = 0.0  # 0 = perfectly usual .. 1 = never seen like this
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """The facts of one event window, as given to assessors."""
+
+    camera: str
+    camera_name: str
+    started_at: str  # ISO 8601 with offset
+    ended_at: str
+    local_time: str  # HH:MM in the home's time zone
+    weekday: str  # Monday..Sunday
+    is_night: bool
+    objects: dict[str, int]
+    max_confidence: dict[str, float] = field(default_factory=dict)
+    frames: int = 1
+    zones: tuple[ZoneHit, ...] = ()
+    tracks: tuple[TrackSummary, ...] = ()
+    reid: tuple[ReidSighting, ...] = ()
+    baseline: tuple[BaselineInfo, ...] = ()
+    attributes: tuple[str, ...] = ()  # observed cues, e.g. "face_covered", "tried_door", "carrying_package"
+    fast_path: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (tuples become lists)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EventContext:
+        """Parse the JSON form, raising InvalidContext with the offending key on bad input."""
+        return _build(cls, data, "context")
+
+
+_NESTED: dict[str, type] = {
+    "zones": ZoneHit,
+    "tracks": TrackSummary,
+    "reid": ReidSighting,
+    "baseline": BaselineInfo,
+    "crossings": LineCrossing,
+}
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise InvalidContext(f"{where}: expected an object, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise InvalidContext(f"{where}: unknown key(s) {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        path = f"{where}.{name}"
+        if name in _NESTED:
+            if not isinstance(value, list):
+                raise InvalidContext(f"{path}: expected a list")
+            value = tuple(_build(_NESTED[name], item, f"{path}[{i}]") for i, item in enumerate(value))
+        elif name == "approach" and value is not None:
+            value = _build(Approach, value, path)
+        elif name in ("labels", "zones", "attributes") and isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise InvalidContext(f"{path}: expected a list of strings")
+            value = tuple(value)
+        kwargs[name] = value
+    try:
+        obj = cls(**kwargs)
+    except TypeError as exc:
+        raise InvalidContext(f"{where}: {exc}") from exc
+    _check_types(obj, where)
+    return obj
+
+
+def _check_types(obj: Any, where: str) -> None:
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        expected = str(f.type)
+        ok = True
+        if expected == "str":
+            ok = isinstance(value, str)
+        elif expected == "bool":
+            ok = isinstance(value, bool)
+        elif expected == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif expected == "float":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif expected == "float | None":
+            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        elif expected == "dict[str, int]":
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in value.items()
+            )
+        elif expected == "dict[str, float]":
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                for k, v in value.items()
+            )
+        if not ok:
+            raise InvalidContext(f"{where}.{f.name}: expected {expected}, got {value!r:.60}")

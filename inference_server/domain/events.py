@@ -1,0 +1,56 @@
+"""The event: the unit of human attention, as the API, WebSocket and MQTT show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inference_server.domain.risk import RiskLevel, level_for_score
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A scored burst of activity on one camera."""
+
+    id: str
+    camera: str
+    camera_name: str
+    started_at: datetime
+    ended_at: datetime
+    risk_score: int
+    summary: str
+    reasoning: str
+    objects: dict[str, int]
+    assessed_by: str
+    zones: list[str] = field(default_factory=list)
+    fast_path: bool = False
+    reviewed: bool = False
+    notes: str = ""
+    media: list[str] = field(default_factory=list)
+
+    @property
+    def risk_level(self) -> RiskLevel:
+        """Derived from the score by the fixed bands."""
+        return level_for_score(self.risk_score)
+
+    def to_json(self) -> dict[str, Any]:
+        """The Event JSON contract shared by API, WebSocket and MQTT."""
+        return {
+            "id": self.id,
+            "camera": self.camera,
+            "camera_name": self.camera_name,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat(),
+            "risk_score": self.risk_score,
+            "risk_level": self.risk_level.value,
+            "summary": self.summary,
+            "reasoning": self.reasoning,
+            "objects": dict(self.objects),
+            "zones": list(self.zones),
+            "fast_path": self.fast_path,
+            "reviewed": self.reviewed,
+            "notes": self.notes,
+            "media": list(self.media),
+            "assessed_by": self.assessed_by,
+        }

@@ -1,0 +1,258 @@
+"""YOLO run with ONNX Runtime: the CPU backend (2-4x faster than PyTorch there), no torch at run time.
+
+A .pt model is exported once to ONNX into the cache directory, keyed by the content hash of the
+.pt and the image size, and reused afterwards; a .onnx file is used as given. Pre- and
+post-processing are plain numpy + OpenCV, so the result only depends on the ONNX file.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inference_server.domain.detections import Box, Detection
+from inference_server.ml.detector_yolo import (
+    DEFAULT_WEIGHTS,
+    class_ids,
+    load_yolo,
+    locate_weights,
+    missing_weights,
+)
+from inference_server.ml.protocols import ModelUnavailable
+
+_LOG = logging.getLogger(__name__)
+
+_PAD_VALUE = 114  # ultralytics' letterbox grey
+_MAX_DETECTIONS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """How a frame was fitted into the square model input: scale, then padding."""
+
+    scale: float
+    pad_x: float
+    pad_y: float
+    width: int
+    height: int
+
+
+def letterbox(frame: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping the aspect ratio and pad to size x size (centred, grey), like ultralytics."""
+    height, width = frame.shape[:2]
+    scale = min(size / height, size / width)
+    new_w, new_h = round(width * scale), round(height * scale)
+    if (new_w, new_h) != (width, height):
+        frame = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    pad_x, pad_y = (size - new_w) / 2, (size - new_h) / 2
+    top, bottom = round(pad_y - 0.1), round(pad_y + 0.1)
+    left, right = round(pad_x - 0.1), round(pad_x + 0.1)
+    padded = cv2.copyMakeBorder(
+        frame, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(_PAD_VALUE, _PAD_VALUE, _PAD_VALUE)
+    )
+    return padded, Letterbox(scale, float(left), float(top), width, height)
+
+
+def preprocess(frames: Sequence[np.ndarray], size: int) -> tuple[np.ndarray, list[Letterbox]]:
+    """BGR uint8 frames -> float32 NCHW RGB batch in 0..1, plus each frame's letterbox."""
+    batch = np.empty((len(frames), 3, size, size), dtype=np.float32)
+    boxes = []
+    for i, frame in enumerate(frames):
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"expected a BGR frame of shape (H, W, 3), got {frame.shape}")
+        padded, lb = letterbox(frame, size)
+        # BGR -> RGB and HWC -> CHW in one strided copy, then scale.
+        np.multiply(padded[:, :, ::-1].transpose(2, 0, 1), 1.0 / 255.0, out=batch[i], casting="unsafe")
+        boxes.append(lb)
+    return batch, boxes
+
+
+def export_onnx(pt_path: Path, cache_dir: Path, image_size: int = 640) -> Path:
+    """Export a YOLO .pt to ONNX once; later calls return the cached file.
+
+    The file name carries the .pt's content hash and the image size, so replacing the weights
+    triggers a new export and a stale ONNX is never used. The batch axis is dynamic.
+    """
+    digest = _sha256(pt_path)[:16]
+    target = cache_dir / f"{pt_path.stem}-{digest}-{image_size}.onnx"
+    if target.is_file():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    # Export beside a private copy: the weights' folder may be read-only, and concurrent workers
+    # must not see a half-written file (os.replace is atomic).
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+        work_pt = Path(tmp) / pt_path.name
+        shutil.copyfile(pt_path, work_pt)
+        model = load_yolo(work_pt, None, offline=True)
+        try:
+            exported = model.export(
+                format="onnx", imgsz=image_size, dynamic=True, simplify=True, device="cpu", verbose=False
+            )
+        except Exception as exc:  # ultralytics wraps many failures (missing onnx, bad model)
+            raise ModelUnavailable(f"cannot export {pt_path} to ONNX: {exc}") from exc
+        os.replace(exported, target)
+    _LOG.info(
+        "detector=onnx step=export weights=%s onnx=%s seconds=%.1f",
+        pt_path,
+        target,
+        time.monotonic() - started,
+    )
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class OnnxDetector:
+    """Objects found by a YOLO model exported to ONNX, run with ONNX Runtime."""
+
+    name = "onnx"
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] = DEFAULT_WEIGHTS,
+        *,
+        confidence: float = 0.25,
+        classes: Sequence[str] | None = None,
+        image_size: int = 640,
+        cache_dir: Path,
+        device: str = "auto",
+        intra_op_threads: int = 0,
+        iou: float = 0.7,
+        max_batch: int = 16,
+    ) -> None:
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be within 0..1, got {confidence}")
+        import onnxruntime as ort
+
+        path = locate_weights(weights, cache_dir)
+        if path is None:
+            raise missing_weights(weights, cache_dir)
+        self.onnx_path = path if path.suffix == ".onnx" else export_onnx(path, cache_dir, image_size)
+        self.confidence = confidence
+        self.iou = iou
+        self.max_batch = max(1, max_batch)
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads  # 0 = ONNX Runtime's default (all cores)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            self._session = ort.InferenceSession(str(self.onnx_path), options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelUnavailable(f"cannot load ONNX model {self.onnx_path}: {exc}") from exc
+        self.providers: list[str] = self._session.get_providers()
+
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.names: dict[int, str] = _parse_names(meta.get("names"))
+        model_input = self._session.get_inputs()[0]
+        self._input_name = model_input.name
+        batch_dim, _, height_dim, _ = model_input.shape
+        self._fixed_batch = batch_dim if isinstance(batch_dim, int) else None
+        # A static export decides the input size; a dynamic one takes ours.
+        self.image_size = height_dim if isinstance(height_dim, int) else image_size
+        self._classes = class_ids(self.names, classes)
+        _LOG.info(
+            "detector=onnx model=%s providers=%s image_size=%d",
+            self.onnx_path.name,
+            ",".join(self.providers),
+            self.image_size,
+        )
+
+    def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Detect objects in BGR uint8 frames; one list of detections per frame."""
+        step = self._fixed_batch or self.max_batch
+        out: list[list[Detection]] = []
+        for start in range(0, len(frames), step):
+            chunk = list(frames[start : start + step])
+            batch, boxes = preprocess(chunk, self.image_size)
+            if self._fixed_batch and len(chunk) < self._fixed_batch:  # static export: pad the batch
+                filler = np.zeros((self._fixed_batch - len(chunk), *batch.shape[1:]), dtype=batch.dtype)
+                batch = np.concatenate([batch, filler])
+            raw = self._session.run(None, {self._input_name: batch})[0]
+            out.extend(self._postprocess(raw[i], lb) for i, lb in enumerate(boxes))
+        return out
+
+    def _postprocess(self, pred: np.ndarray, lb: Letterbox) -> list[Detection]:
+        xyxy, scores, cls = decode_output(pred, len(self.names))
+        keep = scores >= self.confidence
+        if self._classes is not None:
+            keep &= np.isin(cls, self._classes)
+        xyxy, scores, cls = xyxy[keep], scores[keep], cls[keep]
+        if pred.shape[-1] != 6 and len(scores):  # raw head: needs NMS, per class
+            wh = xyxy[:, 2:4] - xyxy[:, 0:2]
+            idx = cv2.dnn.NMSBoxesBatched(
+                np.concatenate([xyxy[:, :2], wh], axis=1).tolist(),
+                scores.tolist(),
+                cls.tolist(),
+                self.confidence,
+                self.iou,
+            )
+            idx = np.asarray(idx, dtype=int).reshape(-1)
+            xyxy, scores, cls = xyxy[idx], scores[idx], cls[idx]
+        order = np.argsort(-scores)[:_MAX_DETECTIONS]
+        detections = []
+        for i in order:
+            x1, y1, x2, y2 = xyxy[i]
+            box = Box.from_pixels(
+                (x1 - lb.pad_x) / lb.scale,
+                (y1 - lb.pad_y) / lb.scale,
+                (x2 - lb.pad_x) / lb.scale,
+                (y2 - lb.pad_y) / lb.scale,
+                lb.width,
+                lb.height,
+            )
+            label = self.names.get(int(cls[i]), str(int(cls[i])))
+            detections.append(Detection(label, float(min(1.0, scores[i])), box))
+        return detections
+
+
+def decode_output(pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One image's raw model output -> (xyxy pixels in the model input, scores, class ids).
+
+    Handles the layouts ultralytics exports: the raw head (4 + classes, anchors), transposed
+    (anchors, 4 + classes), and the end-to-end NMS-free head (max detections, 6) of YOLO26 /
+    YOLOv10 with rows [x1, y1, x2, y2, score, class].
+    """
+    if pred.ndim != 2:
+        raise ValueError(f"unexpected detector output shape {pred.shape}")
+    if pred.shape[1] == 6 and pred.shape[0] != 4 + num_classes:
+        return pred[:, :4].astype(np.float32), pred[:, 4].astype(np.float32), pred[:, 5].astype(int)
+    if pred.shape[0] == 4 + num_classes:
+        pred = pred.T
+    elif pred.shape[1] != 4 + num_classes:
+        raise ValueError(f"unexpected detector output shape {pred.shape} for {num_classes} classes")
+    cxcywh, class_scores = pred[:, :4], pred[:, 4:]
+    cls = class_scores.argmax(axis=1)
+    scores = class_scores[np.arange(len(cls)), cls].astype(np.float32)
+    half = cxcywh[:, 2:4] / 2
+    xyxy = np.concatenate([cxcywh[:, :2] - half, cxcywh[:, :2] + half], axis=1).astype(np.float32)
+    return xyxy, scores, cls
+
+
+def _parse_names(raw: Any) -> dict[int, str]:
+    """ultralytics stores class names in the ONNX metadata as a Python dict literal."""
+    if not raw:
+        raise ModelUnavailable("the ONNX model has no 'names' metadata: export it with ultralytics")
+    names = ast.literal_eval(raw)
+    return {int(k): str(v) for k, v in names.items()}

@@ -1,0 +1,102 @@
+"""Turn uploaded media into BGR frames: image decoding with integrity checks, video sampling.
+
+Cameras upload over flaky links, so a file can be cut short. OpenCV happily decodes a truncated
+JPEG into a half-grey picture; detecting on that would invent or miss objects, so the checks here
+reject incomplete files before decoding.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+_JPEG_SOI = b"\xff\xd8\xff"
+_JPEG_EOI = b"\xff\xd9"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_IEND = b"IEND\xaeB`\x82"
+# Some cameras pad files after the end marker (zeros, a few bytes of trailer); tolerate that much.
+_TRAILER_TOLERANCE = 4096
+
+
+class UndecodableMedia(ValueError):
+    """A file that cannot be turned into frames: the message says why (truncated, not an image...)."""
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Decode a JPEG or PNG into a BGR uint8 array (H, W, 3), or raise UndecodableMedia.
+
+    A JPEG must end with its end-of-image marker and a PNG with its IEND chunk, so a file cut
+    short by an interrupted upload is rejected instead of yielding a partly grey frame.
+    """
+    if not data:
+        raise UndecodableMedia("empty file (0 bytes)")
+    if data.startswith(_JPEG_SOI):
+        tail = data[-_TRAILER_TOLERANCE:].rstrip(b"\x00")
+        if _JPEG_EOI not in tail:
+            raise UndecodableMedia(
+                f"truncated JPEG ({len(data)} bytes, no end-of-image marker): the upload was cut short"
+            )
+        kind = "JPEG"
+    elif data.startswith(_PNG_SIGNATURE):
+        if _PNG_IEND not in data[-_TRAILER_TOLERANCE:]:
+            raise UndecodableMedia(f"truncated PNG ({len(data)} bytes, no IEND chunk): the upload was cut short")
+        kind = "PNG"
+    else:
+        raise UndecodableMedia(f"not a JPEG or PNG image (starts with {data[:8]!r})")
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # e.g. dimensions over OpenCV's pixel limit
+        raise UndecodableMedia(f"corrupt {kind}: {str(exc).strip().splitlines()[-1]}") from exc
+    if image is None or image.size == 0:
+        raise UndecodableMedia(f"corrupt {kind} ({len(data)} bytes): the decoder rejected it")
+    return image
+
+
+def sample_video_frames(
+    path: Path, every_seconds: float = 1.0, max_frames: int = 10
+) -> list[tuple[float, np.ndarray]]:
+    """Sample a video into (offset seconds, BGR frame) pairs, one frame per `every_seconds`.
+
+    The first frame is always taken. Raises FileNotFoundError for a missing file and
+    UndecodableMedia when the container cannot be opened or holds no decodable frame.
+    """
+    if every_seconds <= 0:
+        raise ValueError(f"every_seconds must be positive, got {every_seconds}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+    if not path.is_file():
+        raise FileNotFoundError(f"video file not found: {path}")
+    if path.stat().st_size == 0:
+        raise UndecodableMedia(f"empty video file (0 bytes): {path.name}")
+
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise UndecodableMedia(f"cannot open video {path.name}: broken or unsupported container")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        if not fps or not math.isfinite(fps) or fps <= 0:
+            fps = 0.0  # unknown: fall back to the decoder's timestamps
+        samples: list[tuple[float, np.ndarray]] = []
+        next_offset = 0.0
+        index = 0
+        # Sequential grab() is slower than seeking but exact: seeking in MP4 lands on keyframes.
+        while len(samples) < max_frames and capture.grab():
+            offset = index / fps if fps else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            index += 1
+            if offset + 1e-6 < next_offset:
+                continue
+            ok, frame = capture.retrieve()
+            if not ok or frame is None:
+                break
+            samples.append((round(offset, 3), frame))
+            next_offset = (math.floor(offset / every_seconds + 1e-6) + 1) * every_seconds
+    finally:
+        capture.release()
+    if not samples:
+        raise UndecodableMedia(f"video {path.name} holds no decodable frame: broken or truncated")
+    return samples

@@ -1,0 +1,142 @@
+"""Risk assessment by a GGUF model running in this process (llama-cpp-python)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from inference_server.domain.assessment import InvalidAssessment, parse_assessment
+from inference_server.domain.context import EventContext
+from inference_server.domain.prompt import build_messages
+from inference_server.domain.risk import RiskAssessment
+from inference_server.ml.grammar import assessment_gbnf
+from inference_server.ml.protocols import AssessmentFailed, ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class LlamaCppAssessor:
+    """Scores events with a local GGUF model, its output constrained by the assessment grammar.
+
+    Loading happens in the constructor (seconds for a real model): build it at start-up, or in
+    an executor. One generation runs at a time; `assess` waits its turn without blocking the
+    event loop, and a generation that outlives `timeout_s` is stopped at the next token.
+    """
+
+    name = "llama_cpp"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        max_tokens: int = 400,
+        timeout_s: float = 30.0,
+        n_gpu_layers: int | None = None,
+        temperature: float = 0.1,
+        seed: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        """Load the model; `n_gpu_layers=None` offloads every layer when llama.cpp was built with GPU support."""
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise ModelUnavailable(
+                f"LLM model file {path} does not exist: put a GGUF model there "
+                "(for example a Nemotron GGUF) or set HSI_LLM_MODEL_PATH to one"
+            )
+        import llama_cpp
+
+        if n_gpu_layers is None:
+            n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        started = time.perf_counter()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=seed if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
+                verbose=verbose,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelUnavailable(f"LLM model file {path} could not be loaded ({exc}): is it a valid GGUF?") from exc
+        self._grammar = llama_cpp.LlamaGrammar.from_string(assessment_gbnf(), verbose=verbose)
+        self._max_tokens = max_tokens
+        self._timeout_s = timeout_s
+        self._temperature = temperature
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-cpp")
+        self.model_path = path
+        log.info(
+            "llm_loaded backend=llama_cpp model=%s n_ctx=%d n_gpu_layers=%d seconds=%.2f",
+            path.name,
+            n_ctx,
+            n_gpu_layers,
+            time.perf_counter() - started,
+        )
+
+    async def assess(self, context: EventContext) -> RiskAssessment:
+        """Return a validated assessment, or raise AssessmentFailed saying why (timeout, bad output)."""
+        messages = build_messages(context)
+        cancelled = threading.Event()
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self._timeout_s
+        future = loop.run_in_executor(self._executor, self._generate, messages, cancelled, deadline)
+        try:
+            text, finish_reason = await asyncio.wait_for(future, self._timeout_s)
+        except TimeoutError:
+            cancelled.set()  # the worker stops at its next token
+            raise AssessmentFailed(f"llama_cpp gave no answer within {self._timeout_s:g} s") from None
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        if finish_reason == "cancelled":
+            raise AssessmentFailed(f"llama_cpp gave no complete answer within {self._timeout_s:g} s")
+        if finish_reason == "length":
+            raise AssessmentFailed(
+                f"llama_cpp answer was cut off at max_tokens={self._max_tokens} before the JSON object closed"
+            )
+        try:
+            return parse_assessment(text, self.name)
+        except InvalidAssessment as exc:
+            raise AssessmentFailed(f"llama_cpp answer is invalid: {exc}") from exc
+
+    def _generate(self, messages: list[dict[str, str]], cancelled: threading.Event, deadline: float) -> tuple[str, str]:
+        """Run one chat completion in this worker thread; stream so a timeout can stop it."""
+        with self._lock:
+            if cancelled.is_set() or time.monotonic() > deadline:
+                return "", "cancelled"
+            chunks: list[str] = []
+            finish_reason = "stop"
+            stream: Any = self._llm.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                grammar=self._grammar,
+                temperature=self._temperature,
+                max_tokens=self._max_tokens,
+                seed=self._seed,
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    chunks.append(choice["delta"].get("content") or "")
+                    if choice.get("finish_reason"):
+                        finish_reason = choice["finish_reason"]
+                    if cancelled.is_set() or time.monotonic() > deadline:
+                        finish_reason = "cancelled"
+                        break
+            finally:
+                stream.close()
+            return "".join(chunks), finish_reason
+
+    def close(self) -> None:
+        """Release the model and the worker thread."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._llm.close()

@@ -1,0 +1,51 @@
+"""Small protocols the pipeline depends on; each backend is one module behind one of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from inference_server.domain.context import EventContext
+from inference_server.domain.detections import Detection
+from inference_server.domain.risk import RiskAssessment
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be loaded: the message names the missing file and where to put it."""
+
+
+class AssessmentFailed(RuntimeError):
+    """An LLM backend gave no valid assessment (timeout, bad output, server down)."""
+
+
+class Detector(Protocol):
+    """Finds objects in frames. Synchronous and CPU/GPU-bound: callers run it in an executor."""
+
+    name: str
+
+    def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Detect objects in BGR uint8 frames (H, W, 3); one list of detections per frame."""
+        ...
+
+
+class RiskAssessor(Protocol):
+    """Scores one event context."""
+
+    name: str  # "llama_cpp" | "openai" | "heuristic"
+
+    async def assess(self, context: EventContext) -> RiskAssessment:
+        """Return a validated assessment or raise AssessmentFailed."""
+        ...
+
+
+class Embedder(Protocol):
+    """Appearance embeddings for re-identification. Synchronous: run in an executor."""
+
+    name: str
+    dimensions: int
+
+    def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """L2-normalized float32 embeddings, shape (len(crops), dimensions), of BGR crops."""
+        ...

@@ -1,0 +1,132 @@
+"""A tiny random-weight llama model in GGUF, for tests and demos on machines without model files.
+
+It is a real llama.cpp model (2 layers, width 64, 4 heads, 2 KV heads, FFN 128, f32) with a
+SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, "▁", printable ASCII
+and a few words. Its answers are noise, but under a grammar they are well-formed, which is what
+the LLM adapters need to be tested end to end: load, chat template, sampling, grammar, HTTP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_N_EMBD = 64
+_N_HEAD = 4
+_N_HEAD_KV = 2
+_N_FF = 128
+_N_LAYER = 2
+_N_CTX = 512
+
+_WORDS = (
+    "▁the",
+    "▁a",
+    "▁person",
+    "▁car",
+    "▁door",
+    "▁night",
+    "▁risk",
+    "▁low",
+    "▁high",
+    "▁package",
+    "▁delivery",
+    "▁camera",
+)
+
+# A minimal chat template in the metadata lets llama-cpp-python (and its server) format chat
+# messages the way a real GGUF would, through the same Jinja code path.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\n' + message['content'] + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
+)
+
+
+def _vocabulary() -> tuple[list[str], list[float], list[int]]:
+    import gguf
+
+    types = gguf.TokenType
+    tokens = ["<unk>", "<s>", "</s>"]
+    kinds = [types.UNKNOWN, types.CONTROL, types.CONTROL]
+    tokens += [f"<0x{byte:02X}>" for byte in range(256)]
+    kinds += [types.BYTE] * 256
+    tokens.append("▁")
+    kinds.append(types.NORMAL)
+    tokens += [chr(c) for c in range(0x21, 0x7F)]
+    kinds += [types.NORMAL] * (0x7F - 0x21)
+    tokens += list(_WORDS)
+    kinds += [types.NORMAL] * len(_WORDS)
+    # SentencePiece merges by score: longer pieces first.
+    scores = [0.0 if kind != types.NORMAL else -1000.0 + len(tok) for tok, kind in zip(tokens, kinds, strict=True)]
+    return tokens, scores, [int(kind) for kind in kinds]
+
+
+def write_tiny_llama_gguf(path: Path, seed: int = 0) -> Path:
+    """Write a tiny random-weight llama GGUF (about 0.5 MB) to `path` and return the path.
+
+    The same seed gives the same file. It loads with `llama_cpp.Llama` and with
+    `python -m llama_cpp.server`, and carries a chat template, so chat completion works.
+    """
+    import gguf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tokens, scores, kinds = _vocabulary()
+    rng = np.random.default_rng(seed)
+    head_dim = _N_EMBD // _N_HEAD
+
+    def weight(*shape: int, std: float = 0.02) -> np.ndarray:
+        return (rng.standard_normal(shape) * std).astype(np.float32)
+
+    def ones(n: int) -> np.ndarray:
+        return np.ones(n, dtype=np.float32)
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("hsi-tiny-random-llama")
+    writer.add_context_length(_N_CTX)
+    writer.add_embedding_length(_N_EMBD)
+    writer.add_block_count(_N_LAYER)
+    writer.add_feed_forward_length(_N_FF)
+    writer.add_head_count(_N_HEAD)
+    writer.add_head_count_kv(_N_HEAD_KV)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(len(tokens))
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(kinds)
+    writer.add_unk_token_id(0)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    writer.add_chat_template(CHAT_TEMPLATE)
+
+    # numpy shape is (rows, columns) = (out, in); GGUF stores the reverse, as llama.cpp expects.
+    n_vocab = len(tokens)
+    kv_width = _N_HEAD_KV * head_dim
+    writer.add_tensor("token_embd.weight", weight(n_vocab, _N_EMBD, std=1.0))
+    for layer in range(_N_LAYER):
+        prefix = f"blk.{layer}"
+        writer.add_tensor(f"{prefix}.attn_norm.weight", ones(_N_EMBD))
+        writer.add_tensor(f"{prefix}.attn_q.weight", weight(_N_EMBD, _N_EMBD))
+        writer.add_tensor(f"{prefix}.attn_k.weight", weight(kv_width, _N_EMBD))
+        writer.add_tensor(f"{prefix}.attn_v.weight", weight(kv_width, _N_EMBD))
+        writer.add_tensor(f"{prefix}.attn_output.weight", weight(_N_EMBD, _N_EMBD))
+        writer.add_tensor(f"{prefix}.ffn_norm.weight", ones(_N_EMBD))
+        writer.add_tensor(f"{prefix}.ffn_gate.weight", weight(_N_FF, _N_EMBD))
+        writer.add_tensor(f"{prefix}.ffn_up.weight", weight(_N_FF, _N_EMBD))
+        writer.add_tensor(f"{prefix}.ffn_down.weight", weight(_N_EMBD, _N_FF))
+    writer.add_tensor("output_norm.weight", ones(_N_EMBD))
+    writer.add_tensor("output.weight", weight(n_vocab, _N_EMBD, std=0.3))
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

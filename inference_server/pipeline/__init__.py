@@ -1,0 +1,1 @@
+"""Pipeline stages: ingest, detect, window, assess, publish."""

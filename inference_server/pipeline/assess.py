@@ -1,0 +1,165 @@
+"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+
+from inference_server.domain.context import EventContext
+from inference_server.domain.detections import Detection
+from inference_server.domain.events import Event
+from inference_server.domain.heuristic import score_context
+from inference_server.domain.risk import RiskAssessment
+from inference_server.metrics import Metrics
+from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
+from inference_server.pipeline.enrich import ContextBuilder, base_context
+from inference_server.pipeline.publish import Publisher
+from inference_server.store import events as event_store
+from inference_server.store import media as media_store
+from inference_server.store.media import MediaRecord
+from inference_server.store.streams import StreamEntry
+from inference_server.store.windows import ClosedWindow
+
+log = logging.getLogger(__name__)
+
+
+class HeuristicAssessor:
+    """The deterministic scorer behind the RiskAssessor protocol: always available."""
+
+    name = "heuristic"
+
+    async def assess(self, context: EventContext) -> RiskAssessment:
+        """Score the context with the heuristic rules."""
+        return score_context(context)
+
+
+class FallbackAssessor:
+    """The configured LLM, answered by the heuristic whenever it fails or takes too long."""
+
+    def __init__(self, primary: RiskAssessor | None, metrics: Metrics, timeout_s: float) -> None:
+        self.primary = primary
+        self.metrics = metrics
+        self.timeout_s = timeout_s
+        self.heuristic = HeuristicAssessor()
+        self.name = primary.name if primary else "heuristic"
+
+    async def assess(self, context: EventContext) -> RiskAssessment:
+        """An assessment from the LLM if it gives a valid one in time, else from the heuristic."""
+        if self.primary is not None:
+            try:
+                return await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+            except (AssessmentFailed, TimeoutError, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+            except Exception as exc:  # a backend bug must not lose the event
+                log.exception("assess backend=%s crashed", self.primary.name)
+                reason = f"backend error: {exc}"
+            self.metrics.assessor_fallbacks.labels(self.primary.name).inc()
+            log.warning("assess fallback backend=%s reason=%s", self.primary.name, reason)
+        return await self.heuristic.assess(context)
+
+
+class AssessStage:
+    """Consumes closed windows; also writes the preliminary fast-path events."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        contexts: ContextBuilder,
+        assessor: FallbackAssessor,
+        publisher: Publisher,
+        metrics: Metrics,
+    ) -> None:
+        self.pool = pool
+        self.contexts = contexts
+        self.assessor = assessor
+        self.publisher = publisher
+        self.metrics = metrics
+
+    async def handle(self, entries: list[StreamEntry]) -> list[str]:
+        """Assess each closed window; returns entry ids to acknowledge."""
+        done: list[str] = []
+        for entry in entries:
+            try:
+                window = ClosedWindow.from_json(entry.fields["window"])
+            except (KeyError, ValueError, TypeError) as exc:
+                log.warning("assess malformed entry id=%s error=%s", entry.id, exc)
+                await media_store.add_dead_letter(
+                    self.pool, stage="assess", reason=f"malformed window: {exc}", payload=dict(entry.fields)
+                )
+                done.append(entry.id)
+                continue
+            await self.assess_window(window)
+            done.append(entry.id)
+        return done
+
+    async def assess_window(self, window: ClosedWindow) -> Event | None:
+        """Score one closed window and store/publish its event (idempotent on redelivery)."""
+        if await event_store.is_final(self.pool, window.id):
+            log.info("assess skip event=%s reason=already final", window.id)
+            return None
+        context, links = await self.contexts.build(window)
+        assessment = await self.assessor.assess(context)
+        event, created = await event_store.save_event(
+            self.pool,
+            event_id=window.id,
+            camera=window.camera,
+            started_at=datetime.fromisoformat(context.started_at),
+            ended_at=datetime.fromisoformat(context.ended_at),
+            assessment=assessment,
+            objects=context.objects,
+            zones=sorted({z.name for z in context.zones}),
+            context=context.to_dict(),
+            fast_path=window.fast,
+            final=True,
+            media_ids=links["media_ids"],
+            detection_ids=links["detection_ids"],
+        )
+        self.metrics.events.labels(event.risk_level.value, "final").inc()
+        log.info(
+            "event %s id=%s camera=%s score=%d level=%s by=%s",
+            "created" if created else "refined", event.id, event.camera, event.risk_score,
+            event.risk_level.value, event.assessed_by,
+        )
+        await self.publisher.publish("event.created" if created else "event.updated", event.to_json())
+        return event
+
+    async def preliminary(self, window_id: str, media: MediaRecord, detections: list[Detection]) -> None:
+        """Fast path: publish a heuristic-scored event at once; the closed window refines it."""
+        counts: dict[str, int] = {}
+        for d in detections:
+            counts[d.label] = counts.get(d.label, 0) + 1
+        context = base_context(
+            camera=media.camera,
+            camera_name=await self.contexts.camera_name(media.camera),
+            started=media.captured_at,
+            ended=media.captured_at,
+            tz=self.contexts.tz,
+            detections=detections,
+            objects=counts,
+            frames=1,
+            fast_path=True,
+        )
+        assessment = await self.assessor.heuristic.assess(context)
+        event, created = await event_store.save_event(
+            self.pool,
+            event_id=window_id,
+            camera=media.camera,
+            started_at=media.captured_at,
+            ended_at=media.captured_at.astimezone(UTC),
+            assessment=assessment,
+            objects=counts,
+            zones=[],
+            context=context.to_dict(),
+            fast_path=True,
+            final=False,
+            media_ids=[media.id],
+            detection_ids=[],
+        )
+        if created:
+            self.metrics.events.labels(event.risk_level.value, "fast_path").inc()
+            log.info("event fast_path id=%s camera=%s score=%d", event.id, event.camera, event.risk_score)
+            await self.publisher.publish("event.created", event.to_json())

@@ -1,0 +1,207 @@
+"""Detect: run the detector over queued media, persist detections, feed the camera's window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import numpy as np
+
+from inference_server.config import UrgentRule
+from inference_server.domain.detections import Detection
+from inference_server.metrics import Metrics
+from inference_server.ml.frames import UndecodableMedia, decode_image, sample_video_frames
+from inference_server.ml.protocols import Detector
+from inference_server.pipeline.urgency import is_urgent
+from inference_server.store import media as media_store
+from inference_server.store.media import MediaRecord
+from inference_server.store.streams import StreamEntry
+from inference_server.store.windows import WindowStore
+
+log = logging.getLogger(__name__)
+
+FastPathHandler = Callable[[str, MediaRecord, list[Detection]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Decoded:
+    media: MediaRecord
+    frames: list[tuple[int, float, np.ndarray]]
+
+
+def per_frame_counts(frames: list[tuple[int, float, list[Detection]]]) -> dict[str, int]:
+    """Objects of each class present at once: the maximum over frames, not the sum."""
+    counts: Counter[str] = Counter()
+    for _idx, _offset, dets in frames:
+        for label, n in Counter(d.label for d in dets).items():
+            counts[label] = max(counts[label], n)
+    return dict(counts)
+
+
+class DetectStage:
+    """Turns detect-stream entries into detections and window updates."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        media_dir: Path,
+        detector: Detector,
+        windows: WindowStore,
+        metrics: Metrics,
+        timezone: ZoneInfo,
+        urgent_rules: list[UrgentRule],
+        on_fast_path: FastPathHandler,
+        video_sample_seconds: float = 1.0,
+        video_max_frames: int = 10,
+    ) -> None:
+        self.pool = pool
+        self.media_dir = media_dir
+        self.detector = detector
+        self.windows = windows
+        self.metrics = metrics
+        self.timezone = timezone
+        self.urgent_rules = urgent_rules
+        self.on_fast_path = on_fast_path
+        self.video_sample_seconds = video_sample_seconds
+        self.video_max_frames = video_max_frames
+        # One thread owns the model: detectors are not guaranteed thread-safe.
+        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="detector")
+        self._decode_threads = ThreadPoolExecutor(2, thread_name_prefix="decode")
+
+    async def handle(self, entries: list[StreamEntry]) -> list[str]:
+        """Process a batch of detect entries; returns the entry ids to acknowledge."""
+        done: list[str] = []
+        by_media: dict[int, str] = {}
+        for entry in entries:
+            try:
+                by_media[int(entry.fields["media_id"])] = entry.id
+            except (KeyError, ValueError):
+                log.warning("detect malformed entry id=%s fields=%r", entry.id, entry.fields)
+                await media_store.add_dead_letter(
+                    self.pool, stage="detect", reason="malformed queue entry", payload=dict(entry.fields)
+                )
+                done.append(entry.id)
+        records = await media_store.get_media_many(self.pool, list(by_media))
+        for media_id in set(by_media) - set(records):
+            log.warning("detect unknown media_id=%d", media_id)
+            done.append(by_media[media_id])
+
+        queued = [m for m in records.values() if m.status == "queued"]
+        decoded = await asyncio.gather(*(self._decode(m) for m in queued))
+        ok = [d for d in decoded if d is not None]
+        results = await self._detect(ok)
+        for item, frames in zip(ok, results, strict=True):
+            if await media_store.save_detections(self.pool, item.media.id, frames):
+                for _i, _o, dets in frames:
+                    for d in dets:
+                        self.metrics.detections.labels(d.label).inc()
+
+        # Window every media that has detections (also those detected before a crash).
+        detected_ids = [m.id for m in records.values() if m.status in ("queued", "detected")]
+        stored = await media_store.detections_for_media(self.pool, detected_ids) if detected_ids else []
+        frames_by_media: dict[int, list[tuple[int, float, list[Detection]]]] = {}
+        for sd in stored:
+            frames = frames_by_media.setdefault(sd.media_id, [])
+            if not frames or frames[-1][0] != sd.frame_index:
+                frames.append((sd.frame_index, sd.frame_offset_s, []))
+            frames[-1][2].append(sd.detection)
+        for media_id in sorted(records):
+            media = records[media_id]
+            frames = frames_by_media.get(media_id)
+            if frames:
+                await self._window(media, frames)
+            done.append(by_media[media_id])
+        return done
+
+    async def _decode(self, media: MediaRecord) -> _Decoded | None:
+        path = self.media_dir / media.path
+        loop = asyncio.get_running_loop()
+        try:
+            if media.kind == "video":
+                sampled = await loop.run_in_executor(
+                    self._decode_threads, sample_video_frames, path, self.video_sample_seconds,
+                    self.video_max_frames,
+                )
+                frames = [(i, t, f) for i, (t, f) in enumerate(sampled)]
+            else:
+                data = await loop.run_in_executor(self._decode_threads, path.read_bytes)
+                image = await loop.run_in_executor(self._decode_threads, decode_image, data)
+                frames = [(0, 0.0, image)]
+        except (UndecodableMedia, FileNotFoundError) as exc:
+            reason = f"cannot decode {media.kind}: {exc}" if isinstance(exc, UndecodableMedia) else (
+                f"stored file is missing: {media.path}"
+            )
+            log.warning("detect dead_letter media_id=%d reason=%s", media.id, reason)
+            await media_store.add_dead_letter(
+                self.pool, stage="detect", reason=reason, media_id=media.id, source_path=media.path
+            )
+            self.metrics.dead_letters.labels("detect").inc()
+            return None
+        if not frames:
+            await media_store.add_dead_letter(
+                self.pool, stage="detect", reason="video has no frames", media_id=media.id, source_path=media.path
+            )
+            self.metrics.dead_letters.labels("detect").inc()
+            return None
+        return _Decoded(media, frames)
+
+    async def _detect(self, items: list[_Decoded]) -> list[list[tuple[int, float, list[Detection]]]]:
+        if not items:
+            return []
+        flat = [frame for item in items for (_i, _t, frame) in item.frames]
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self._model_thread, self.detector.detect, flat)
+        log.debug("detect frames=%d seconds=%.3f", len(flat), time.perf_counter() - started)
+        out: list[list[tuple[int, float, list[Detection]]]] = []
+        pos = 0
+        for item in items:
+            per_media = []
+            for idx, offset, _frame in item.frames:
+                per_media.append((idx, offset, found[pos]))
+                pos += 1
+            out.append(per_media)
+        return out
+
+    async def _window(self, media: MediaRecord, frames: list[tuple[int, float, list[Detection]]]) -> None:
+        all_dets = [d for _i, _o, dets in frames for d in dets]
+        local = media.captured_at.astimezone(self.timezone)
+        urgent = is_urgent(all_dets, media.camera, local, self.urgent_rules)
+        update = await self.windows.add(
+            camera=media.camera,
+            new_id=str(uuid.uuid4()),
+            media_id=media.id,
+            captured=media.captured_at.timestamp(),
+            now=time.time(),
+            counts=per_frame_counts(frames),
+            urgent=urgent,
+        )
+        if update.duplicate:
+            return
+        log.info(
+            "window media_id=%d camera=%s window=%s opened=%s closed_previous=%s",
+            media.id, media.camera, update.window_id, update.opened, update.closed_window_id,
+        )
+        if update.fast_path:
+            await self.on_fast_path(update.window_id, media, all_dets)
+
+    def close(self) -> None:
+        """Release the worker threads."""
+        self._model_thread.shutdown(wait=False, cancel_futures=True)
+        self._decode_threads.shutdown(wait=False, cancel_futures=True)
+
+
+def local_time(at: datetime, tz: ZoneInfo) -> datetime:
+    """A timestamp in the home's time zone."""
+    return at.astimezone(tz)

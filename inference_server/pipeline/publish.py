@@ -1,0 +1,32 @@
+"""Publish: every event change goes on the publish stream (MQTT, alerts, WebSocket consume it)
+and on the live pub/sub channel."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from inference_server.store.streams import Keys, Streams
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Fans a message out to the publish stream (durable) and the pub/sub channel (live)."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.streams = Streams(redis, keys)
+
+    async def publish(self, message_type: str, data: dict[str, Any]) -> str:
+        """Publish one message; returns its stream id (the WebSocket resume cursor)."""
+        body = json.dumps({"type": message_type, "data": data}, default=str)
+        entry_id = await self.streams.add("publish", {"message": body})
+        envelope = json.dumps({"type": message_type, "data": data, "cursor": entry_id}, default=str)
+        await self.redis.publish(self.keys.events_channel, envelope)
+        log.info("published type=%s id=%s", message_type, data.get("id", ""))
+        return entry_id

@@ -1,0 +1,75 @@
+"""`hsi serve` and `hsi worker`: run stages until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from inference_server.app import (
+    ALL_STAGES,
+    Pipeline,
+    Services,
+    build_detector,
+    build_llm,
+    data_dirs,
+    open_services,
+)
+from inference_server.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+async def start_pipeline(settings: Settings, stages: tuple[str, ...]) -> tuple[Services, Pipeline]:
+    """Open services and build the pipeline for the given stages."""
+    await data_dirs(settings)
+    detector = build_detector(settings) if "detect" in stages else None
+    llm = build_llm(settings) if "assess" in stages else None
+    services = await open_services(settings)
+    pipeline = Pipeline(services, stages, detector=detector, llm=llm)
+    return services, pipeline
+
+
+async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop: asyncio.Event) -> int:
+    """Run the selected stages (all of them for `serve`) until `stop` is set."""
+    chosen = stages or ALL_STAGES
+    if "ftp" in chosen and not settings.ftp_enabled and stages is None:
+        chosen = tuple(s for s in chosen if s != "ftp")
+    services, pipeline = await start_pipeline(settings, chosen)
+    runners = []
+    try:
+        if "publish" in chosen:
+            runners.extend(_publish_runners(services))
+        if "ftp" in chosen:
+            runners.append(_ftp_runner(settings))
+        if "api" in chosen:
+            runners.append(await _api_runner(services, pipeline))
+        pipeline.extra_tasks.extend(runners)
+        log.info("hsi started stages=%s", ",".join(chosen))
+        await pipeline.run(stop)
+    finally:
+        await services.close()
+    log.info("hsi stopped")
+    return 0
+
+
+def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
+    from inference_server.pipeline.ftp import CameraFtpServer, parse_port_range
+
+    users = {cam: c.ftp_password for cam, c in settings.cameras.items() if c.ftp_password}
+    if not users:
+        raise ConfigError("ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)")
+    server = CameraFtpServer(
+        settings.watch_dir, users, settings.ftp_host, settings.ftp_port, parse_port_range(settings.ftp_passive_ports)
+    )
+    return server.run
+
+
+def _publish_runners(services: Services):  # type: ignore[no-untyped-def]
+    return []
+
+
+async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    async def run(stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    return run

@@ -1,0 +1,1 @@
+"""PostgreSQL repositories, SQL migrations and Redis keys/streams. Only this package talks SQL or Redis."""

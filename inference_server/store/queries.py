@@ -1,0 +1,479 @@
+"""Read models and small writes behind the HTTP API (PostgreSQL).
+
+Filters are composed from fixed SQL fragments with numbered parameters (never values in the SQL
+text), so each query shape gets a plan that uses the right index: keyset pagination walks
+`events_started_idx`, search uses the GIN index on `search_vector`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from inference_server.domain.events import Event
+from inference_server.store.events import event_from_row
+
+
+class Conflict(Exception):
+    """The write clashes with the stored state (duplicate name, nothing to replay, ...)."""
+
+
+class UnknownReference(Exception):
+    """The write names something that does not exist (e.g. an unknown camera)."""
+
+
+_EVENT_COLUMNS = """
+e.id, e.camera_id, e.started_at, e.ended_at, e.risk_score, e.risk_level, e.summary, e.reasoning,
+e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.updated_at,
+c.name AS camera_name,
+COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
+          WHERE m.event_id = e.id), '{}') AS media_paths
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """The list filters shared by listing and search; None means "any"."""
+
+    cameras: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    min_risk: int | None = None
+    levels: list[str] = field(default_factory=list)
+    object: str | None = None
+    reviewed: bool | None = None
+
+
+class _Params:
+    """Numbered query parameters collected alongside the SQL fragments that use them."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _filter_sql(filters: EventFilters, params: _Params) -> list[str]:
+    where: list[str] = []
+    if filters.cameras:
+        where.append(f"e.camera_id = ANY({params.add(filters.cameras)}::text[])")
+    if filters.since is not None:
+        where.append(f"e.started_at >= {params.add(filters.since)}")
+    if filters.until is not None:
+        where.append(f"e.started_at < {params.add(filters.until)}")
+    if filters.min_risk is not None:
+        where.append(f"e.risk_score >= {params.add(filters.min_risk)}")
+    if filters.levels:
+        where.append(f"e.risk_level = ANY({params.add(filters.levels)}::text[])")
+    if filters.object is not None:
+        where.append(f"e.objects ? {params.add(filters.object)}")
+    if filters.reviewed is not None:
+        where.append(f"e.reviewed = {params.add(filters.reviewed)}")
+    return where
+
+
+async def list_events(
+    pool: asyncpg.Pool, filters: EventFilters, *, limit: int, after: tuple[datetime, str] | None = None
+) -> list[Event]:
+    """Newest first; `after` is the (started_at, id) of the last event of the previous page."""
+    params = _Params()
+    where = _filter_sql(filters, params)
+    if after is not None:
+        where.append(f"(e.started_at, e.id) < ({params.add(after[0])}, {params.add(after[1])}::uuid)")
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN cameras c ON c.id = e.camera_id"
+        f" {'WHERE ' + ' AND '.join(where) if where else ''}"
+        f" ORDER BY e.started_at DESC, e.id DESC LIMIT {params.add(limit)}"
+    )
+    rows = await pool.fetch(sql, *params.values)
+    return [event_from_row(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: the event, a highlighted snippet (HTML-escaped, <mark> around hits), rank."""
+
+    event: Event
+    snippet: str
+    rank: float
+
+
+_ESCAPED_TEXT = (
+    "replace(replace(replace(p.summary || ' — ' || p.reasoning, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+)
+
+
+async def search_events(
+    pool: asyncpg.Pool,
+    query: str,
+    filters: EventFilters,
+    *,
+    limit: int,
+    sort: str = "relevance",
+    after: tuple[float, datetime, str] | None = None,
+) -> list[SearchHit]:
+    """Full-text search (websearch syntax: "phrases", OR, -exclusion) combined with the filters.
+
+    sort "relevance": best rank first (then newest); "newest": newest first. `after` is the
+    (rank, started_at, id) of the previous page's last hit (rank ignored for "newest").
+    """
+    params = _Params()
+    q = params.add(query)
+    where = ["e.search_vector @@ q.query", *_filter_sql(filters, params)]
+    rank = "ts_rank(e.search_vector, q.query)"
+    if sort == "newest":
+        order = "e.started_at DESC, e.id DESC"
+        outer_order = "p.started_at DESC, p.id DESC"
+        if after is not None:
+            where.append(f"(e.started_at, e.id) < ({params.add(after[1])}, {params.add(after[2])}::uuid)")
+    else:
+        order = f"{rank} DESC, e.started_at DESC, e.id DESC"
+        outer_order = "p.rank DESC, p.started_at DESC, p.id DESC"
+        if after is not None:
+            where.append(
+                f"({rank}, e.started_at, e.id) < ({params.add(after[0])}::real, {params.add(after[1])},"
+                f" {params.add(after[2])}::uuid)"
+            )
+    sql = f"""
+        WITH q AS (SELECT websearch_to_tsquery('english', {q}) AS query)
+        SELECT p.*, ts_headline('english', {_ESCAPED_TEXT}, q.query,
+                    'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=8, MaxFragments=2,
+                     FragmentDelimiter=" … "') AS snippet
+        FROM (
+            SELECT {_EVENT_COLUMNS}, {rank} AS rank
+            FROM events e JOIN cameras c ON c.id = e.camera_id, q
+            WHERE {" AND ".join(where)}
+            ORDER BY {order} LIMIT {params.add(limit)}
+        ) p, q
+        ORDER BY {outer_order}
+    """
+    rows = await pool.fetch(sql, *params.values)
+    return [SearchHit(event_from_row(r), r["snippet"], float(r["rank"])) for r in rows]
+
+
+async def get_event(pool: asyncpg.Pool, event_id: str) -> Event | None:
+    """One event by id."""
+    row = await pool.fetchrow(
+        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN cameras c ON c.id = e.camera_id WHERE e.id = $1::uuid",
+        event_id,
+    )
+    return event_from_row(row) if row else None
+
+
+async def event_version(pool: asyncpg.Pool, event_id: str) -> datetime | None:
+    """When the event last changed (None: no such event); keys rendered snapshots."""
+    value: datetime | None = await pool.fetchval("SELECT updated_at FROM events WHERE id = $1::uuid", event_id)
+    return value
+
+
+async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, Any]]:
+    """The detections grouped into an event, in media and frame order."""
+    rows = await pool.fetch(
+        """
+        SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2, d.media_id, d.frame_index
+        FROM event_detections ed JOIN detections d ON d.id = ed.detection_id
+        WHERE ed.event_id = $1::uuid
+        ORDER BY d.media_id, d.frame_index, d.id
+        """,
+        event_id,
+    )
+    return [
+        {
+            "label": r["label"],
+            "confidence": round(float(r["confidence"]), 4),
+            "box": [round(float(r[k]), 5) for k in ("x1", "y1", "x2", "y2")],
+            "media_id": r["media_id"],
+            "frame": r["frame_index"],
+        }
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class BestFrame:
+    """The frame that shows an event best, with the boxes to draw on it."""
+
+    path: str
+    kind: str
+    frame_index: int
+    offset_s: float
+    boxes: list[tuple[str, float, float, float, float, float]]  # label, confidence, x1, y1, x2, y2
+
+
+async def best_frame(pool: asyncpg.Pool, event_id: str) -> BestFrame | None:
+    """The frame holding the event's most confident detection; else its first image; else None."""
+    async with pool.acquire() as conn:
+        top = await conn.fetchrow(
+            """
+            SELECT d.media_id, d.frame_index, d.frame_offset_s, m.path, m.kind
+            FROM event_detections ed JOIN detections d ON d.id = ed.detection_id
+            JOIN media_files m ON m.id = d.media_id
+            WHERE ed.event_id = $1::uuid
+            ORDER BY d.confidence DESC, d.media_id, d.frame_index LIMIT 1
+            """,
+            event_id,
+        )
+        if top is None:
+            media = await conn.fetchrow(
+                "SELECT path, kind FROM media_files WHERE event_id = $1::uuid"
+                " ORDER BY (kind = 'image') DESC, captured_at, id LIMIT 1",
+                event_id,
+            )
+            if media is None:
+                return None
+            return BestFrame(media["path"], media["kind"], 0, 0.0, [])
+        rows = await conn.fetch(
+            """
+            SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2
+            FROM event_detections ed JOIN detections d ON d.id = ed.detection_id
+            WHERE ed.event_id = $1::uuid AND d.media_id = $2 AND d.frame_index = $3
+            ORDER BY d.confidence DESC
+            """,
+            event_id,
+            top["media_id"],
+            top["frame_index"],
+        )
+    boxes = [
+        (r["label"], float(r["confidence"]), float(r["x1"]), float(r["y1"]), float(r["x2"]), float(r["y2"]))
+        for r in rows
+    ]
+    return BestFrame(top["path"], top["kind"], top["frame_index"], float(top["frame_offset_s"]), boxes)
+
+
+async def update_event(
+    pool: asyncpg.Pool, event_id: str, *, reviewed: bool | None, notes: str | None
+) -> Event | None:
+    """Set reviewed and/or notes; None when there is no such event."""
+    found = await pool.fetchval(
+        "UPDATE events SET reviewed = COALESCE($2, reviewed), notes = COALESCE($3, notes), updated_at = now()"
+        " WHERE id = $1::uuid RETURNING id",
+        event_id,
+        reviewed,
+        notes,
+    )
+    if found is None:
+        return None
+    return await get_event(pool, event_id)
+
+
+# --- cameras -----------------------------------------------------------------------------------
+
+
+async def list_cameras(pool: asyncpg.Pool, camera_id: str | None = None) -> list[dict[str, Any]]:
+    """Cameras with their newest event (as an Event, or None)."""
+    rows = await pool.fetch(
+        """
+        SELECT c.id, c.name, c.last_seen_at, c.muted_until, le.id AS last_event_id
+        FROM cameras c
+        LEFT JOIN LATERAL (
+            SELECT e.id FROM events e WHERE e.camera_id = c.id ORDER BY e.started_at DESC, e.id DESC LIMIT 1
+        ) le ON true
+        WHERE ($1::text IS NULL OR c.id = $1)
+        ORDER BY c.id
+        """,
+        camera_id,
+    )
+    event_ids = [r["last_event_id"] for r in rows if r["last_event_id"] is not None]
+    events: dict[str, Event] = {}
+    if event_ids:
+        event_rows = await pool.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN cameras c ON c.id = e.camera_id"
+            " WHERE e.id = ANY($1::uuid[])",
+            event_ids,
+        )
+        events = {str(r["id"]): event_from_row(r) for r in event_rows}
+    return [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "last_seen_at": r["last_seen_at"],
+            "muted_until": r["muted_until"],
+            "last_event": events.get(str(r["last_event_id"])) if r["last_event_id"] else None,
+        }
+        for r in rows
+    ]
+
+
+async def mute_camera(pool: asyncpg.Pool, camera_id: str, minutes: int) -> bool:
+    """Mute alerts of a camera for `minutes` (0 unmutes); False when there is no such camera."""
+    found = await pool.fetchval(
+        "UPDATE cameras SET muted_until = CASE WHEN $2 = 0 THEN NULL"
+        " ELSE now() + make_interval(mins => $2) END WHERE id = $1 RETURNING id",
+        camera_id,
+        minutes,
+    )
+    return found is not None
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+def _zone(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "camera": row["camera_id"],
+        "name": row["name"],
+        "zone_type": row["zone_type"],
+        "priority": row["priority"],
+        "polygon": [[float(x), float(y)] for x, y in row["polygon"]],
+        "enabled": row["enabled"],
+    }
+
+
+async def list_zones(pool: asyncpg.Pool, camera_id: str | None = None) -> list[dict[str, Any]]:
+    """Zones, optionally of one camera, by camera then priority (highest first)."""
+    rows = await pool.fetch(
+        "SELECT * FROM zones WHERE ($1::text IS NULL OR camera_id = $1) ORDER BY camera_id, priority DESC, id",
+        camera_id,
+    )
+    return [_zone(r) for r in rows]
+
+
+async def get_zone(pool: asyncpg.Pool, zone_id: int) -> dict[str, Any] | None:
+    """One zone by id."""
+    row = await pool.fetchrow("SELECT * FROM zones WHERE id = $1", zone_id)
+    return _zone(row) if row else None
+
+
+async def save_zone(pool: asyncpg.Pool, data: dict[str, Any], zone_id: int | None = None) -> dict[str, Any] | None:
+    """Create (zone_id None) or replace a zone; None when replacing a zone that does not exist.
+
+    Raises UnknownReference for an unknown camera and Conflict for a duplicate name on the camera.
+    """
+    values = (
+        data["camera"], data["name"], data["zone_type"], data["priority"],
+        [list(p) for p in data["polygon"]], data["enabled"],
+    )
+    try:
+        if zone_id is None:
+            row = await pool.fetchrow(
+                "INSERT INTO zones (camera_id, name, zone_type, priority, polygon, enabled)"
+                " VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING *",
+                *values,
+            )
+        else:
+            row = await pool.fetchrow(
+                "UPDATE zones SET camera_id = $1, name = $2, zone_type = $3, priority = $4, polygon = $5::jsonb,"
+                " enabled = $6, updated_at = now() WHERE id = $7 RETURNING *",
+                *values,
+                zone_id,
+            )
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise UnknownReference(f"camera {data['camera']!r} does not exist") from exc
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"camera {data['camera']!r} already has a zone named {data['name']!r}") from exc
+    return _zone(row) if row else None
+
+
+async def delete_zone(pool: asyncpg.Pool, zone_id: int) -> dict[str, Any] | None:
+    """Delete a zone; returns what was deleted (None: no such zone)."""
+    row = await pool.fetchrow("DELETE FROM zones WHERE id = $1 RETURNING *", zone_id)
+    return _zone(row) if row else None
+
+
+# --- dead letters ------------------------------------------------------------------------------
+
+
+def _dead_letter(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "stage": row["stage"],
+        "media_id": row["media_id"],
+        "source_path": row["source_path"],
+        "reason": row["reason"],
+        "payload": dict(row["payload"]) if isinstance(row["payload"], dict) else {"value": row["payload"]},
+        "attempts": row["attempts"],
+        "created_at": row["created_at"],
+        "replayed_at": row["replayed_at"],
+    }
+
+
+async def list_dead_letters(
+    pool: asyncpg.Pool, *, limit: int, before_id: int | None = None, include_replayed: bool = True,
+    stage: str | None = None,
+) -> list[dict[str, Any]]:
+    """Dead letters, newest first, keyset-paginated by id."""
+    rows = await pool.fetch(
+        """
+        SELECT * FROM dead_letters
+        WHERE ($1::bigint IS NULL OR id < $1) AND ($2 OR replayed_at IS NULL)
+          AND ($3::text IS NULL OR stage = $3)
+        ORDER BY id DESC LIMIT $4
+        """,
+        before_id,
+        include_replayed,
+        stage,
+        limit,
+    )
+    return [_dead_letter(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A dead letter made ready for another try: its media is queued again."""
+
+    dead_letter: dict[str, Any]
+    media_id: int
+    media_path: str
+
+
+async def prepare_replay(pool: asyncpg.Pool, dead_letter_id: int) -> Replay | None:
+    """Reset the dead letter's media to 'queued' and mark the letter replayed, in one transaction.
+
+    None when there is no such dead letter; Conflict when it has no media to replay. The caller
+    then enqueues the media on the detect stream (a crash in between leaves the media 'queued',
+    which start-up re-enqueues).
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow("SELECT * FROM dead_letters WHERE id = $1 FOR UPDATE", dead_letter_id)
+        if row is None:
+            return None
+        if row["media_id"] is None:
+            raise Conflict("this dead letter has no stored media to replay")
+        path = await conn.fetchval(
+            "UPDATE media_files SET status = 'queued' WHERE id = $1 RETURNING path", row["media_id"]
+        )
+        if path is None:
+            raise Conflict("the media of this dead letter no longer exists")
+        updated = await conn.fetchrow(
+            "UPDATE dead_letters SET replayed_at = now() WHERE id = $1 RETURNING *", dead_letter_id
+        )
+    assert updated is not None
+    return Replay(_dead_letter(updated), int(row["media_id"]), str(path))
+
+
+# --- system ------------------------------------------------------------------------------------
+
+
+async def instance_id(pool: asyncpg.Pool) -> str:
+    """The installation's stable id."""
+    value = await pool.fetchval("SELECT value FROM system_info WHERE key = 'instance_id'")
+    return str(value or "")
+
+
+async def event_stats(pool: asyncpg.Pool, today_start: datetime) -> dict[str, Any]:
+    """Counts for the stats route: last hour, today, unreviewed, highest risk today, open dead letters."""
+    row = await pool.fetchrow(
+        """
+        SELECT
+          (SELECT count(*) FROM events WHERE started_at >= now() - interval '1 hour') AS last_hour,
+          (SELECT count(*) FROM events WHERE started_at >= $1) AS today,
+          (SELECT max(risk_score) FROM events WHERE started_at >= $1) AS highest_today,
+          (SELECT count(*) FROM events WHERE NOT reviewed) AS unreviewed,
+          (SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters
+        """,
+        today_start,
+    )
+    assert row is not None
+    return {
+        "events_last_hour": int(row["last_hour"]),
+        "events_today": int(row["today"]),
+        "highest_risk_today": row["highest_today"],
+        "unreviewed_events": int(row["unreviewed"]),
+        "dead_letters": int(row["dead_letters"]),
+    }

@@ -1,0 +1,142 @@
+"""Redis Streams with consumer groups: every queue of the pipeline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+STAGES = ("detect", "assess", "publish")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """One queue entry as delivered to a consumer."""
+
+    id: str
+    fields: dict[str, str]
+    deliveries: int = 1
+
+
+class Keys:
+    """Every Redis key the server uses, under one prefix so test runs and installs never collide."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def stream(self, stage: str) -> str:
+        """The stream feeding a stage."""
+        return f"{self.prefix}:stream:{stage}"
+
+    def seen(self, sha256: str) -> str:
+        """Dedupe marker of an upload's content."""
+        return f"{self.prefix}:seen:{sha256}"
+
+    def window(self, camera: str) -> str:
+        """The open event window of a camera."""
+        return f"{self.prefix}:window:{camera}"
+
+    def window_media(self, camera: str) -> str:
+        """Media ids of a camera's open window."""
+        return f"{self.prefix}:window:{camera}:media"
+
+    def windowed(self, media_id: int) -> str:
+        """Marker: this media was already added to a window (redelivery is a no-op)."""
+        return f"{self.prefix}:windowed:{media_id}"
+
+    @property
+    def deadlines(self) -> str:
+        """Sorted set of open windows by the wall-clock time they become idle."""
+        return f"{self.prefix}:windows"
+
+    @property
+    def events_channel(self) -> str:
+        """Pub/sub channel of live messages for WebSocket fan-out."""
+        return f"{self.prefix}:events"
+
+    @property
+    def latency(self) -> str:
+        """Hash prefix for stage latency samples."""
+        return f"{self.prefix}:latency"
+
+
+class Streams:
+    """Producer/consumer operations on the pipeline's streams."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def ensure_group(self, stage: str, group: str) -> None:
+        """Create the consumer group (and the stream) if needed."""
+        try:
+            await self.redis.xgroup_create(self.keys.stream(stage), group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def add(self, stage: str, fields: dict[str, Any]) -> str:
+        """Append an entry; values are JSON-encoded unless already strings."""
+        encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        entry_id: str = await self.redis.xadd(self.keys.stream(stage), encoded)  # type: ignore[arg-type]
+        return entry_id
+
+    async def read(self, stage: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+        """New entries for this consumer (blocking up to block_ms)."""
+        result = await self.redis.xreadgroup(
+            group, consumer, {self.keys.stream(stage): ">"}, count=count, block=block_ms
+        )
+        entries: list[StreamEntry] = []
+        for _stream, items in result or []:
+            for entry_id, fields in items:
+                entries.append(StreamEntry(entry_id, fields))
+        return entries
+
+    async def reclaim(
+        self, stage: str, group: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[StreamEntry]:
+        """Take over entries a dead consumer left pending longer than min_idle_ms (XAUTOCLAIM)."""
+        stream = self.keys.stream(stage)
+        _next, items, _deleted = await self.redis.xautoclaim(
+            stream, group, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
+        )
+        if not items:
+            return []
+        ids = [entry_id for entry_id, _ in items]
+        counts = await self.delivery_counts(stage, group, ids)
+        return [StreamEntry(entry_id, fields, counts.get(entry_id, 1)) for entry_id, fields in items if fields]
+
+    async def delivery_counts(self, stage: str, group: str, ids: list[str]) -> dict[str, int]:
+        """How many times each pending entry was delivered."""
+        if not ids:
+            return {}
+        rows = await self.redis.xpending_range(
+            self.keys.stream(stage), group, min=min(ids, key=_id_key), max=max(ids, key=_id_key), count=len(ids) * 4
+        )
+        return {r["message_id"]: int(r["times_delivered"]) for r in rows}
+
+    async def ack(self, stage: str, group: str, ids: list[str]) -> None:
+        """Mark entries done."""
+        if ids:
+            await self.redis.xack(self.keys.stream(stage), group, *ids)
+
+    async def depth(self, stage: str, group: str) -> int:
+        """Entries not yet acknowledged by the group (waiting + in flight)."""
+        stream = self.keys.stream(stage)
+        try:
+            groups = await self.redis.xinfo_groups(stream)
+        except ResponseError:
+            return 0
+        for g in groups:
+            if g["name"] == group:
+                lag = g.get("lag") or 0
+                return int(g.get("pending", 0)) + int(lag)
+        return 0
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -1,0 +1,223 @@
+"""Per-camera event windows kept in Redis, changed only by atomic Lua scripts.
+
+A window opens with the first detection of a camera, grows while detections keep coming, and
+closes when the camera has been idle `idle` seconds (wall clock) or when a detection arrives
+more than `max` seconds (capture time) after the window opened. Closing moves the window onto the
+assess stream in the same atomic step, so concurrent workers can never close it twice, and a
+restarted server finds every open window where it left it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from inference_server.store.streams import Keys
+
+# KEYS: window hash, window media set, deadlines zset, assess stream, windowed marker
+# ARGV: camera, new_id, captured, now, idle, max, media_id, counts_json, urgent, marker_ttl
+_ADD = """
+local function close(camera)
+  local w = redis.call('HGETALL', KEYS[1])
+  if #w == 0 then return nil end
+  local h = {}
+  for i = 1, #w, 2 do h[w[i]] = w[i + 1] end
+  local objects = {}
+  for k, v in pairs(h) do
+    if string.sub(k, 1, 2) == 'n:' then objects[string.sub(k, 3)] = tonumber(v) end
+  end
+  local media = redis.call('SMEMBERS', KEYS[2])
+  local doc = cjson.encode({id = h.id, camera = camera, started = tonumber(h.started),
+    last = tonumber(h.last), media = media, objects = objects, fast = h.fast == '1'})
+  redis.call('XADD', KEYS[4], '*', 'window', doc)
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], camera)
+  return h.id
+end
+
+local camera = ARGV[1]
+local captured = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+local idle = tonumber(ARGV[5])
+local maxlen = tonumber(ARGV[6])
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  return {redis.call('GET', KEYS[5]), '', 0, 0, 1}
+end
+local closed = ''
+local started = tonumber(redis.call('HGET', KEYS[1], 'started') or '')
+if started then
+  local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
+  if captured - started > maxlen or captured - last > idle then
+    closed = close(camera) or ''
+    started = nil
+  end
+end
+local opened = 0
+if not started then
+  redis.call('HSET', KEYS[1], 'id', ARGV[2], 'started', captured, 'last', captured,
+    'opened', now, 'touched', now, 'fast', '0')
+  opened = 1
+else
+  if captured > tonumber(redis.call('HGET', KEYS[1], 'last')) then
+    redis.call('HSET', KEYS[1], 'last', captured)
+  end
+  if captured < started then redis.call('HSET', KEYS[1], 'started', captured) end
+  redis.call('HSET', KEYS[1], 'touched', now)
+end
+redis.call('SADD', KEYS[2], ARGV[7])
+for label, n in pairs(cjson.decode(ARGV[8])) do
+  local cur = tonumber(redis.call('HGET', KEYS[1], 'n:' .. label) or '0')
+  if n > cur then redis.call('HSET', KEYS[1], 'n:' .. label, n) end
+end
+local fast = 0
+if ARGV[9] == '1' and redis.call('HGET', KEYS[1], 'fast') == '0' then
+  redis.call('HSET', KEYS[1], 'fast', '1')
+  fast = 1
+end
+local opened_at = tonumber(redis.call('HGET', KEYS[1], 'opened'))
+redis.call('ZADD', KEYS[3], math.min(now + idle, opened_at + maxlen), camera)
+local id = redis.call('HGET', KEYS[1], 'id')
+redis.call('SET', KEYS[5], id, 'EX', tonumber(ARGV[10]))
+return {id, closed, fast, opened, 0}
+"""
+
+# KEYS: window hash, window media set, deadlines zset, assess stream
+# ARGV: camera, now, idle, max, force
+_CLOSE = """
+local w = redis.call('HGETALL', KEYS[1])
+if #w == 0 then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return ''
+end
+local h = {}
+for i = 1, #w, 2 do h[w[i]] = w[i + 1] end
+local now = tonumber(ARGV[2])
+if ARGV[5] ~= '1' and now < tonumber(h.touched) + tonumber(ARGV[3])
+    and now < tonumber(h.opened) + tonumber(ARGV[4]) then
+  return ''
+end
+local objects = {}
+for k, v in pairs(h) do
+  if string.sub(k, 1, 2) == 'n:' then objects[string.sub(k, 3)] = tonumber(v) end
+end
+local media = redis.call('SMEMBERS', KEYS[2])
+local doc = cjson.encode({id = h.id, camera = ARGV[1], started = tonumber(h.started),
+  last = tonumber(h.last), media = media, objects = objects, fast = h.fast == '1'})
+redis.call('XADD', KEYS[4], '*', 'window', doc)
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return h.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowUpdate:
+    """What adding one media's detections did to its camera's window."""
+
+    window_id: str
+    closed_window_id: str | None
+    fast_path: bool  # this detection is the window's first urgent one: publish a preliminary event
+    opened: bool
+    duplicate: bool  # the media had been added before (a redelivered queue entry)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedWindow:
+    """A window as handed to the assess stage."""
+
+    id: str
+    camera: str
+    started: float
+    last: float
+    media_ids: list[int]
+    objects: dict[str, int]
+    fast: bool
+
+    @classmethod
+    def from_json(cls, raw: str) -> ClosedWindow:
+        """Parse the assess stream's `window` field."""
+        doc: dict[str, Any] = json.loads(raw)
+        media = doc.get("media") or []
+        objects = doc.get("objects") or {}
+        return cls(
+            id=str(doc["id"]),
+            camera=str(doc["camera"]),
+            started=float(doc["started"]),
+            last=float(doc["last"]),
+            media_ids=sorted(int(m) for m in media) if isinstance(media, list) else [],
+            objects={str(k): int(v) for k, v in objects.items()} if isinstance(objects, dict) else {},
+            fast=bool(doc.get("fast")),
+        )
+
+
+class WindowStore:
+    """Atomic window operations."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys, *, idle_s: float, max_s: float) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.idle_s = idle_s
+        self.max_s = max_s
+        self._add = redis.register_script(_ADD)
+        self._close = redis.register_script(_CLOSE)
+
+    async def add(
+        self,
+        *,
+        camera: str,
+        new_id: str,
+        media_id: int,
+        captured: float,
+        now: float,
+        counts: dict[str, int],
+        urgent: bool,
+    ) -> WindowUpdate:
+        """Add one media's detections to the camera's open window (opening one if needed)."""
+        keys = [
+            self.keys.window(camera),
+            self.keys.window_media(camera),
+            self.keys.deadlines,
+            self.keys.stream("assess"),
+            self.keys.windowed(media_id),
+        ]
+        args = [
+            camera, new_id, repr(captured), repr(now), repr(self.idle_s), repr(self.max_s),
+            str(media_id), json.dumps(counts) if counts else "{}", "1" if urgent else "0", 7 * 24 * 3600,
+        ]
+        window_id, closed, fast, opened, dup = await self._add(keys=keys, args=args)
+        return WindowUpdate(
+            window_id=_s(window_id),
+            closed_window_id=_s(closed) or None,
+            fast_path=int(fast) == 1,
+            opened=int(opened) == 1,
+            duplicate=int(dup) == 1,
+        )
+
+    async def close_due(self, now: float, *, force: bool = False) -> list[str]:
+        """Close every window that is idle or too long (or all of them with force)."""
+        cameras = await self.redis.zrangebyscore(self.keys.deadlines, "-inf", "+inf" if force else repr(now))
+        closed: list[str] = []
+        for cam in cameras:
+            camera = _s(cam)
+            keys = [
+                self.keys.window(camera), self.keys.window_media(camera),
+                self.keys.deadlines, self.keys.stream("assess"),
+            ]
+            args = [camera, repr(now), repr(self.idle_s), repr(self.max_s), "1" if force else "0"]
+            window_id = _s(await self._close(keys=keys, args=args))
+            if window_id:
+                closed.append(window_id)
+        return closed
+
+    async def open_count(self) -> int:
+        """Number of open windows."""
+        return int(await self.redis.zcard(self.keys.deadlines))
+
+
+def _s(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)

@@ -1,0 +1,66 @@
+"""Fixtures: a real in-process inference server and a configured integration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.home_security_intelligence.const import DOMAIN
+
+from .hsi_server import INSTANCE_ID, FakeHsiServer
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff() -> Any:
+    """Reconnect quickly in tests."""
+    with patch("custom_components.home_security_intelligence.const.WS_BACKOFF_INITIAL", 0.05):
+        yield
+
+
+@pytest.fixture
+async def hsi_server(socket_enabled: None) -> AsyncGenerator[FakeHsiServer]:
+    """The inference server, listening on 127.0.0.1."""
+    server = FakeHsiServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def mock_entry(hsi_server: FakeHsiServer) -> MockConfigEntry:
+    """A config entry pointing at the test server."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="HSI Test",
+        unique_id=INSTANCE_ID,
+        data={CONF_URL: hsi_server.url, CONF_API_KEY: hsi_server.api_key},
+        options={},
+    )
+
+
+@pytest.fixture
+async def setup_entry(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """The integration loaded, with its push stream connected."""
+    mock_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_entry.entry_id)
+    await hass.async_block_till_done()
+    from .hsi_server import wait_for
+
+    await wait_for(lambda: len(hsi_server.ws_clients) == 1, hass)
+    yield mock_entry
+    if mock_entry.state.recoverable:
+        await hass.config_entries.async_unload(mock_entry.entry_id)
+        await hass.async_block_till_done()

@@ -1,0 +1,378 @@
+"""An in-process inference server speaking the HTTP/WebSocket contract, with in-memory data."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+API_KEY = "test-key-1234"
+INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
+# A tiny valid JPEG header is enough: the integration passes the bytes through.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def level_for(score: int) -> str:
+    """The server's fixed risk bands."""
+    if score <= 29:
+        return "low"
+    if score <= 59:
+        return "medium"
+    if score <= 84:
+        return "high"
+    return "critical"
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+class FakeHsiServer:
+    """Contract routes over in-memory cameras, events, zones and rules."""
+
+    def __init__(self) -> None:
+        self.api_key = API_KEY
+        self.info: dict[str, Any] = {
+            "instance_id": INSTANCE_ID,
+            "version": "0.1.0",
+            "api_version": 1,
+            "name": "HSI Test",
+        }
+        self.stats: dict[str, Any] = {
+            "queues": {"detect": 0, "assess": 1, "publish": 0},
+            "dead_letters": 0,
+            "events_last_hour": 1,
+            "events_today": 1,
+            "unreviewed_events": 1,
+            "highest_risk_today": 72,
+            "stage_latency_ms": {"detect": {"p50": 12.0, "p95": 30.0}},
+            "pipeline": "ok",
+        }
+        self.cameras: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []  # newest first
+        self.zones: dict[str, dict[str, Any]] = {
+            "z1": {
+                "id": "z1",
+                "camera": "front_door",
+                "name": "Porch",
+                "zone_type": "entry_point",
+                "priority": 5,
+                "polygon": [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]],
+                "enabled": True,
+            }
+        }
+        self.rules: dict[str, dict[str, Any]] = {
+            "r1": {
+                "id": "r1",
+                "name": "Night intruder",
+                "enabled": True,
+                "severity": "high",
+                "conditions": {"min_risk": 70},
+                "channels": ["ha"],
+                "cooldown_seconds": 300,
+            }
+        }
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.ws_queries: list[dict[str, str]] = []
+        self.ws_clients: set[web.WebSocketResponse] = set()
+        self.log: list[dict[str, Any]] = []  # every pushed message, cursor order
+        self.fail_status: int | None = None  # answer every /api request with this status
+        self.snapshot_status = 200
+        self._seq = 0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.add_camera("front_door", "Front door")
+        self.add_camera("garage", "Garage")
+        self.add_event(
+            "front_door",
+            72,
+            {"person": 1},
+            "A person lingers at the front door.",
+            started_at=datetime.now().astimezone() - timedelta(minutes=30),
+        )
+
+    # --- data -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def add_camera(self, camera_id: str, name: str) -> dict[str, Any]:
+        """A camera as GET /api/cameras lists it."""
+        camera = {"id": camera_id, "name": name, "last_seen_at": None, "last_event": None, "muted_until": None}
+        self.cameras[camera_id] = camera
+        return camera
+
+    def add_event(
+        self,
+        camera: str,
+        score: int,
+        objects: dict[str, int],
+        summary: str,
+        *,
+        started_at: datetime | None = None,
+        duration: timedelta = timedelta(seconds=20),
+    ) -> dict[str, Any]:
+        """Store an event and make it the camera's latest."""
+        self._seq += 1
+        started = started_at or datetime.now().astimezone()
+        event = {
+            "id": f"evt-{self._seq}",
+            "camera": camera,
+            "camera_name": self.cameras.get(camera, {}).get("name", camera),
+            "started_at": started.isoformat(),
+            "ended_at": (started + duration).isoformat(),
+            "risk_score": score,
+            "risk_level": level_for(score),
+            "summary": summary,
+            "reasoning": f"Reasoning about {summary.lower()}",
+            "objects": objects,
+            "zones": [],
+            "fast_path": False,
+            "reviewed": False,
+            "notes": "",
+            "media": [f"/api/media/{camera}/x.jpg"],
+            "assessed_by": "heuristic",
+        }
+        self.events.insert(0, event)
+        if camera in self.cameras:
+            self.cameras[camera]["last_event"] = event
+            self.cameras[camera]["last_seen_at"] = event["ended_at"]
+        return event
+
+    async def push(self, kind: str, data: dict[str, Any]) -> str:
+        """Send a message to every connected WebSocket client; returns its cursor."""
+        cursor = f"c{len(self.log) + 1:06d}"
+        message = {"type": kind, "data": data, "cursor": cursor}
+        self.log.append(message)
+        for ws in list(self.ws_clients):
+            await ws.send_json(message)
+        return cursor
+
+    async def drop_websockets(self) -> None:
+        """Close every push connection (the server keeps running)."""
+        for ws in list(self.ws_clients):
+            await ws.close(code=WSCloseCode.GOING_AWAY)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 (the same port again after a stop)."""
+        app = web.Application(middlewares=[self._middleware])
+        app.add_routes(
+            [
+                web.get("/api/system/health", self._health),
+                web.get("/api/system/info", self._info),
+                web.get("/api/system/stats", self._stats),
+                web.get("/api/cameras", self._cameras),
+                web.post("/api/cameras/{id}/mute", self._mute),
+                web.get("/api/events", self._events),
+                web.get("/api/events/search", self._search),
+                web.get("/api/events/{id}", self._event),
+                web.patch("/api/events/{id}", self._patch_event),
+                web.get("/api/events/{id}/snapshot", self._snapshot),
+                web.get("/api/zones", self._zones),
+                web.post("/api/zones", self._create_zone),
+                web.put("/api/zones/{id}", self._update_zone),
+                web.delete("/api/zones/{id}", self._delete_zone),
+                web.get("/api/alert-rules", self._rules),
+                web.post("/api/alert-rules", self._create_rule),
+                web.put("/api/alert-rules/{id}", self._update_rule),
+                web.delete("/api/alert-rules/{id}", self._delete_rule),
+                web.get("/api/ws", self._ws),
+            ]
+        )
+        app.on_shutdown.append(self._on_shutdown)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        if not self.port:
+            self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop listening: connections are refused until start()."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        await self.drop_websockets()
+
+    # --- HTTP -----------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path, dict(request.query)))
+        if request.path == "/api/system/health":
+            return await handler(request)
+        if self.fail_status is not None:
+            return _error(self.fail_status, "unavailable", "server is failing")
+        key = request.headers.get("X-API-Key") or request.query.get("api_key")
+        if key != self.api_key:
+            return _error(401, "unauthorized", "invalid API key")
+        return await handler(request)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _info(self, request: web.Request) -> web.Response:
+        return web.json_response(self.info)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats)
+
+    async def _cameras(self, request: web.Request) -> web.Response:
+        return web.json_response({"cameras": list(self.cameras.values())})
+
+    async def _mute(self, request: web.Request) -> web.Response:
+        camera = self.cameras.get(request.match_info["id"])
+        if camera is None:
+            return _error(404, "not_found", "no such camera")
+        minutes = int((await request.json())["minutes"])
+        camera["muted_until"] = (
+            (datetime.now().astimezone() + timedelta(minutes=minutes)).isoformat() if minutes else None
+        )
+        return web.json_response(camera)
+
+    def _filtered(self, request: web.Request) -> list[dict[str, Any]]:
+        query = request.query
+        events = self.events
+        if "camera" in query:
+            events = [e for e in events if e["camera"] == query["camera"]]
+        if "min_risk" in query:
+            events = [e for e in events if e["risk_score"] >= int(query["min_risk"])]
+        if "object" in query:
+            events = [e for e in events if query["object"] in e["objects"]]
+        if "level" in query:
+            events = [e for e in events if e["risk_level"] == query["level"]]
+        if "reviewed" in query:
+            events = [e for e in events if e["reviewed"] == (query["reviewed"] == "true")]
+        if "since" in query:
+            since = datetime.fromisoformat(query["since"])
+            events = [e for e in events if datetime.fromisoformat(e["started_at"]) >= since]
+        if "until" in query:
+            until = datetime.fromisoformat(query["until"])
+            events = [e for e in events if datetime.fromisoformat(e["started_at"]) < until]
+        return events
+
+    def _page(self, request: web.Request, events: list[dict[str, Any]]) -> web.Response:
+        limit = int(request.query.get("limit", 50))
+        if not 1 <= limit <= 200:
+            return _error(400, "invalid_filter", "limit must be within 1..200")
+        start = int(request.query.get("cursor", 0))
+        page = events[start : start + limit]
+        more = start + limit < len(events)
+        return web.json_response({"events": page, "next_cursor": str(start + limit) if more else None})
+
+    async def _events(self, request: web.Request) -> web.Response:
+        return self._page(request, self._filtered(request))
+
+    async def _search(self, request: web.Request) -> web.Response:
+        words = request.query.get("q", "").lower().split()
+        hits = [
+            {**e, "snippet": e["summary"]}
+            for e in self._filtered(request)
+            if all(w in (e["summary"] + " " + e["reasoning"]).lower() for w in words)
+        ]
+        return self._page(request, hits)
+
+    def _find(self, event_id: str) -> dict[str, Any] | None:
+        return next((e for e in self.events if e["id"] == event_id), None)
+
+    async def _event(self, request: web.Request) -> web.Response:
+        event = self._find(request.match_info["id"])
+        if event is None:
+            return _error(404, "not_found", "no such event")
+        return web.json_response({**event, "detections": []})
+
+    async def _patch_event(self, request: web.Request) -> web.Response:
+        event = self._find(request.match_info["id"])
+        if event is None:
+            return _error(404, "not_found", f"event {request.match_info['id']} does not exist")
+        body = await request.json()
+        for key in ("reviewed", "notes"):
+            if key in body:
+                event[key] = body[key]
+        return web.json_response(event)
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        if self._find(request.match_info["id"]) is None or self.snapshot_status == 404:
+            return _error(404, "not_found", "no snapshot")
+        if self.snapshot_status != 200:
+            return _error(self.snapshot_status, "error", "snapshot failed")
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+    async def _zones(self, request: web.Request) -> web.Response:
+        return web.json_response({"zones": list(self.zones.values())})
+
+    async def _create_zone(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("camera") not in self.cameras:
+            return _error(422, "invalid_zone", f"unknown camera {body.get('camera')}")
+        zone = {**body, "id": f"z{len(self.zones) + 1}"}
+        self.zones[zone["id"]] = zone
+        return web.json_response(zone, status=201)
+
+    async def _update_zone(self, request: web.Request) -> web.Response:
+        zone_id = request.match_info["id"]
+        if zone_id not in self.zones:
+            return _error(404, "not_found", "no such zone")
+        self.zones[zone_id] = {**(await request.json()), "id": zone_id}
+        return web.json_response(self.zones[zone_id])
+
+    async def _delete_zone(self, request: web.Request) -> web.Response:
+        if self.zones.pop(request.match_info["id"], None) is None:
+            return _error(404, "not_found", f"zone {request.match_info['id']} does not exist")
+        return web.Response(status=204)
+
+    async def _rules(self, request: web.Request) -> web.Response:
+        return web.json_response({"rules": list(self.rules.values())})
+
+    async def _create_rule(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        rule = {**body, "id": f"r{len(self.rules) + 1}"}
+        self.rules[rule["id"]] = rule
+        return web.json_response(rule, status=201)
+
+    async def _update_rule(self, request: web.Request) -> web.Response:
+        rule_id = request.match_info["id"]
+        if rule_id not in self.rules:
+            return _error(404, "not_found", "no such rule")
+        body = await request.json()
+        if "name" not in body:  # PUT replaces: a partial body is a client bug
+            return _error(422, "invalid_rule", "name is required")
+        self.rules[rule_id] = {**body, "id": rule_id}
+        return web.json_response(self.rules[rule_id])
+
+    async def _delete_rule(self, request: web.Request) -> web.Response:
+        self.rules.pop(request.match_info["id"], None)
+        return web.Response(status=204)
+
+    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        self.ws_queries.append(dict(request.query))
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        since = request.query.get("since")
+        if since:
+            for message in self.log:
+                if message["cursor"] > since:
+                    await ws.send_json(message)
+        self.ws_clients.add(ws)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            self.ws_clients.discard(ws)
+        return ws
+
+
+async def wait_for(condition: Any, hass: Any = None, timeout: float = 5.0) -> None:
+    """Wait until `condition()` is true, letting the loop (and Home Assistant) run."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+        if hass is not None:
+            await hass.async_block_till_done()

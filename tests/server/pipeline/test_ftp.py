@@ -1,0 +1,64 @@
+"""A camera uploads with a real FTP client into the built-in server and gets an event."""
+
+from __future__ import annotations
+
+import asyncio
+import ftplib
+import io
+
+import pytest
+
+from inference_server.config import CameraConfig
+from inference_server.pipeline.ftp import CameraFtpServer
+from tests.server.pipeline.helpers import make_settings, person_jpeg, running, wait_for
+
+
+def upload(port: int, user: str, password: str, name: str, data: bytes) -> None:
+    with ftplib.FTP() as ftp:
+        ftp.connect("127.0.0.1", port, timeout=10)
+        ftp.login(user, password)
+        ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+
+
+async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix) -> None:
+    settings = make_settings(
+        tmp_path, database_url, redis_prefix, cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")}
+    )
+    server = CameraFtpServer(settings.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
+    server.start()
+    try:
+        async with running(settings) as (services, _):
+            await asyncio.to_thread(upload, server.port, "porch", "s3cret", "MDAlarm_20261126.jpg", person_jpeg(900))
+
+            async def event() -> bool:
+                return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+
+            await wait_for(event, what="the FTP upload's event")
+            row = await services.pool.fetchrow("SELECT camera_id, original_name FROM media_files")
+            assert (row["camera_id"], row["original_name"]) == ("porch", "MDAlarm_20261126.jpg")
+            assert await services.pool.fetchval("SELECT name FROM cameras") == "Porch"
+    finally:
+        server.stop()
+
+
+def test_ftp_user_is_confined_and_authenticated(tmp_path) -> None:
+    watch = tmp_path / "uploads"
+    server = CameraFtpServer(watch, {"porch": "pw1", "garage": "pw2"}, "127.0.0.1", 0)
+    server.start()
+    try:
+        with pytest.raises(ftplib.error_perm):
+            upload(server.port, "porch", "wrong", "x.jpg", b"\xff\xd8\xff")
+        with ftplib.FTP() as ftp:
+            ftp.connect("127.0.0.1", server.port, timeout=10)
+            ftp.login("porch", "pw1")
+            ftp.cwd("..")  # cannot climb out of the camera's folder
+            assert ftp.pwd() == "/"
+            with pytest.raises(ftplib.error_perm):
+                ftp.storbinary("STOR ../garage/evil.jpg", io.BytesIO(b"\xff\xd8\xffx"))
+            with pytest.raises(ftplib.error_perm):
+                ftp.delete("anything.jpg")  # upload-only: no deleting evidence
+            ftp.storbinary("STOR ok.jpg", io.BytesIO(b"\xff\xd8\xffok"))
+        assert (watch / "porch" / "ok.jpg").exists()
+        assert not (watch / "garage" / "evil.jpg").exists()
+    finally:
+        server.stop()

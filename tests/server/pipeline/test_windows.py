@@ -1,0 +1,130 @@
+"""Event windows in Redis: grouping, closing, atomicity under concurrent workers, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import redis.asyncio as aioredis
+
+from inference_server.store.streams import Keys
+from inference_server.store.windows import ClosedWindow, WindowStore
+
+REDIS_URL = "redis://localhost:6379/0"
+
+
+def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float = 90.0) -> WindowStore:
+    return WindowStore(redis, keys, idle_s=idle, max_s=maximum)
+
+
+async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
+    return [ClosedWindow.from_json(f["window"]) for _id, f in await redis.xrange(keys.stream("assess"))]
+
+
+async def add(ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw) -> object:
+    return await ws.add(
+        camera=camera, new_id=f"w-{media_id}", media_id=media_id, captured=captured, now=now,
+        counts=kw.get("counts", {"person": 1}), urgent=kw.get("urgent", False),
+    )
+
+
+async def test_detections_close_together_share_one_window(redis_client, keys) -> None:
+    ws = store(redis_client, keys)
+    first = await add(ws, 1, captured=1000.0, now=1000.0)
+    second = await add(ws, 2, captured=1010.0, now=1010.0, counts={"person": 2, "car": 1})
+    assert first.opened and not second.opened
+    assert first.window_id == second.window_id == "w-1"
+    assert await ws.close_due(now=1020.0) == []  # not idle yet
+    assert await ws.close_due(now=1041.0) == ["w-1"]
+    [window] = await closed(redis_client, keys)
+    assert window.media_ids == [1, 2]
+    assert window.objects == {"person": 2, "car": 1}, "count = most seen at once, not the sum"
+    assert (window.started, window.last) == (1000.0, 1010.0)
+
+
+async def test_window_closes_after_idle_timeout(redis_client, keys) -> None:
+    ws = store(redis_client, keys, idle=5.0)
+    await add(ws, 1, captured=100.0, now=100.0)
+    assert await ws.close_due(now=104.9) == []
+    assert await ws.close_due(now=105.1) == ["w-1"]
+    assert await ws.open_count() == 0
+
+
+async def test_window_longer_than_maximum_is_split(redis_client, keys) -> None:
+    ws = store(redis_client, keys, idle=30.0, maximum=90.0)
+    t = 0.0
+    for i in range(1, 8):  # a detection every 20 s for 140 s: never idle, but too long
+        update = await add(ws, i, captured=t, now=t)
+        t += 20.0
+    assert update.closed_window_id == "w-1" and update.window_id == "w-6"
+    [window] = await closed(redis_client, keys)
+    assert window.media_ids == [1, 2, 3, 4, 5]
+
+
+async def test_gap_in_capture_time_starts_a_new_window(redis_client, keys) -> None:
+    ws = store(redis_client, keys, idle=30.0)
+    await add(ws, 1, captured=0.0, now=500.0)
+    update = await add(ws, 2, captured=100.0, now=500.1)  # backlog processed late: capture gap decides
+    assert update.opened and update.closed_window_id == "w-1"
+
+
+async def test_redelivered_media_is_not_added_twice(redis_client, keys) -> None:
+    ws = store(redis_client, keys)
+    await add(ws, 1, captured=0.0, now=0.0)
+    again = await add(ws, 1, captured=0.0, now=1.0)
+    assert again.duplicate and again.window_id == "w-1"
+    await ws.close_due(now=0.0, force=True)
+    after_close = await add(ws, 1, captured=0.0, now=2.0)
+    assert after_close.duplicate, "a media already windowed never opens a second event"
+    assert len(await closed(redis_client, keys)) == 1
+
+
+async def test_fast_path_fires_once_per_window(redis_client, keys) -> None:
+    ws = store(redis_client, keys)
+    a = await add(ws, 1, captured=0.0, now=0.0, urgent=True)
+    b = await add(ws, 2, captured=1.0, now=1.0, urgent=True)
+    assert (a.fast_path, b.fast_path) == (True, False)
+    await ws.close_due(now=0.0, force=True)
+    [window] = await closed(redis_client, keys)
+    assert window.fast
+
+
+async def test_concurrent_workers_build_one_consistent_window(keys) -> None:
+    clients = [aioredis.from_url(REDIS_URL, decode_responses=True) for _ in range(8)]
+    try:
+        stores = [store(c, keys) for c in clients]
+        await asyncio.gather(
+            *(add(stores[i % 8], i, captured=float(i % 5), now=float(i % 5), counts={"person": i % 4 + 1}) for i in range(1, 81))
+        )
+        assert await stores[0].open_count() == 1
+        closers = await asyncio.gather(*(s.close_due(now=1000.0) for s in stores))
+        assert sum(len(c) for c in closers) == 1, "exactly one closer wins"
+        [window] = await closed(clients[0], keys)
+        assert window.media_ids == list(range(1, 81))
+        assert window.objects == {"person": 4}
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+async def test_open_window_survives_a_restart(keys) -> None:
+    before = aioredis.from_url(REDIS_URL, decode_responses=True)
+    await add(store(before, keys), 1, captured=0.0, now=0.0)
+    await before.aclose()
+    after = aioredis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        ws = store(after, keys)
+        update = await add(ws, 2, captured=3.0, now=3.0)
+        assert update.window_id == "w-1" and not update.opened
+        assert await ws.close_due(now=100.0) == ["w-1"]
+    finally:
+        await after.aclose()
+
+
+def test_closed_window_rejects_garbage() -> None:
+    import pytest
+
+    with pytest.raises((KeyError, ValueError, TypeError)):
+        ClosedWindow.from_json("not json")
+    with pytest.raises(KeyError):
+        ClosedWindow.from_json(json.dumps({"camera": "x"}))
