@@ -33,7 +33,9 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, Any] | None = None) -> web.Response:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, Any] | None = None
+) -> web.Response:
     """The JSON error body."""
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
 

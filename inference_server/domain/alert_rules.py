@@ -142,8 +142,18 @@ def parse_rule(data: Any) -> AlertRule:
         raise InvalidRule(f"rule: expected an object, got {type(data).__name__}")
     _reject_unknown(
         data,
-        {"id", "name", "enabled", "severity", "conditions", "channels", "cooldown_seconds", "group_window_seconds",
-         "created_at", "updated_at"},
+        {
+            "id",
+            "name",
+            "enabled",
+            "severity",
+            "conditions",
+            "channels",
+            "cooldown_seconds",
+            "group_window_seconds",
+            "created_at",
+            "updated_at",
+        },
         "rule",
     )
     rule_id = data.get("id")
@@ -162,10 +172,15 @@ def parse_rule(data: Any) -> AlertRule:
         raise InvalidRule(f"severity: expected one of {', '.join(SEVERITIES)}, got {severity!r}")
     conditions = _parse_conditions(data.get("conditions", {}))
     channels = _parse_channels(data.get("channels", []))
-    cooldown = _bounded_int(data.get("cooldown_seconds", DEFAULT_COOLDOWN_SECONDS), "cooldown_seconds", 0,
-                            MAX_COOLDOWN_SECONDS)
-    group_window = _bounded_int(data.get("group_window_seconds", DEFAULT_GROUP_WINDOW_SECONDS),
-                                "group_window_seconds", 0, MAX_GROUP_WINDOW_SECONDS)
+    cooldown = _bounded_int(
+        data.get("cooldown_seconds", DEFAULT_COOLDOWN_SECONDS), "cooldown_seconds", 0, MAX_COOLDOWN_SECONDS
+    )
+    group_window = _bounded_int(
+        data.get("group_window_seconds", DEFAULT_GROUP_WINDOW_SECONDS),
+        "group_window_seconds",
+        0,
+        MAX_GROUP_WINDOW_SECONDS,
+    )
     return AlertRule(
         id=rule_id,
         name=name.strip(),
@@ -194,7 +209,7 @@ def parse_schedule(data: Any, where: str = "schedule") -> Schedule:
         days.add(DAYS.index(key))
     raw_ranges = data.get("ranges", [])
     if not isinstance(raw_ranges, list):
-        raise InvalidRule(f"{where}.ranges: expected a list of \"HH:MM-HH:MM\" strings")
+        raise InvalidRule(f'{where}.ranges: expected a list of "HH:MM-HH:MM" strings')
     ranges = tuple(parse_time_range(r, f"{where}.ranges[{i}]") for i, r in enumerate(raw_ranges))
     return Schedule(days=frozenset(days), ranges=ranges)
 
@@ -203,7 +218,7 @@ def parse_time_range(text: Any, where: str = "range") -> TimeRange:
     """Parse "HH:MM-HH:MM" (24 h clock; "24:00" allowed as an end; start == end is refused)."""
     match = _TIME_RANGE.match(text) if isinstance(text, str) else None
     if match is None:
-        raise InvalidRule(f"{where}: expected \"HH:MM-HH:MM\", got {text!r}")
+        raise InvalidRule(f'{where}: expected "HH:MM-HH:MM", got {text!r}')
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or m1 > 59:
         raise InvalidRule(f"{where}: start {h1:02d}:{m1:02d} is not a time of day")
@@ -211,7 +226,7 @@ def parse_time_range(text: Any, where: str = "range") -> TimeRange:
         raise InvalidRule(f"{where}: end {h2:02d}:{m2:02d} is not a time of day (24:00 is the latest)")
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end % MINUTES_PER_DAY and not (start == 0 and end == MINUTES_PER_DAY):
-        raise InvalidRule(f"{where}: start and end are equal; use \"00:00-24:00\" for the whole day")
+        raise InvalidRule(f'{where}: start and end are equal; use "00:00-24:00" for the whole day')
     return TimeRange(start, end)
 
 
@@ -221,7 +236,16 @@ def _parse_conditions(data: Any) -> Conditions:
         raise InvalidRule(f"{where}: expected an object")
     _reject_unknown(
         data,
-        {"min_risk_score", "min_level", "objects", "cameras", "zones", "min_confidence", "unknown_only", "schedule"},
+        {
+            "min_risk_score",
+            "min_level",
+            "objects",
+            "cameras",
+            "zones",
+            "min_confidence",
+            "unknown_only",
+            "schedule",
+        },
         where,
     )
     min_score = data.get("min_risk_score")
@@ -254,7 +278,7 @@ def _parse_conditions(data: Any) -> Conditions:
 
 def _parse_channels(data: Any) -> tuple[Channel, ...]:
     if not isinstance(data, list):
-        raise InvalidRule("channels: expected a list of {\"type\": ...} objects")
+        raise InvalidRule('channels: expected a list of {"type": ...} objects')
     return tuple(parse_channel(item, f"channels[{i}]") for i, item in enumerate(data))
 
 
@@ -303,7 +327,7 @@ def parse_channel(data: Any, where: str = "channel") -> Channel:
         service = data.get("notify_service")
         if service is not None:
             if not isinstance(service, str) or not _NOTIFY_SERVICE.match(service):
-                raise InvalidRule(f"{where}.notify_service: expected \"notify.<name>\", got {service!r}")
+                raise InvalidRule(f'{where}.notify_service: expected "notify.<name>", got {service!r}')
             settings["notify_service"] = service
     return Channel(type=str(kind), settings=settings)
 
@@ -383,11 +407,15 @@ def why_not(rule: AlertRule, event: EventFacts, now_local: datetime) -> list[str
     present = [label for label, count in event.objects.items() if count > 0]
     wanted = [label for label in present if label in c.objects] if c.objects else present
     if c.objects and not wanted:
-        reasons.append(f"none of the objects {', '.join(c.objects)} was seen (seen: {', '.join(present) or 'none'})")
+        reasons.append(
+            f"none of the objects {', '.join(c.objects)} was seen (seen: {', '.join(present) or 'none'})"
+        )
     if c.cameras and event.camera not in c.cameras:
         reasons.append(f"camera {event.camera} is not one of {', '.join(c.cameras)}")
     if c.zones and not any(z in c.zones for z in event.zones):
-        reasons.append(f"no zone of {', '.join(c.zones)} was entered (entered: {', '.join(event.zones) or 'none'})")
+        reasons.append(
+            f"no zone of {', '.join(c.zones)} was entered (entered: {', '.join(event.zones) or 'none'})"
+        )
     if c.min_confidence is not None:
         if event.max_confidence is None:
             reasons.append("detector confidence is unknown for this event")
@@ -410,7 +438,11 @@ def matches(rule: AlertRule, event: EventFacts, now_local: datetime) -> bool:
 def matched_objects(rule: AlertRule, event: EventFacts) -> list[str]:
     """The event's object classes the rule cares about, sorted (all seen classes when unrestricted)."""
     present = sorted(label for label, count in event.objects.items() if count > 0)
-    return [label for label in present if label in rule.conditions.objects] if rule.conditions.objects else present
+    return (
+        [label for label in present if label in rule.conditions.objects]
+        if rule.conditions.objects
+        else present
+    )
 
 
 def cooldown_keys(rule: AlertRule, event: EventFacts) -> list[str]:
@@ -419,17 +451,13 @@ def cooldown_keys(rule: AlertRule, event: EventFacts) -> list[str]:
     An alert is new when at least one key is outside its cooldown. An event without objects or
     zones uses "*" in that place. Parts are percent-encoded, so names cannot forge another key.
     """
-    objects = matched_objects(rule, event) or ["*"]
+    objects = [quote(o, safe="") for o in matched_objects(rule, event)] or ["*"]
     zones_seen = sorted(set(event.zones))
     zones = [z for z in zones_seen if z in rule.conditions.zones] if rule.conditions.zones else zones_seen
-    zones = zones or ["*"]
+    zones_q = [quote(z, safe="") for z in zones] or ["*"]
     rule_part = str(rule.id) if rule.id is not None else quote(rule.name, safe="")
     camera = quote(event.camera, safe="")
-    return [
-        f"rule:{rule_part}|cam:{camera}|obj:{quote(obj, safe='')}|zone:{quote(zone, safe='')}"
-        for obj in objects
-        for zone in zones
-    ]
+    return [f"rule:{rule_part}|cam:{camera}|obj:{obj}|zone:{zone}" for obj in objects for zone in zones_q]
 
 
 def group_key(rule: AlertRule, event: EventFacts) -> str:

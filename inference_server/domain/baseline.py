@@ -88,7 +88,7 @@ def hour_of_week(at: datetime) -> int:
 
 def decay_factor(elapsed_seconds: float, config: BaselineConfig = DEFAULT_CONFIG) -> float:
     """How much a sample `elapsed_seconds` old still weighs (1.0 now, 0.5 after a half-life)."""
-    return 0.5 ** (max(0.0, elapsed_seconds) / (config.half_life_days * 86400.0))
+    return math.pow(0.5, max(0.0, elapsed_seconds) / (config.half_life_days * 86400.0))
 
 
 def weight_at(cell: BaselineCell, at: datetime, config: BaselineConfig = DEFAULT_CONFIG) -> float:
@@ -134,7 +134,9 @@ def expected_count(cell: BaselineCell, at: datetime, config: BaselineConfig = DE
     return (config.prior_mean * config.prior_weight + cell.mean * w) / (config.prior_weight + w)
 
 
-def upper_tail(observed: float, cell: BaselineCell, at: datetime, config: BaselineConfig = DEFAULT_CONFIG) -> float:
+def upper_tail(
+    observed: float, cell: BaselineCell, at: datetime, config: BaselineConfig = DEFAULT_CONFIG
+) -> float:
     """P(X >= observed) for next hour's count X under the cell's predictive distribution."""
     k = max(0, math.ceil(observed - 1e-9))
     if k == 0:
@@ -228,8 +230,8 @@ def _one_in(tail: float) -> str:
 def _round_nicely(n: float) -> int:
     if n < 20:
         return round(n)
-    digits = int(math.floor(math.log10(n))) - 1
-    return int(round(n, -digits))
+    digits = math.floor(math.log10(n)) - 1
+    return round(round(n, -digits))
 
 
 def _expected_words(expected: float) -> str:

@@ -292,8 +292,10 @@ def _pets(day: _Day, n: int) -> None:
         label = day.rng.choice(["cat", "dog", "dog"])
         camera = day.rng.choice(["backyard", "backyard", "side_gate", "front_door"])
         dwell = day.rng.uniform(5, 400)
-        zone = _zone("lawn", "yard", 1, [label], dwell) if camera != "front_door" else _zone(
-            "front_door", "entry_point", 3, [label], dwell
+        zone = (
+            _zone("lawn", "yard", 1, [label], dwell)
+            if camera != "front_door"
+            else _zone("front_door", "entry_point", 3, [label], dwell)
         )
         start = day.at(((6.5, 22.5),))
         day.add(camera, start, dwell, {label: 1}, zones=[zone], baseline=[day.usual(label, 1, 0.4)])
@@ -305,7 +307,13 @@ def _wildlife(day: _Day, n: int) -> None:
         camera = day.rng.choice(list(_CAMERAS))
         start = day.at(_ANY_TIME if label != "bird" else _DAYTIME)
         dwell = day.rng.uniform(2, 60)
-        day.add(camera, start, dwell, {label: day.rng.choice([1, 1, 2])}, zones=[_zone("lawn", "yard", 1, [label], dwell)])
+        day.add(
+            camera,
+            start,
+            dwell,
+            {label: day.rng.choice([1, 1, 2])},
+            zones=[_zone("lawn", "yard", 1, [label], dwell)],
+        )
 
 
 def _passers_by(day: _Day, n: int, night: bool = False) -> None:
@@ -323,7 +331,14 @@ def _passers_by(day: _Day, n: int, night: bool = False) -> None:
             seconds,
             objects,
             zones=[_zone("sidewalk", "sidewalk", 0, ["person"], seconds)],
-            tracks=[_track("person", seconds, {"sidewalk": seconds}, Approach("across", round(day.rng.uniform(0.05, 0.3), 3)))],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {"sidewalk": seconds},
+                    Approach("across", round(day.rng.uniform(0.05, 0.3), 3)),
+                )
+            ],
             baseline=[day.usual("person", objects["person"], 0.3)],
             attributes=[cue] if cue else [],
         )
@@ -340,7 +355,14 @@ def _passing_cars(day: _Day, n: int) -> None:
             seconds,
             {label: 1},
             zones=[_zone("street", "sidewalk", 0, [label], seconds)],
-            tracks=[_track(label, seconds, {"street": seconds}, Approach("across", round(day.rng.uniform(0.2, 0.8), 3)))],
+            tracks=[
+                _track(
+                    label,
+                    seconds,
+                    {"street": seconds},
+                    Approach("across", round(day.rng.uniform(0.2, 0.8), 3)),
+                )
+            ],
             baseline=[day.usual("car", 1, 0.3)],
         )
 
@@ -351,7 +373,11 @@ def _residents(day: _Day, n: int) -> None:
         camera = day.rng.choice(["front_door", "driveway", "backyard"])
         seconds = day.rng.uniform(10, 90)
         objects: dict[str, int] = {"person": day.rng.choice([1, 1, 2, 3])}
-        zones = [_zone("front_door" if camera != "backyard" else "back_door", "entry_point", 3, ["person"], seconds)]
+        zones = [
+            _zone(
+                "front_door" if camera != "backyard" else "back_door", "entry_point", 3, ["person"], seconds
+            )
+        ]
         if camera == "driveway":
             objects["car"] = 1
             zones.append(_zone("driveway", "driveway", 2, ["car", "person"], seconds))
@@ -361,7 +387,14 @@ def _residents(day: _Day, n: int) -> None:
             seconds,
             objects,
             zones=zones,
-            tracks=[_track("person", seconds, {zones[0].name: seconds * 0.5}, Approach(f"toward:{zones[0].name}", 0.1, 3.0, zones[0].name))],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {zones[0].name: seconds * 0.5},
+                    Approach(f"toward:{zones[0].name}", 0.1, 3.0, zones[0].name),
+                )
+            ],
             baseline=[day.usual("person", objects["person"], 0.3)],
             attributes=["known_resident"],
         )
@@ -391,8 +424,10 @@ def _deliveries(day: _Day, n: int, mail: bool = False) -> None:
         cues = ["mail_carrier"] if mail else ["delivery_uniform", "carrying_package"]
         if not mail and day.rng.random() < 0.3:
             cues = ["carrying_package", "package_delivered"]  # no visible uniform
-        zone = _zone("mailbox", "other", 1, ["person"], seconds) if mail else _zone(
-            "front_door", "entry_point", 3, ["person"], seconds
+        zone = (
+            _zone("mailbox", "other", 1, ["person"], seconds)
+            if mail
+            else _zone("front_door", "entry_point", 3, ["person"], seconds)
         )
         day.add(
             "front_door",
@@ -400,7 +435,14 @@ def _deliveries(day: _Day, n: int, mail: bool = False) -> None:
             seconds,
             {"person": 1},
             zones=[zone],
-            tracks=[_track("person", seconds, {zone.name: seconds * 0.6}, Approach(f"toward:{zone.name}", 0.12, 4.0, zone.name))],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {zone.name: seconds * 0.6},
+                    Approach(f"toward:{zone.name}", 0.12, 4.0, zone.name),
+                )
+            ],
             baseline=[day.usual("person", 1, 0.3)],
             attributes=cues,
         )
@@ -435,7 +477,14 @@ def _visitors(day: _Day, n: int, long_wait: bool) -> None:
             seconds,
             {"person": day.rng.choice([1, 1, 2])},
             zones=[_zone("front_door", "entry_point", 3, ["person"], seconds)],
-            tracks=[_track("person", seconds, {"front_door": seconds}, Approach("toward:front_door", 0.1, 2.0, "front_door"))],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {"front_door": seconds},
+                    Approach("toward:front_door", 0.1, 2.0, "front_door"),
+                )
+            ],
             baseline=[day.usual("person", 1, 0.45)],
             attributes=cues,
         )
@@ -450,7 +499,10 @@ def _side_yard_walkers(day: _Day, n: int) -> None:
             start,
             seconds,
             {"person": 1},
-            zones=[_zone("side_path", "yard", 1, ["person"], seconds), _zone("side_gate", "entry_point", 2, ["person"], 5)],
+            zones=[
+                _zone("side_path", "yard", 1, ["person"], seconds),
+                _zone("side_gate", "entry_point", 2, ["person"], 5),
+            ],
             tracks=[
                 _track(
                     "person",
@@ -480,6 +532,58 @@ def _turnarounds(day: _Day, n: int) -> None:
         )
 
 
+def _solicitors(day: _Day, n: int) -> None:
+    for _ in range(n):
+        start = day.at(((10.0, 19.0),))
+        seconds = day.rng.uniform(40, 120)
+        day.add(
+            "front_door",
+            start,
+            seconds,
+            {"person": day.rng.choice([1, 1, 2])},
+            zones=[_zone("front_door", "entry_point", 3, ["person"], seconds)],
+            tracks=[_track("person", seconds, {"front_door": seconds}, Approach("stationary", 0.01))],
+            baseline=[day.usual("person", 1, 0.45)],
+        )
+
+
+def _thieves(day: _Day) -> None:
+    seconds = day.rng.uniform(10, 25)
+    day.add(
+        "front_door",
+        day.at(((13.0, 16.0),)),
+        seconds,
+        {"person": 1},
+        zones=[_zone("front_door", "entry_point", 3, ["person"], seconds)],
+        tracks=[_track("person", seconds, {"front_door": seconds}, Approach("away", 0.2))],
+        attributes=["package_taken"],
+    )
+    seconds = day.rng.uniform(15, 40)
+    day.add(
+        "driveway",
+        day.at(_NIGHT),
+        seconds,
+        {"person": 1, "car": 1},
+        zones=[_zone("driveway", "driveway", 2, ["person", "car"], seconds)],
+        tracks=[_track("person", seconds, {"driveway": seconds}, Approach("stationary", 0.01))],
+        attributes=["tried_car_door"],
+    )
+    seconds = day.rng.uniform(10, 25)
+    day.add(
+        "backyard",
+        day.at(_NIGHT),
+        seconds,
+        {"person": 1},
+        zones=[_zone("lawn", "yard", 1, ["person"], seconds)],
+        tracks=[
+            _track(
+                "person", seconds, {"lawn": seconds}, crossings=[LineCrossing("fence_line", "in", "person")]
+            )
+        ],
+        attributes=["climbing_fence"],
+    )
+
+
 def _night_prowlers(day: _Day) -> None:
     rng = day.rng
     # Someone walks down the side path of the house at night and leaves.
@@ -502,7 +606,14 @@ def _night_prowlers(day: _Day) -> None:
             seconds,
             {"person": 1},
             zones=[_zone("front_door", "entry_point", 3, ["person"], seconds)],
-            tracks=[_track("person", seconds, {"front_door": seconds}, Approach("toward:front_door", 0.1, 3.0, "front_door"))],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {"front_door": seconds},
+                    Approach("toward:front_door", 0.1, 3.0, "front_door"),
+                )
+            ],
             attributes=["rang_doorbell"],
         )
     # An unknown car idles in the driveway late at night.
@@ -526,8 +637,18 @@ def _night_prowlers(day: _Day) -> None:
             day.at(((1.0, 4.5),)),
             seconds,
             {"person": 1},
-            zones=[_zone("back_door", "entry_point", 3, ["person"], seconds), _zone("lawn", "yard", 1, ["person"], seconds)],
-            tracks=[_track("person", seconds, {"back_door": seconds * 0.8}, Approach("toward:back_door", 0.05, 4.0, "back_door"))],
+            zones=[
+                _zone("back_door", "entry_point", 3, ["person"], seconds),
+                _zone("lawn", "yard", 1, ["person"], seconds),
+            ],
+            tracks=[
+                _track(
+                    "person",
+                    seconds,
+                    {"back_door": seconds * 0.8},
+                    Approach("toward:back_door", 0.05, 4.0, "back_door"),
+                )
+            ],
             baseline=[BaselineInfo("ok", "person", 0.02, 1.0, 5.0, 0.56)],
         )
     # Looks in a window at night.
@@ -563,7 +684,11 @@ def _night_prowlers(day: _Day) -> None:
         seconds,
         {"person": 1},
         zones=[_zone("back_door", "entry_point", 3, ["person"], seconds)],
-        tracks=[_track("person", seconds, {"back_door": seconds}, Approach("toward:back_door", 0.1, 1.0, "back_door"))],
+        tracks=[
+            _track(
+                "person", seconds, {"back_door": seconds}, Approach("toward:back_door", 0.1, 1.0, "back_door")
+            )
+        ],
         baseline=[BaselineInfo("ok", "person", 0.02, 1.0, 5.0, 0.56)],
         attributes=["face_covered", "tried_door"],
     )
@@ -573,14 +698,14 @@ def realistic_day(seed: int = 0) -> list[EventContext]:
     """About 200 event contexts of one ordinary Tuesday at a house with four cameras, by start time.
 
     The mix is what such a house sees: pets and birds, passers-by and passing cars on the street,
-    residents coming and going, deliveries and mail, visitors, cars turning in the driveway, a few
-    odd night-time events, and one break-in attempt. The `seed` varies times, durations and
-    confidences; the same seed always gives the same day.
+    residents coming and going, deliveries and mail, visitors and door-to-door callers, cars turning
+    in the driveway, a few odd night-time events, a package theft, and one break-in attempt. The
+    `seed` varies times, durations and confidences; the same seed always gives the same day.
     """
     day = _Day(rng=random.Random(seed))
-    _pets(day, 26)
+    _pets(day, 24)
     _wildlife(day, 20)
-    _passers_by(day, 32)
+    _passers_by(day, 28)
     _passers_by(day, 5, night=True)
     _passing_cars(day, 24)
     _residents(day, 20)
@@ -592,5 +717,7 @@ def realistic_day(seed: int = 0) -> list[EventContext]:
     _visitors(day, 8, long_wait=True)
     _side_yard_walkers(day, 6)
     _turnarounds(day, 6)
+    _solicitors(day, 8)
+    _thieves(day)
     _night_prowlers(day)
     return sorted(day.contexts, key=lambda c: (c.started_at, c.camera))

@@ -105,20 +105,30 @@ class EventContext:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (tuples become lists)."""
-        return asdict(self)
+        data: dict[str, Any] = _lists(asdict(self))
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> EventContext:
         """Parse the JSON form, raising InvalidContext with the offending key on bad input."""
-        return _build(cls, data, "context")
+        context: EventContext = _build(cls, data, "context")
+        return context
 
 
-_NESTED: dict[str, type] = {
-    "zones": ZoneHit,
-    "tracks": TrackSummary,
-    "reid": ReidSighting,
-    "baseline": BaselineInfo,
-    "crossings": LineCrossing,
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
+
+
+_NESTED: dict[tuple[type, str], type] = {
+    (EventContext, "zones"): ZoneHit,
+    (EventContext, "tracks"): TrackSummary,
+    (EventContext, "reid"): ReidSighting,
+    (EventContext, "baseline"): BaselineInfo,
+    (TrackSummary, "crossings"): LineCrossing,
 }
 
 
@@ -132,13 +142,14 @@ def _build(cls: type, data: Any, where: str) -> Any:
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         path = f"{where}.{name}"
-        if name in _NESTED:
-            if not isinstance(value, list):
+        nested = _NESTED.get((cls, name))
+        if nested is not None:
+            if not isinstance(value, (list, tuple)):
                 raise InvalidContext(f"{path}: expected a list")
-            value = tuple(_build(_NESTED[name], item, f"{path}[{i}]") for i, item in enumerate(value))
+            value = tuple(_build(nested, item, f"{path}[{i}]") for i, item in enumerate(value))
         elif name == "approach" and value is not None:
             value = _build(Approach, value, path)
-        elif name in ("labels", "zones", "attributes") and isinstance(value, list):
+        elif name in ("labels", "zones", "attributes") and isinstance(value, (list, tuple)):
             if not all(isinstance(v, str) for v in value):
                 raise InvalidContext(f"{path}: expected a list of strings")
             value = tuple(value)

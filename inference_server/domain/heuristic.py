@@ -190,7 +190,9 @@ def _score(context: EventContext) -> tuple[int, list[Factor]]:
     cues = {a.strip().lower() for a in context.attributes}
     has_person = counts.get("person", 0) > 0
     has_vehicle = counts.get("vehicle", 0) > 0
-    dangerous = [label for label in context.objects if label in DANGEROUS_ANIMALS and context.objects[label] > 0]
+    dangerous = [
+        label for label in context.objects if label in DANGEROUS_ANIMALS and context.objects[label] > 0
+    ]
 
     threat = 0.0
 
@@ -230,9 +232,10 @@ def _score(context: EventContext) -> tuple[int, list[Factor]]:
     dwell_points, dwell_zone, dwell_seconds = _best_dwell(context, zone_types, counts)
     if dwell_points > 0:
         threat += dwell_points
+        dwell_words = _zone_words(dwell_zone, zone_types.get(dwell_zone, "other"))
         factors.append(
             Factor(
-                f"stayed {dwell_seconds:.0f} s in {_zone_words(dwell_zone, zone_types.get(dwell_zone, 'other'))}",
+                f"stayed {dwell_seconds:.0f} s in {dwell_words}",
                 _plus(dwell_points),
             )
         )
@@ -482,7 +485,9 @@ def _zone_words(name: str, zone_type: str | None) -> str:
 
 def _objects_words(objects: dict[str, int]) -> str:
     parts = []
-    for label, n in sorted(objects.items(), key=lambda kv: (_CATEGORY_ORDER.index(category_of(kv[0])), kv[0])):
+    for label, n in sorted(
+        objects.items(), key=lambda kv: (_CATEGORY_ORDER.index(category_of(kv[0])), kv[0])
+    ):
         if n > 0:
             parts.append(f"{n} {_plural(label, n)}" if n > 1 else label)
     return ", ".join(parts) or "nothing"
@@ -549,39 +554,53 @@ _CUE_PHRASES: Final = (
 def _summary(context: EventContext) -> str:
     cues = {a.strip().lower() for a in context.attributes}
     subject = _subject(context, cues)
+    plural_subject = subject.split()[0].isdigit()
     zone_types = _zone_types(context)
     counts = _category_counts(context.objects)
     _, zone_hit = _best_zone(context.zones, counts)
-    dwell_points, dwell_zone, dwell_seconds = _best_dwell(context, zone_types, counts)
-    where_name = dwell_zone if dwell_points > 0 else (zone_hit.name if zone_hit else "")
-    where = (
-        f" {'on' if zone_types.get(where_name) == 'sidewalk' else 'at'} "
-        f"{_zone_words(where_name, zone_types.get(where_name))}"
-        if where_name
-        else f" on {context.camera_name or context.camera}"
-    )
+    _, dwell_zone, dwell_seconds = _best_dwell(context, zone_types, counts)
     if "face_covered" in cues:
         subject += " with a covered face"
     if "weapon" in cues:
         subject += " carrying a weapon"
 
+    def at(name: str | None) -> str:
+        if not name:
+            return f" on {context.camera_name or context.camera}"
+        zone_type = zone_types.get(name)
+        return f" {'on' if zone_type == 'sidewalk' else 'at'} {_zone_words(name, zone_type)}"
+
+    where = at(zone_hit.name if zone_hit else None)
     action = next((phrase for cue, phrase in _CUE_PHRASES if cue in cues), "")
+    target = _approach_target(context)
+    inbound = [c.line for tr in context.tracks for c in tr.crossings if c.direction == "in"]
     if action:
         sentence = f"{subject} {action}{where}"
     elif dwell_seconds >= LINGER_SECONDS:
-        sentence = f"{subject} lingered {dwell_seconds:.0f} s{where}"
-    elif _approach(context)[0] >= APPROACH_POINTS:
-        sentence = f"{subject} approached{where}"
-    elif any(c.direction == "in" for tr in context.tracks for c in tr.crossings):
-        sentence = f"{subject} came in{where}"
+        sentence = f"{subject} lingered {dwell_seconds:.0f} s{at(dwell_zone)}"
+    elif target is not None:
+        sentence = f"{subject} approached {_zone_words(target, zone_types.get(target))}"
+    elif inbound:
+        sentence = f"{subject} crossed the {inbound[0].replace('_', ' ')} inbound{where}"
     else:
-        verb = "was" if not subject.split()[0].isdigit() else "were"
-        sentence = f"{subject} {verb} seen{where}"
+        sentence = f"{subject} {'were' if plural_subject else 'was'} seen{where}"
     sentence += f" at {context.local_time}"
     reid_points, reid_words = _reid(context)
     if reid_points > 0:
         sentence += f"; {reid_words.replace('same ', 'the same ', 1)}"
     return sentence + "."
+
+
+def _approach_target(context: EventContext) -> str | None:
+    for tr in context.tracks:
+        a = tr.approach
+        if a is None or category_of(tr.label) not in ("person", "vehicle"):
+            continue
+        if a.target_zone:
+            return a.target_zone
+        if a.direction.startswith("toward:") and a.direction != "toward:camera":
+            return a.direction.removeprefix("toward:")
+    return None
 
 
 def _fit_lines(lines: list[str], limit: int) -> str:

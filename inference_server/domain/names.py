@@ -20,9 +20,10 @@ def camera_slug(folder: str) -> str:
     """
     slug = folder.lower()
     if not _SLUG_RE.fullmatch(slug):
-        shown = folder.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        # Names that are not UTF-8 arrive with surrogate escapes; show their bytes as \xNN.
+        shown = folder.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         raise InvalidName(
-            f"camera folder {shown[:80]!r} is not a safe name: use 1-64 letters, digits, '_' or '-'"
+            f"camera folder '{shown[:80]}' is not a safe name: use 1-64 letters, digits, '_' or '-'"
         )
     return slug
 

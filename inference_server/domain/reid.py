@@ -27,6 +27,18 @@ class ReidCandidate(NamedTuple):
     minutes_ago: float = 0.0
 
 
+# A candidate may also be given as a plain (entity_id, vector) pair.
+CandidateLike = ReidCandidate | tuple[str, Sequence[float]]
+
+
+def as_candidate(candidate: CandidateLike) -> ReidCandidate:
+    """The candidate as a ReidCandidate (a plain (entity_id, vector) pair gets empty details)."""
+    if isinstance(candidate, ReidCandidate):
+        return candidate
+    entity_id, vector = candidate
+    return ReidCandidate(entity_id, vector)
+
+
 @dataclass(frozen=True, slots=True)
 class ReidMatch:
     """The candidate that matched and how similar it is (cosine, -1..1)."""
@@ -79,13 +91,14 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     na, nb = norm(a), norm(b)
     if na == 0.0 or nb == 0.0:
         return 0.0
-    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-    return max(-1.0, min(1.0, dot / (na * nb)))
+    # Scale before multiplying so that tiny or huge vectors neither underflow nor overflow.
+    dot = math.fsum((x / na) * (y / nb) for x, y in zip(a, b, strict=True))
+    return max(-1.0, min(1.0, dot))
 
 
 def matches(
     embedding: Sequence[float],
-    candidates: Iterable[ReidCandidate],
+    candidates: Iterable[CandidateLike],
     threshold: float = DEFAULT_THRESHOLD,
     label: str | None = None,
 ) -> list[ReidMatch]:
@@ -95,7 +108,7 @@ def matches(
     person is never matched to a car. Equal similarities keep the candidates' order.
     """
     found: list[ReidMatch] = []
-    for candidate in candidates:
+    for candidate in map(as_candidate, candidates):
         if label is not None and candidate.label and candidate.label != label:
             continue
         similarity = cosine(embedding, candidate.vector)
@@ -107,7 +120,7 @@ def matches(
 
 def best_match(
     embedding: Sequence[float],
-    candidates: Iterable[ReidCandidate],
+    candidates: Iterable[CandidateLike],
     threshold: float = DEFAULT_THRESHOLD,
     label: str | None = None,
 ) -> ReidMatch | None:
@@ -121,7 +134,7 @@ def best_match(
 
 def sightings(
     embedding: Sequence[float],
-    candidates: Iterable[ReidCandidate],
+    candidates: Iterable[CandidateLike],
     threshold: float = DEFAULT_THRESHOLD,
     label: str | None = None,
     exclude_camera: str | None = None,

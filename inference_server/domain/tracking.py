@@ -136,7 +136,7 @@ def track(
         used_tracks: set[int] = set()
 
         by_iou: list[tuple[float, int, int]] = []
-        for ti, tr in enumerate(candidates):
+        for tr in candidates:
             for di, det in enumerate(dets):
                 if not compatible_labels(tr.last.label, det.label):
                     continue
@@ -313,7 +313,7 @@ def approach_of(tr: Track, entry_points: Sequence[Zone]) -> Approach | None:
             eta_seconds=round(eta, 1),
             target_zone=name,
         )
-    _, nearest_name, closing = options[0]
+    _, _, closing = options[0]
     direction = "away" if closing <= -_TOWARD_COS * speed else "across"
     return Approach(direction=direction, speed=round(speed, 4))
 

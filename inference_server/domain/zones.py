@@ -109,14 +109,9 @@ def validate_polygon(points: Iterable[Sequence[float]]) -> Polygon:
     for i in range(n):
         if _close(pts[i], pts[(i + 1) % n]):
             raise InvalidZone(f"points {i} and {(i + 1) % n} are the same: remove the repeated point")
-    if abs(polygon_area(pts)) <= _EPS:
+    p0, p1 = pts[0], pts[1]
+    if all(abs(_cross((p1[0] - p0[0], p1[1] - p0[1]), (q[0] - p0[0], q[1] - p0[1]))) <= _EPS for q in pts):
         raise InvalidZone("the polygon has no area: its points lie on one line")
-    for i in range(n):
-        a, b, c = pts[i], pts[(i + 1) % n], pts[(i + 2) % n]
-        d1 = (b[0] - a[0], b[1] - a[1])
-        d2 = (c[0] - b[0], c[1] - b[1])
-        if abs(_cross(d1, d2)) <= _EPS * math.hypot(*d1) * math.hypot(*d2) and _dot(d1, d2) < 0:
-            raise InvalidZone(f"the edge at point {(i + 1) % n} folds back on itself")
     for i in range(n):
         for j in range(i + 2, n):
             if i == 0 and j == n - 1:
@@ -125,6 +120,14 @@ def validate_polygon(points: Iterable[Sequence[float]]) -> Polygon:
                 raise InvalidZone(
                     f"the polygon crosses itself: edge {i}-{(i + 1) % n} meets edge {j}-{(j + 1) % n}"
                 )
+    for i in range(n):
+        a, b, c = pts[i], pts[(i + 1) % n], pts[(i + 2) % n]
+        d1 = (b[0] - a[0], b[1] - a[1])
+        d2 = (c[0] - b[0], c[1] - b[1])
+        if abs(_cross(d1, d2)) <= _EPS * math.hypot(*d1) * math.hypot(*d2) and _dot(d1, d2) < 0:
+            raise InvalidZone(f"the edge at point {(i + 1) % n} folds back on itself")
+    if abs(polygon_area(pts)) <= _EPS:
+        raise InvalidZone("the polygon has (almost) no area: make it larger")
     return tuple(pts)
 
 

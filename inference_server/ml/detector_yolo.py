@@ -47,7 +47,9 @@ def locate_weights(weights: str | os.PathLike[str], cache_dir: Path | None = Non
     return None
 
 
-def missing_weights(weights: str | os.PathLike[str], cache_dir: Path | None, why: str = "") -> ModelUnavailable:
+def missing_weights(
+    weights: str | os.PathLike[str], cache_dir: Path | None, why: str = ""
+) -> ModelUnavailable:
     """The error for weights that are not on disk: names the file and where to put it."""
     given = Path(weights).expanduser()
     if given.is_absolute() or cache_dir is None:
@@ -164,7 +166,7 @@ class YoloDetector:
                     iou=self.iou,
                     classes=self._classes,
                     device=self.device,
-                    half=self.half,
+                    quantize=16 if self.half else None,  # ultralytics' replacement for half=True
                     batch=len(batch),
                     verbose=False,
                 )
@@ -179,11 +181,10 @@ class YoloDetector:
         xyxy = boxes.xyxy.float().cpu().numpy()
         conf = boxes.conf.float().cpu().numpy()
         cls = boxes.cls.cpu().numpy().astype(int)
-        return [
-            Detection(
-                self.names[int(c)],
-                float(min(1.0, max(0.0, s))),
-                Box.from_pixels(float(b[0]), float(b[1]), float(b[2]), float(b[3]), width, height),
-            )
-            for b, s, c in zip(xyxy, conf, cls, strict=True)
-        ]
+        detections = []
+        for b, s, c in zip(xyxy, conf, cls, strict=True):
+            box = Box.from_pixels(float(b[0]), float(b[1]), float(b[2]), float(b[3]), width, height)
+            if box.x2 - box.x1 < 1 / width or box.y2 - box.y1 < 1 / height:
+                continue  # nothing of it inside the frame
+            detections.append(Detection(self.names[int(c)], float(min(1.0, max(0.0, s))), box))
+        return detections

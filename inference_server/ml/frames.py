@@ -42,7 +42,9 @@ def decode_image(data: bytes) -> np.ndarray:
         kind = "JPEG"
     elif data.startswith(_PNG_SIGNATURE):
         if _PNG_IEND not in data[-_TRAILER_TOLERANCE:]:
-            raise UndecodableMedia(f"truncated PNG ({len(data)} bytes, no IEND chunk): the upload was cut short")
+            raise UndecodableMedia(
+                f"truncated PNG ({len(data)} bytes, no IEND chunk): the upload was cut short"
+            )
         kind = "PNG"
     else:
         raise UndecodableMedia(f"not a JPEG or PNG image (starts with {data[:8]!r})")

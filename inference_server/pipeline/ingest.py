@@ -310,14 +310,29 @@ class Ingest:
         log.info("ingest duplicate path=%s", shown)
         return IngestResult("duplicate", reason="same content was stored before")
 
+    def _offender(self, path: Path) -> Path | None:
+        """What to move into quarantine: the file, or the symlink inside the watch dir it was reached
+        through. Never anything outside the watch dir."""
+        watch = Path(os.path.abspath(self.watch_dir))
+        absolute = Path(os.path.abspath(path))
+        if not absolute.is_relative_to(watch) or absolute == watch:
+            return None
+        current = watch
+        for part in absolute.relative_to(watch).parts:
+            current = current / part
+            if current.is_symlink():
+                return current
+        return absolute if os.path.lexists(absolute) else None
+
     async def _quarantine(self, path: Path, exc: Rejected) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in _printable(path.name))
         dest = self.media_dir / "quarantine" / f"{stamp}-{safe[:100]}"
         moved: str | None = None
         try:
-            if os.path.lexists(path) and Path(os.path.abspath(path)).is_relative_to(os.path.abspath(self.watch_dir)):
-                await asyncio.to_thread(_move, path, dest)
+            offender = self._offender(path)
+            if offender is not None:
+                await asyncio.to_thread(_move, offender, dest)
                 moved = str(dest)
         except OSError as err:
             log.warning("ingest could not quarantine path=%s error=%s", _printable(path), err)

@@ -51,7 +51,9 @@ def parse_key(plaintext: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-async def create_key(pool: asyncpg.Pool, name: str, scope: str, *, actor: str = "cli") -> tuple[dict[str, Any], str]:
+async def create_key(
+    pool: asyncpg.Pool, name: str, scope: str, *, actor: str = "cli"
+) -> tuple[dict[str, Any], str]:
     """Create a key; returns its public record and the plaintext (shown once, never stored)."""
     if scope not in SCOPES:
         raise InvalidKeyRequest(f"scope must be 'read' or 'admin', got {scope!r}")
@@ -72,9 +74,15 @@ async def create_key(pool: asyncpg.Pool, name: str, scope: str, *, actor: str = 
                 digest,
             )
         except asyncpg.UniqueViolationError as exc:
-            raise InvalidKeyRequest(f"an active key named {name!r} exists: revoke it or pick another name") from exc
+            raise InvalidKeyRequest(
+                f"an active key named {name!r} exists: revoke it or pick another name"
+            ) from exc
         await audit.record(
-            conn, actor=actor, action="apikey.create", target=f"{key_id} ({name})", outcome="ok",
+            conn,
+            actor=actor,
+            action="apikey.create",
+            target=f"{key_id} ({name})",
+            outcome="ok",
             detail={"scope": scope},
         )
     assert row is not None
@@ -96,7 +104,10 @@ async def revoke_key(pool: asyncpg.Pool, key_id_or_name: str, *, actor: str = "c
             key_id_or_name,
         )
         await audit.record(
-            conn, actor=actor, action="apikey.revoke", target=key_id_or_name,
+            conn,
+            actor=actor,
+            action="apikey.revoke",
+            target=key_id_or_name,
             outcome="ok" if rows else "not_found",
         )
     return bool(rows)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSCloseCode, web
+
+FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
@@ -90,7 +92,7 @@ class FakeHsiServer:
             72,
             {"person": 1},
             "A person lingers at the front door.",
-            started_at=datetime.now().astimezone() - timedelta(minutes=30),
+            started_at=FIRST_EVENT_AT,
         )
 
     # --- data -----------------------------------------------------------------------------

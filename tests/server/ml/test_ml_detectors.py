@@ -8,6 +8,7 @@ OpenCV person detector on the photos shipped in the ultralytics wheel.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from inference_server.domain.detections import Detection
+from inference_server.domain.detections import Box, Detection
 from inference_server.ml import detector_onnx, detectors
 from inference_server.ml.bench_detector import raw_detector_loop
-from inference_server.ml.detector_onnx import OnnxDetector, decode_output, letterbox
+from inference_server.ml.detector_onnx import OnnxDetector, decode_output, input_shape, letterbox
 from inference_server.ml.detector_opencv import OpenCVPersonDetector
 from inference_server.ml.detector_yolo import YoloDetector
 from inference_server.ml.detectors import COCO_LABELS, build_detector
@@ -71,15 +72,22 @@ def _assert_well_formed(found: list[Detection], labels: tuple[str, ...] = COCO_L
 # --- OpenCV HOG: real people in real photos ---------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["bus.jpg", "zidane.jpg"])
-def test_hog_finds_people_in_sample_photos(photos: dict[str, np.ndarray], name: str) -> None:
+def test_hog_finds_the_person_in_the_bus_photo(photos: dict[str, np.ndarray]) -> None:
     detector = OpenCVPersonDetector()
-    [found] = detector.detect([photos[name]])
-    assert found, f"no person found in {name}"
+    [found] = detector.detect([photos["bus.jpg"]])
+    assert found, "no person found in bus.jpg"
     _assert_well_formed(found, ("person",))
     assert all(det.confidence >= detector.confidence for det in found)
-    # A person is a real part of the frame, not a speck or the whole picture.
-    assert all(0.01 < det.box.area < 0.9 for det in found)
+    # The man on the left, standing full-length: left edge to a third of the width.
+    man = Box(0.0, 0.29, 0.32, 0.91)
+    assert max(det.box.iou(man) for det in found) > 0.6
+    assert all(isinstance(v, float) for v in found[0].box.as_list())
+
+
+@pytest.mark.xfail(reason="a full-body HOG model misses people framed from the thighs up", strict=False)
+def test_hog_finds_upper_body_people_in_zidane(photos: dict[str, np.ndarray]) -> None:
+    [found] = OpenCVPersonDetector().detect([photos["zidane.jpg"]])
+    assert found
 
 
 def test_hog_finds_nothing_in_blank_or_noise_frames() -> None:
@@ -120,7 +128,9 @@ def test_yolo_returns_normalized_detections_per_frame_in_one_call(
     assert [d.box for d in results[0]] == pytest.approx([d.box for d in results[2]])
 
 
-def test_yolo_class_filter_keeps_only_wanted_labels(yolo_weights: Path, photos: dict[str, np.ndarray]) -> None:
+def test_yolo_class_filter_keeps_only_wanted_labels(
+    yolo_weights: Path, photos: dict[str, np.ndarray]
+) -> None:
     detector = YoloDetector(yolo_weights, confidence=LOW_CONF, classes=["person", "car"], device="cpu")
     [found] = detector.detect([photos["bus.jpg"]])
     assert found
@@ -134,12 +144,12 @@ def test_yolo_rejects_unknown_class(yolo_weights: Path) -> None:
 
 def test_missing_weights_name_the_file_and_where_to_put_it(tmp_path: Path) -> None:
     absent = tmp_path / "models" / "yolo26s.pt"
-    with pytest.raises(ModelUnavailable, match=str(absent)):
+    with pytest.raises(ModelUnavailable, match=re.escape(str(absent))):
         YoloDetector(absent, device="cpu")
     cache = tmp_path / "cache"
-    with pytest.raises(ModelUnavailable, match=str(cache / "yolo26m.pt")):
+    with pytest.raises(ModelUnavailable, match=re.escape(str(cache / "yolo26m.pt"))):
         YoloDetector("yolo26m.pt", cache_dir=cache, device="cpu", offline=True)
-    with pytest.raises(ModelUnavailable, match=str(cache / "yolo26m.pt")):
+    with pytest.raises(ModelUnavailable, match=re.escape(str(cache / "yolo26m.pt"))):
         OnnxDetector("yolo26m.pt", cache_dir=cache)
     assert not cache.exists(), "nothing was downloaded or created"
 
@@ -188,12 +198,12 @@ def _agreement(a: list[Detection], b: list[Detection], top: int = 20) -> float:
 def test_onnx_and_torch_agree_on_the_same_model(
     onnx: OnnxDetector, yolo: YoloDetector, photos: dict[str, np.ndarray]
 ) -> None:
-    square = cv2.resize(photos["bus.jpg"], (640, 640))  # same input tensor for both backends
-    [from_onnx] = onnx.detect([square])
-    [from_torch] = yolo.detect([square])
-    assert from_onnx and from_torch
-    assert _agreement(from_torch, from_onnx) >= 0.8
-    assert _agreement(from_onnx, from_torch) >= 0.8
+    for frame in (photos["bus.jpg"], photos["zidane.jpg"]):
+        [from_onnx] = onnx.detect([frame])
+        [from_torch] = yolo.detect([frame])
+        assert from_onnx and from_torch
+        assert _agreement(from_torch, from_onnx) >= 0.8
+        assert _agreement(from_onnx, from_torch) >= 0.8
 
 
 def test_onnx_class_filter(yolo_weights: Path, onnx_cache: Path, photos: dict[str, np.ndarray]) -> None:
@@ -230,6 +240,10 @@ def test_letterbox_maps_back_to_the_original_frame() -> None:
     assert padded.shape == (640, 640, 3)
     assert lb.scale == pytest.approx(0.5) and lb.pad_x == 0 and lb.pad_y == 140
     assert (padded[:140] == 114).all() and (padded[140:500] == 0).all()
+    # The rectangular letterbox (dynamic ONNX input) pads only to a multiple of 32.
+    assert input_shape(720, 1280, 640, rect=True) == (384, 640)
+    padded, lb = letterbox(frame, 640, rect=True)
+    assert padded.shape == (384, 640, 3) and lb.pad_y == 12
 
 
 # --- choosing a backend -------------------------------------------------------------------
@@ -261,7 +275,7 @@ def test_auto_with_weights_uses_onnx_on_cpu_and_torch_on_cuda(
 
 
 def test_explicit_backend_does_not_fall_back(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailable, match="yolo26n.pt"):
+    with pytest.raises(ModelUnavailable, match=r"yolo26n\.pt"):
         build_detector("onnx", None, confidence=0.5, classes=None, cache_dir=tmp_path)
     assert isinstance(
         build_detector("opencv", None, confidence=0.5, classes=None, cache_dir=tmp_path), OpenCVPersonDetector
@@ -285,4 +299,3 @@ def test_raw_detector_loop_reports_throughput(photos: dict[str, np.ndarray]) -> 
     assert report["detector"] == "opencv" and report["images"] == 4 and report["batch_size"] == 2
     assert report["images_per_second"] > 0
     assert 0 < report["per_image_ms_p50"] <= report["per_image_ms_p95"]
-

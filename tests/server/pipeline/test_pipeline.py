@@ -28,7 +28,7 @@ async def test_upload_burst_becomes_one_scored_event(tmp_path, database_url, red
     async with running(settings) as (services, _pipeline):
         now = time.time()
         for i in range(3):
-            drop(settings.watch_dir, "Front_Door", f"MDAlarm_{i}.jpg", person_jpeg(i * 2), mtime=now - 10 + i)
+            drop(settings.watch_dir, "Front_Door", f"MDAlarm_{i}.jpg", person_jpeg(i * 2), mtime=now - 10 + i * 0.5)
 
         async def one_final_event() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1

@@ -52,11 +52,12 @@ async def test_window_closes_after_idle_timeout(redis_client, keys) -> None:
 
 async def test_window_longer_than_maximum_is_split(redis_client, keys) -> None:
     ws = store(redis_client, keys, idle=30.0, maximum=90.0)
-    t = 0.0
-    for i in range(1, 8):  # a detection every 20 s for 140 s: never idle, but too long
-        update = await add(ws, i, captured=t, now=t)
-        t += 20.0
-    assert update.closed_window_id == "w-1" and update.window_id == "w-6"
+    updates = {}
+    for i in range(1, 8):  # a detection every 20 s for 120 s: never idle, but too long
+        t = (i - 1) * 20.0
+        updates[i] = await add(ws, i, captured=t, now=t)
+    assert updates[6].closed_window_id == "w-1" and updates[6].window_id == "w-6"
+    assert updates[7].window_id == "w-6" and updates[7].closed_window_id is None
     [window] = await closed(redis_client, keys)
     assert window.media_ids == [1, 2, 3, 4, 5]
 

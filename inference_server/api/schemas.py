@@ -1,0 +1,386 @@
+"""Request and response schemas: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_LEVEL = r"(low|medium|high|critical)"
+_CAMERA = r"[a-z0-9][a-z0-9_-]{0,63}"
+RiskLevelName = Literal["low", "medium", "high", "critical"]
+ZoneType = Literal["entry_point", "driveway", "sidewalk", "yard", "other"]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    """Naive times are UTC; the time must be representable in UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("time is out of range") from exc
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class EventFilterQuery(_Query):
+    """Filters shared by the event list and search."""
+
+    camera: str | None = Field(
+        None,
+        pattern=rf"^{_CAMERA}(,{_CAMERA})*$",
+        max_length=1000,
+        description="Camera slug, or several separated by commas",
+    )
+    since: AwareDatetime | None = Field(None, description="Events that started at or after (ISO 8601)")
+    until: AwareDatetime | None = Field(None, description="Events that started before (ISO 8601)")
+    min_risk: int | None = Field(None, ge=0, le=100, description="Minimum risk score")
+    level: str | None = Field(
+        None, pattern=rf"^{_LEVEL}(,{_LEVEL})*$", description="Risk level, or several separated by commas"
+    )
+    object: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9 _-]{1,64}$", description="Object class present in the event (e.g. person)"
+    )
+    reviewed: bool | None = Field(None, description="Only reviewed (true) or unreviewed (false) events")
+    limit: int = Field(50, ge=1, le=200, description="Page size")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
+
+
+class EventSearchQuery(EventFilterQuery):
+    """Full-text search plus the list filters."""
+
+    q: Text = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description='Web search syntax: words, "quoted phrases", OR, -excluded',
+    )
+    sort: Literal["relevance", "newest"] = Field("relevance", description="Order of the results")
+
+
+class CameraQuery(_Query):
+    """Optional camera filter."""
+
+    camera: str | None = Field(None, pattern=SLUG_PATTERN, description="Camera slug")
+
+
+class PageQuery(_Query):
+    """Keyset pagination."""
+
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=200)
+
+
+class DeadLetterQuery(PageQuery):
+    """Dead letter listing."""
+
+    include_replayed: bool = Field(True, description="Include letters already replayed")
+    stage: str | None = Field(None, pattern=r"^[a-z_]{1,32}$")
+
+
+class AuditQuery(PageQuery):
+    """Audit log listing."""
+
+    action: str | None = Field(None, pattern=r"^[A-Za-z0-9_. /{}:-]{1,100}$", description="Action prefix")
+    actor: Text | None = Field(None, max_length=200)
+    outcome: str | None = Field(None, pattern=r"^[a-z_]{1,32}$")
+    since: AwareDatetime | None = None
+
+
+class EventPatch(BaseModel):
+    """Mark an event reviewed / dismissed and keep a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reviewed: StrictBool | None = None
+    notes: Text | None = Field(None, max_length=2000)
+
+
+class MuteRequest(BaseModel):
+    """Mute a camera's alerts for a while; 0 unmutes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: StrictInt = Field(..., ge=0, le=1440)
+
+
+Coordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+PointIn = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+
+
+class ZoneIn(BaseModel):
+    """A zone as created or replaced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+    name: Text = Field(..., min_length=1, max_length=64)
+    zone_type: ZoneType
+    priority: StrictInt = Field(0, ge=-1000, le=1000)
+    polygon: list[PointIn] = Field(..., min_length=3, max_length=256)
+    enabled: StrictBool = True
+
+
+class AlertRuleIn(BaseModel):
+    """An alert rule as created or replaced (conditions and channels are checked in depth by the
+    rule parser; see docs/api.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(..., min_length=1, max_length=100)
+    enabled: StrictBool = True
+    severity: RiskLevelName = "medium"
+    conditions: dict[str, Any] = Field(default_factory=dict)
+    channels: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    cooldown_seconds: StrictInt = Field(300, ge=0, le=7 * 24 * 3600)
+    group_window_seconds: StrictInt = Field(120, ge=0, le=3600)
+
+
+class RuleTestRequest(BaseModel):
+    """Which event to try a rule on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(..., pattern=r"^[0-9a-fA-F-]{32,36}$")
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    """What went wrong."""
+
+    code: str
+    message: str
+
+
+class Error(BaseModel):
+    """Every error response."""
+
+    error: ErrorBody
+
+
+class Event(BaseModel):
+    """The Event JSON shared by API, WebSocket and MQTT."""
+
+    id: str
+    camera: str
+    camera_name: str
+    started_at: datetime
+    ended_at: datetime
+    risk_score: int = Field(ge=0, le=100)
+    risk_level: RiskLevelName
+    summary: str
+    reasoning: str
+    objects: dict[str, int]
+    zones: list[str]
+    fast_path: bool
+    reviewed: bool
+    notes: str
+    media: list[str]
+    assessed_by: Literal["llama_cpp", "openai", "heuristic"]
+
+
+class Detection(BaseModel):
+    """One detection of an event, box normalized to 0-1 (x1, y1, x2, y2)."""
+
+    label: str
+    confidence: float
+    box: list[float] = Field(min_length=4, max_length=4)
+    media_id: int
+    frame: int
+
+
+class EventDetail(Event):
+    """An event with its detections."""
+
+    detections: list[Detection]
+
+
+class SearchHit(Event):
+    """An event found by search, with an HTML-escaped snippet (<mark> around matches)."""
+
+    snippet: str
+    rank: float
+
+
+class EventPage(BaseModel):
+    """One page of events, newest first."""
+
+    events: list[Event]
+    next_cursor: str | None
+
+
+class SearchPage(BaseModel):
+    """One page of search results."""
+
+    events: list[SearchHit]
+    next_cursor: str | None
+
+
+class Camera(BaseModel):
+    """A camera (discovered from its upload folder)."""
+
+    id: str
+    name: str
+    last_seen_at: datetime | None
+    last_event: Event | None
+    muted_until: datetime | None
+
+
+class CameraList(BaseModel):
+    """Every camera."""
+
+    cameras: list[Camera]
+
+
+class Zone(BaseModel):
+    """A stored zone."""
+
+    id: int
+    camera: str
+    name: str
+    zone_type: ZoneType
+    priority: int
+    polygon: list[list[float]]
+    enabled: bool
+
+
+class ZoneList(BaseModel):
+    """Zones."""
+
+    zones: list[Zone]
+
+
+class AlertRule(BaseModel):
+    """A stored alert rule."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    name: str
+    enabled: bool
+    severity: str
+    conditions: dict[str, Any]
+    channels: list[dict[str, Any]]
+    cooldown_seconds: int
+
+
+class AlertRuleList(BaseModel):
+    """Alert rules."""
+
+    rules: list[AlertRule]
+
+
+class RuleTestResult(BaseModel):
+    """Whether the rule would fire for the event, and why not."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class DeadLetter(BaseModel):
+    """Something the pipeline could not process, with the reason."""
+
+    id: int
+    stage: str
+    media_id: int | None
+    source_path: str | None
+    reason: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None
+
+
+class DeadLetterPage(BaseModel):
+    """A page of dead letters, newest first."""
+
+    dead_letters: list[DeadLetter]
+    next_cursor: str | None
+
+
+class Replayed(BaseModel):
+    """A dead letter queued again."""
+
+    dead_letter: DeadLetter
+    stream_id: str
+
+
+class AuditEntry(BaseModel):
+    """One audited action."""
+
+    id: int
+    at: datetime
+    actor: str
+    address: str
+    action: str
+    target: str
+    outcome: str
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    """A page of audit entries, newest first."""
+
+    entries: list[AuditEntry]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """Readiness with each check."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+
+
+class Info(BaseModel):
+    """Who this server is."""
+
+    instance_id: str
+    version: str
+    api_version: int
+    name: str
+
+
+class Quantiles(BaseModel):
+    """Latency quantiles in milliseconds (null: no samples yet)."""
+
+    p50: float | None
+    p95: float | None
+
+
+class Stats(BaseModel):
+    """Pipeline and event counters."""
+
+    queues: dict[str, int]
+    dead_letters: int
+    events_last_hour: int
+    events_today: int
+    unreviewed_events: int
+    highest_risk_today: int | None
+    stage_latency_ms: dict[str, Quantiles]
+    pipeline: Literal["ok", "degraded"]

@@ -1,0 +1,35 @@
+"""Serving the app: an access log that never prints API keys, and a runner helper."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+
+_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s]*", re.IGNORECASE)
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """One key=value line per request; `api_key` query values are replaced by ***."""
+
+    def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = _KEY_IN_QUERY.sub(r"\1***", request.path_qs)
+        self.logger.info(
+            "api request method=%s path=%s status=%s ms=%.1f remote=%s",
+            request.method,
+            path,
+            response.status,
+            time * 1000.0,
+            request.remote,
+        )
+
+
+async def start_api(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving on host:port; stop with `await runner.cleanup()`."""
+    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, handler_cancellation=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner

@@ -1,0 +1,207 @@
+"""System routes: health, readiness, identity, pipeline statistics, Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import ResponseError
+
+from inference_server.api import schemas
+from inference_server.api.context import ApiContext
+from inference_server.api.routing import Call, Reply, Router
+from inference_server.store import queries
+from inference_server.store.streams import STAGES
+
+router = Router()
+API_VERSION = 1
+CHECK_TIMEOUT_S = 2.0
+
+
+@router.route(
+    "GET",
+    "/api/system/health",
+    summary="Liveness",
+    tag="system",
+    scope="none",
+    route_class=None,
+    responses={200: Reply("The process is up", schemas.Health)},
+)
+async def get_health(call: Call) -> web.StreamResponse:
+    return web.json_response({"status": "ok"})
+
+
+async def _probe(check: Any) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check(), CHECK_TIMEOUT_S))
+    except Exception:
+        return False
+
+
+async def readiness(ctx: ApiContext) -> dict[str, bool]:
+    """Each check by name: database, redis, then the composition root's (e.g. detector)."""
+
+    async def database() -> bool:
+        return bool(await ctx.pool.fetchval("SELECT 1") == 1)
+
+    async def redis() -> bool:
+        return bool(await ctx.redis.ping())
+
+    checks: dict[str, Any] = {"database": database, "redis": redis, **ctx.ready_checks}
+    results = await asyncio.gather(*(_probe(c) for c in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+@router.route(
+    "GET",
+    "/api/system/ready",
+    summary="Readiness: PostgreSQL, Redis and the model",
+    tag="system",
+    scope="none",
+    route_class=None,
+    responses={200: Reply("Ready", schemas.Ready), 503: Reply("Not ready", schemas.Ready)},
+)
+async def get_ready(call: Call) -> web.StreamResponse:
+    checks = await readiness(call.ctx)
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
+    )
+
+
+@router.route(
+    "GET",
+    "/api/system/info",
+    summary="Instance identity and API version",
+    tag="system",
+    responses={200: Reply("This server", schemas.Info)},
+)
+async def get_info(call: Call) -> web.StreamResponse:
+    return web.json_response(
+        {
+            "instance_id": await queries.instance_id(call.ctx.pool),
+            "version": call.ctx.version,
+            "api_version": API_VERSION,
+            "name": "Home Security Intelligence",
+        }
+    )
+
+
+async def queue_depths(ctx: ApiContext) -> dict[str, int]:
+    """Entries waiting or in flight per stage stream (the slowest consumer group counts)."""
+    depths: dict[str, int] = {}
+    for stage in STAGES:
+        stream = ctx.keys.stream(stage)
+        try:
+            groups = await ctx.redis.xinfo_groups(stream)
+        except ResponseError:
+            depths[stage] = 0
+            continue
+        if not groups:
+            # detect/assess: entries wait for a worker that has not started yet. The publish stream
+            # doubles as the WebSocket resume log, so without consumer groups nothing is "waiting".
+            depths[stage] = 0 if stage == "publish" else int(await ctx.redis.xlen(stream))
+            continue
+        worst = 0
+        for group in groups:
+            lag = group.get("lag")
+            if lag is None:
+                lag = 0
+            worst = max(worst, int(group.get("pending", 0)) + int(lag))
+        depths[stage] = worst
+    return depths
+
+
+def stage_latency(ctx: ApiContext) -> dict[str, dict[str, float | None]]:
+    """p50/p95 per stage (ms), estimated from this process's `hsi_stage_seconds` histogram."""
+    buckets: dict[str, list[tuple[float, float]]] = {}
+    for metric in ctx.metrics.registry.collect():
+        if metric.name != "hsi_stage_seconds":
+            continue
+        for sample in metric.samples:
+            if sample.name.endswith("_bucket"):
+                le = sample.labels.get("le", "+Inf")
+                bound = math.inf if le == "+Inf" else float(le)
+                buckets.setdefault(sample.labels.get("stage", ""), []).append((bound, sample.value))
+    out: dict[str, dict[str, float | None]] = {s: {"p50": None, "p95": None} for s in STAGES}
+    for stage, series in buckets.items():
+        series.sort()
+        total = series[-1][1] if series else 0.0
+        if total <= 0:
+            out.setdefault(stage, {"p50": None, "p95": None})
+            continue
+        out[stage] = {"p50": _quantile(series, total, 0.5), "p95": _quantile(series, total, 0.95)}
+    return out
+
+
+def _quantile(series: list[tuple[float, float]], total: float, q: float) -> float:
+    target = q * total
+    prev_bound, prev_count = 0.0, 0.0
+    for bound, count in series:
+        if count >= target:
+            if math.isinf(bound):
+                return round(prev_bound * 1000.0, 3)
+            span = count - prev_count
+            fraction = (target - prev_count) / span if span > 0 else 1.0
+            return round((prev_bound + (bound - prev_bound) * fraction) * 1000.0, 3)
+        prev_bound, prev_count = bound, count
+    return round(prev_bound * 1000.0, 3)
+
+
+def today_start(tz_name: str) -> datetime:
+    """Midnight today in the home's time zone."""
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    now = datetime.now(tz)
+    return datetime.combine(now.date(), time(0), tzinfo=tz)
+
+
+@router.route(
+    "GET",
+    "/api/system/stats",
+    summary="Queue depths, stage latency and event counts",
+    tag="system",
+    responses={200: Reply("Statistics", schemas.Stats)},
+)
+async def get_stats(call: Call) -> web.StreamResponse:
+    ctx = call.ctx
+    counts, depths, checks = await asyncio.gather(
+        queries.event_stats(ctx.pool, today_start(ctx.settings.timezone)),
+        queue_depths(ctx),
+        readiness(ctx),
+    )
+    limits = ctx.effective_limits()
+    degraded = not all(checks.values()) or any(d > limits.backlog_degraded for d in depths.values())
+    return web.json_response(
+        {
+            "queues": depths,
+            "dead_letters": counts["dead_letters"],
+            "events_last_hour": counts["events_last_hour"],
+            "events_today": counts["events_today"],
+            "unreviewed_events": counts["unreviewed_events"],
+            "highest_risk_today": counts["highest_risk_today"],
+            "stage_latency_ms": stage_latency(ctx),
+            "pipeline": "degraded" if degraded else "ok",
+        }
+    )
+
+
+@router.route(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics (text format)",
+    tag="system",
+    responses={200: Reply("Metrics", media_types=("text/plain",))},
+)
+async def get_metrics(call: Call) -> web.StreamResponse:
+    body = await asyncio.to_thread(generate_latest, call.ctx.metrics.registry)
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response

@@ -1,0 +1,1 @@
+"""MQTT: the topic publisher and Home Assistant discovery."""

@@ -1,0 +1,1 @@
+"""Alert channels (email, webhook, MQTT, Home Assistant) and the engine that drives them."""

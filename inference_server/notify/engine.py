@@ -1,0 +1,437 @@
+"""The alert engine: events from the publish stream -> matching rules -> one alert -> channels.
+
+For every event.created / event.updated message (consumer group `alerts` of the publish stream):
+1. enabled rules are matched (domain.alert_rules), the schedule judged at the event's local start;
+2. a muted camera (cameras.muted_until) raises nothing;
+3. an event already alerted by a rule (a refined fast-path event) updates that alert;
+4. otherwise the rule x camera x object x zone cooldown is claimed atomically in PostgreSQL (exactly
+   one worker wins), and the alert is created or - within the rule's group window - the open alert
+   of the same group is updated (one intruder passing several cameras is one alert);
+5. a new alert, or one whose risk level rose, is delivered on each channel unless quiet hours hold
+   it back (severity below the bypass); every delivery outcome is recorded;
+6. the alert is published as an "alert" message (WebSocket, MQTT publisher, HA integration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from inference_server.domain.alert_rules import (
+    AlertRule,
+    InvalidRule,
+    cooldown_keys,
+    facts_from_event,
+    group_key,
+    in_schedule,
+    matched_objects,
+    matches,
+    parse_channel,
+    parse_schedule,
+    severity_rank,
+)
+from inference_server.notify.email import EmailChannel, SmtpSettings, Snapshot
+from inference_server.notify.ha import HomeAssistantChannel, ha_section
+from inference_server.notify.mqtt_channel import MqttChannel
+from inference_server.notify.types import Delivery
+from inference_server.notify.webhook import WebhookChannel, WebhookSettings
+from inference_server.pipeline.publish import Publisher
+from inference_server.store import alerts as store
+from inference_server.store.errors import is_transient
+from inference_server.store.streams import StreamEntry
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = ("event.created", "event.updated")
+MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
+MEDIA_URL_PREFIX = "/api/media/"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """Server-wide alert settings. New settings (not yet in config.Settings) are read with getattr
+    and their defaults: smtp_host, smtp_port, smtp_username, smtp_password, smtp_sender,
+    smtp_security, smtp_ca_file, webhook_allow_private, webhook_timeout_seconds."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    media_dir: Path = Path(".data/media")
+    topic_prefix: str = "hsi"
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AlertSettings:
+        """Build from config.Settings (missing attributes take the defaults above)."""
+        public = getattr(settings, "public_url", None) or (
+            f"http://{getattr(settings, 'api_host', '127.0.0.1')}:{getattr(settings, 'api_port', 8000)}"
+        )
+        allow = getattr(settings, "webhook_allow_private", None) or ()
+        if isinstance(allow, str):
+            allow = [a.strip() for a in allow.split(",") if a.strip()]
+        return cls(
+            public_url=str(public).rstrip("/"),
+            media_dir=Path(getattr(settings, "media_dir", Path(".data/media"))),
+            topic_prefix=str(getattr(settings, "mqtt_topic_prefix", "hsi")),
+            smtp=SmtpSettings(
+                host=getattr(settings, "smtp_host", None),
+                port=int(getattr(settings, "smtp_port", 587)),
+                username=getattr(settings, "smtp_username", None),
+                password=getattr(settings, "smtp_password", None),
+                sender=getattr(settings, "smtp_sender", None) or "hsi@localhost",
+                security=getattr(settings, "smtp_security", "auto"),
+                ca_file=getattr(settings, "smtp_ca_file", None),
+            ),
+            webhook=WebhookSettings(
+                allow_private=tuple(allow),
+                timeout_seconds=float(getattr(settings, "webhook_timeout_seconds", 10.0)),
+            ),
+        )
+
+
+class AlertEngine:
+    """Turns published events into alerts; `handle` is the StreamWorker handler of group `alerts`."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        publisher: Publisher,
+        tz: tzinfo,
+        settings: AlertSettings | None = None,
+        email: EmailChannel | None = None,
+        webhook: WebhookChannel | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.publisher = publisher
+        self.tz = tz
+        self.settings = settings or AlertSettings()
+        self.email = email or EmailChannel(self.settings.smtp)
+        self.webhook = webhook or WebhookChannel(self.settings.webhook)
+        self.mqtt = MqttChannel(self.settings.topic_prefix)
+        self.ha = HomeAssistantChannel()
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # -- stream handler ------------------------------------------------------------------------
+
+    async def handle(self, entries: list[StreamEntry]) -> list[str]:
+        """Process event messages of a publish-stream batch; returns the ids to ack.
+
+        Messages of other types (alerts we published ourselves, detections) are acked untouched.
+        A bad message is logged and acked; a PostgreSQL/Redis outage propagates, so the worker
+        retries the batch (alerts already raised for an event are then updated, not repeated).
+        """
+        done: list[str] = []
+        for entry in entries:
+            try:
+                message = json.loads(entry.fields.get("message", "{}"))
+            except json.JSONDecodeError:
+                log.warning("alerts bad message id=%s", entry.id)
+                done.append(entry.id)
+                continue
+            if (
+                isinstance(message, dict)
+                and message.get("type") in EVENT_TYPES
+                and isinstance(message.get("data"), dict)
+            ):
+                try:
+                    await self.process_event(message["data"])
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    log.exception("alerts failed event=%s", message["data"].get("id"))
+            done.append(entry.id)
+        return done
+
+    # -- one event -----------------------------------------------------------------------------
+
+    async def process_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Raise or update alerts for one Event JSON; returns the alert messages published."""
+        rules = await store.enabled_rules(self.pool)
+        if not rules:
+            return []
+        context = await store.event_context(self.pool, str(event.get("id", "")))
+        facts = facts_from_event(event, context)
+        local_start = _parse_time(event.get("started_at"), self.clock()).astimezone(self.tz)
+        matching = [r for r in rules if matches(r, facts, local_start)]
+        if not matching:
+            return []
+        muted = await store.camera_muted_until(self.pool, facts.camera)
+        if muted is not None:
+            log.info(
+                "alerts skipped camera=%s muted_until=%s event=%s",
+                facts.camera,
+                muted.isoformat(),
+                facts.event_id,
+            )
+            return []
+        quiet_bypass = await self._quiet_bypass(self.clock().astimezone(self.tz))
+        published: list[dict[str, Any]] = []
+        for rule in matching:
+            message = await self._apply_rule(rule, event, facts, quiet_bypass)
+            if message is not None:
+                published.append(message)
+        return published
+
+    async def _apply_rule(
+        self, rule: AlertRule, event: dict[str, Any], facts: Any, quiet_bypass: int | None
+    ) -> dict[str, Any] | None:
+        assert rule.id is not None
+        held_back = quiet_bypass is not None and severity_rank(rule.severity) < quiet_bypass
+        existing = await store.alert_for_event(self.pool, rule.id, facts.event_id)
+        if existing is not None:
+            alert, escalated = await store.update_alert_with_event(self.pool, existing["id"], event)
+            created = False
+        else:
+            keys = cooldown_keys(rule, facts)
+            won = await store.claim_cooldowns(self.pool, keys, rule.cooldown_seconds)
+            if not won:
+                log.info("alerts cooldown rule=%s event=%s", rule.id, facts.event_id)
+                return None
+            alert, created, escalated = await store.raise_alert(
+                self.pool,
+                rule=rule,
+                group_key=group_key(rule, facts),
+                event=event,
+                objects=matched_objects(rule, facts),
+                status="quiet" if held_back else "sent",
+            )
+        deliver = (created or escalated) and not held_back
+        link = f"{self.settings.public_url}/api/events/{facts.event_id}"
+        snapshot_url = f"{self.settings.public_url}/api/events/{facts.event_id}/snapshot"
+        payload: dict[str, Any] = {
+            **alert,
+            "new": created,
+            "escalated": escalated,
+            "quiet": held_back,
+            "event": event,
+            "url": link,
+            "snapshot_url": snapshot_url,
+            "channels": [],
+        }
+        deliveries: list[Delivery] = []
+        if deliver:
+            deliveries = await self._deliver_direct(rule, payload, event, link)
+            handed = [ch for ch in rule.channels if ch.type in ("mqtt", "ha")]
+            payload["channels"] = sorted({ch.type for ch in handed})
+            for ch in handed:
+                if ch.type == "ha":
+                    payload["ha"] = ha_section(
+                        payload, dict(ch.settings), link=link, snapshot_url=snapshot_url
+                    )
+        stream_id: str | None = None
+        error = ""
+        try:
+            stream_id = await self.publisher.publish("alert", payload)
+        except Exception as exc:
+            if not payload["channels"]:
+                raise
+            error = f"{type(exc).__name__}: {exc}"
+        if deliver:
+            for ch in rule.channels:
+                if ch.type == "mqtt":
+                    deliveries.append(self.mqtt.handed_off(stream_id, error))
+                elif ch.type == "ha":
+                    deliveries.append(self.ha.handed_off(stream_id, ch.settings.get("notify_service"), error))
+        for d in deliveries:
+            await store.record_delivery(
+                self.pool,
+                alert["id"],
+                d.channel,
+                d.outcome,
+                target=d.target,
+                detail=d.detail,
+                attempts=d.attempts,
+            )
+        log.info(
+            "alert id=%s rule=%s event=%s new=%s escalated=%s quiet=%s deliveries=%s",
+            alert["id"],
+            rule.id,
+            facts.event_id,
+            created,
+            escalated,
+            held_back,
+            ",".join(f"{d.channel}:{d.outcome}" for d in deliveries) or "-",
+        )
+        return payload
+
+    async def _deliver_direct(
+        self, rule: AlertRule, payload: dict[str, Any], event: dict[str, Any], link: str
+    ) -> list[Delivery]:
+        jobs = []
+        kinds: list[tuple[str, str]] = []
+        snapshot: Snapshot | None = None
+        if any(ch.type == "email" for ch in rule.channels):
+            snapshot = await self._snapshot(event)
+        for ch in rule.channels:
+            if ch.type == "email":
+                kinds.append(("email", ", ".join(ch.settings["to"])))
+                jobs.append(
+                    self.email.send(
+                        payload,
+                        list(ch.settings["to"]),
+                        link=link,
+                        snapshot=snapshot,
+                        subject_prefix=str(ch.settings.get("subject_prefix", "[HSI]")),
+                    )
+                )
+            elif ch.type == "webhook":
+                kinds.append(("webhook", str(ch.settings["url"]).split("?", 1)[0]))
+                jobs.append(self.webhook.send(payload, str(ch.settings["url"]), ch.settings.get("secret")))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        deliveries: list[Delivery] = []
+        for (kind, target), result in zip(kinds, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("alerts channel=%s crashed: %r", kind, result)
+                deliveries.append(Delivery(kind, target, "failed", f"{type(result).__name__}: {result}", 1))
+            else:
+                deliveries.append(result)
+        return deliveries
+
+    async def _snapshot(self, event: dict[str, Any]) -> Snapshot | None:
+        """The event's first image from the media folder (confined to it), for inline e-mail."""
+        root = self.settings.media_dir.resolve()
+        candidates: list[str] = []
+        for url in event.get("media") or []:
+            if isinstance(url, str) and url.startswith(MEDIA_URL_PREFIX):
+                candidates.append(url[len(MEDIA_URL_PREFIX) :])
+        if not candidates:
+            candidates = [
+                p
+                for p, kind in await store.event_media_paths(self.pool, str(event.get("id", "")))
+                if kind == "image"
+            ]
+        for rel in candidates:
+            suffix = rel.lower().rsplit(".", 1)[-1]
+            if suffix not in ("jpg", "jpeg", "png"):
+                continue
+            path = (root / rel).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                continue
+            if path.stat().st_size > MAX_SNAPSHOT_BYTES:
+                continue
+            data = await asyncio.to_thread(path.read_bytes)
+            return Snapshot(data, "png" if suffix == "png" else "jpeg")
+        return None
+
+    async def _quiet_bypass(self, now_local: datetime) -> int | None:
+        """During quiet hours: the lowest severity rank still delivered; None outside quiet hours."""
+        doc = await store.get_alert_setting(self.pool, "quiet_hours")
+        if not doc or not doc.get("enabled", True):
+            return None
+        try:
+            schedule = parse_schedule(doc.get("schedule", {}), "quiet_hours.schedule")
+        except InvalidRule as exc:
+            log.warning("alerts quiet hours ignored: %s", exc)
+            return None
+        if not in_schedule(schedule, now_local):
+            return None
+        return severity_rank(str(doc.get("bypass_severity", "critical")))
+
+    # -- daily digest --------------------------------------------------------------------------
+
+    async def build_digest(self, until: datetime, hours: float = 24.0) -> dict[str, Any]:
+        """A summary of the alerts of the `hours` before `until`: counts and the top five."""
+        since = until - timedelta(hours=hours)
+        alerts = await store.list_alerts(self.pool, limit=1000, since=since, until=until)
+        by_severity = Counter(a["severity"] for a in alerts)
+        by_camera: Counter[str] = Counter()
+        for a in alerts:
+            by_camera.update(a["cameras"])
+        top = sorted(alerts, key=lambda a: (-a["risk_score"], a["created_at"]))[:5]
+        return {
+            "type": "digest",
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "alerts": len(alerts),
+            "held_back_by_quiet_hours": sum(1 for a in alerts if a["status"] == "quiet"),
+            "by_severity": dict(by_severity),
+            "by_camera": dict(by_camera),
+            "top": [
+                {
+                    k: a[k]
+                    for k in ("id", "rule", "severity", "risk_score", "summary", "cameras", "created_at")
+                }
+                for a in top
+            ],
+        }
+
+    async def send_digest(self, day: date) -> dict[str, Any] | None:
+        """Send the digest for a local day once (claimed in PostgreSQL); None when another worker
+        already did or no digest is configured."""
+        doc = await store.get_alert_setting(self.pool, "digest")
+        if not doc or not doc.get("enabled", True):
+            return None
+        if not await store.claim_digest_day(self.pool, day):
+            return None
+        hh, mm = _digest_time(doc)
+        until = datetime.combine(day, time(hh, mm), self.tz)
+        digest = await self.build_digest(until)
+        outcomes: list[Delivery] = []
+        for i, raw in enumerate(doc.get("channels", [])):
+            try:
+                ch = parse_channel(raw, f"digest.channels[{i}]")
+            except InvalidRule as exc:
+                log.warning("digest channel ignored: %s", exc)
+                continue
+            if ch.type == "email":
+                outcomes.append(await self.email.send_digest(digest, list(ch.settings["to"])))
+            elif ch.type == "webhook":
+                outcomes.append(
+                    await self.webhook.send(digest, str(ch.settings["url"]), ch.settings.get("secret"))
+                )
+        await self.publisher.publish("system", {"id": f"digest-{day.isoformat()}", "digest": digest})
+        outcome = "empty" if not outcomes else "ok" if all(o.outcome == "ok" for o in outcomes) else "failed"
+        await store.finish_digest_day(self.pool, day, alerts=digest["alerts"], outcome=outcome)
+        log.info("digest day=%s alerts=%d outcome=%s", day, digest["alerts"], outcome)
+        return digest
+
+    async def run_digest(self, stop: asyncio.Event, poll_seconds: float = 30.0) -> None:
+        """Send each day's digest at the configured local time ("time": "HH:MM", default 08:00)."""
+        while not stop.is_set():
+            try:
+                doc = await store.get_alert_setting(self.pool, "digest")
+                if doc and doc.get("enabled", True):
+                    now = self.clock().astimezone(self.tz)
+                    hh, mm = _digest_time(doc)
+                    if (now.hour, now.minute) >= (hh, mm):
+                        await self.send_digest(now.date())
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("digest failed")
+                else:
+                    log.warning("digest waiting for services: %s", exc)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+
+
+def _digest_time(doc: dict[str, Any]) -> tuple[int, int]:
+    raw = str(doc.get("time", "08:00"))
+    try:
+        hh, mm = (int(p) for p in raw.split(":", 1))
+        if 0 <= hh <= 23 and 0 <= mm <= 59:
+            return hh, mm
+    except ValueError:
+        pass
+    return 8, 0
+
+
+def _parse_time(value: Any, default: datetime) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return default

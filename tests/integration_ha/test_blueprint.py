@@ -1,0 +1,98 @@
+"""The notification blueprint: valid for Home Assistant's blueprint schema, and it works.
+
+Runs in the Home Assistant venv (Python 3.13): the blueprint is validated with the automation
+blueprint schema, then instantiated in a real `hass` and driven with the integration's bus event
+and the mobile app's action event.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+REPO = Path(__file__).resolve().parents[2]
+BLUEPRINT = REPO / "blueprints" / "automation" / "home_security_intelligence" / "notify_high_risk_event.yaml"
+EVENT = {
+    "id": "0b6c0b4e-8f7e-4a43-9a43-3f0f8f2f9e01",
+    "camera": "front_door",
+    "camera_name": "Front door",
+    "risk_score": 82,
+    "risk_level": "high",
+    "summary": "Unknown person at the front door at night",
+    "media": ["/api/media/front_door/2024/a.jpg"],
+}
+
+
+def test_blueprint_passes_home_assistant_schemas() -> None:
+    data = load_yaml(BLUEPRINT)
+    for schema in (BLUEPRINT_SCHEMA, AUTOMATION_BLUEPRINT_SCHEMA):
+        blueprint = Blueprint(data, expected_domain="automation", schema=schema, path=str(BLUEPRINT))
+        assert blueprint.validate() is None
+    assert set(blueprint.inputs) == {"notify_service", "min_risk", "hsi_url", "snooze_minutes"}
+
+
+async def test_blueprint_notifies_and_its_buttons_call_the_integration(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "home_security_intelligence"
+    target.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, target / BLUEPRINT.name)
+    notify_calls = async_mock_service(hass, "notify", "mobile_app_phone")
+    review_calls = async_mock_service(hass, "home_security_intelligence", "review_event")
+    snooze_calls = async_mock_service(hass, "home_security_intelligence", "snooze_camera")
+
+    assert await async_setup_component(
+        hass,
+        AUTOMATION_DOMAIN,
+        {
+            AUTOMATION_DOMAIN: {
+                "use_blueprint": {
+                    "path": f"home_security_intelligence/{BLUEPRINT.name}",
+                    "input": {
+                        "notify_service": "notify.mobile_app_phone",
+                        "min_risk": 70,
+                        "hsi_url": "http://192.168.1.10:8000/",
+                    },
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    assert len(hass.states.async_entity_ids(AUTOMATION_DOMAIN)) == 1
+
+    hass.bus.async_fire(
+        "home_security_intelligence_event", {**EVENT, "risk_score": 40, "risk_level": "medium"}
+    )
+    await hass.async_block_till_done()
+    assert notify_calls == []
+
+    hass.bus.async_fire("home_security_intelligence_event", EVENT)
+    await hass.async_block_till_done()
+    assert len(notify_calls) == 1
+    data = notify_calls[0].data
+    assert data["title"] == "Front door: HIGH risk (82)"
+    assert data["message"] == EVENT["summary"]
+    extra = data["data"]
+    assert extra["tag"] == extra["group"] == f"hsi-{EVENT['id']}"
+    assert extra["image"] == f"http://192.168.1.10:8000/api/events/{EVENT['id']}/snapshot"
+    assert extra["actions"] == [
+        {"action": f"HSI_REVIEW_{EVENT['id']}", "title": "Mark reviewed"},
+        {"action": "HSI_SNOOZE_front_door", "title": "Snooze camera 1 h"},
+    ]
+
+    hass.bus.async_fire("mobile_app_notification_action", {"action": f"HSI_REVIEW_{EVENT['id']}"})
+    hass.bus.async_fire("mobile_app_notification_action", {"action": "HSI_SNOOZE_front_door"})
+    hass.bus.async_fire("mobile_app_notification_action", {"action": "SOMETHING_ELSE"})
+    await hass.async_block_till_done()
+    assert [c.data for c in review_calls] == [{"event_id": EVENT["id"]}]
+    assert [c.data for c in snooze_calls] == [{"camera": "front_door", "minutes": 60}]

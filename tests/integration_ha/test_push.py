@@ -1,0 +1,170 @@
+"""WebSocket push: events arrive without polling, outages make entities unavailable, resume by cursor."""
+
+from __future__ import annotations
+
+import logging
+from unittest.mock import patch
+
+import pytest
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.home_security_intelligence.api import HsiClient
+from custom_components.home_security_intelligence.const import BUS_EVENT
+
+from .hsi_server import FakeHsiServer, wait_for
+
+
+async def test_event_created_updates_entities_and_fires_bus_event(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    bus_events = async_capture_events(hass, BUS_EVENT)
+    event = hsi_server.add_event("garage", 91, {"car": 1, "person": 0}, "Unknown car in the garage.")
+    await hsi_server.push("event.created", event)
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "91", hass)
+
+    state = hass.states.get("event.garage_security_event")
+    assert state.attributes["event_type"] == "vehicle"
+    assert state.attributes["event_id"] == event["id"]
+    assert state.attributes["score"] == 91
+    assert state.attributes["level"] == "critical"
+    assert state.attributes["summary"] == "Unknown car in the garage."
+    assert hass.states.get("sensor.garage_last_event").state == "Unknown car in the garage."
+    assert hass.states.get("binary_sensor.garage_activity").state == "on"
+    assert hass.states.get("binary_sensor.garage_high_risk").state == "on"
+    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "2"
+    assert hass.states.get("sensor.hsi_test_highest_risk_today").state == "91"
+    # Another camera's event entity did not fire.
+    assert hass.states.get("event.front_door_security_event").state == "unknown"
+
+    assert len(bus_events) == 1
+    assert bus_events[0].data["type"] == "event.created"
+    assert bus_events[0].data["id"] == event["id"]
+    assert bus_events[0].data["config_entry_id"] == setup_entry.entry_id
+    coordinator = setup_entry.runtime_data.coordinator
+    assert coordinator.cursor == "c000001"
+    assert coordinator.recent_events[0]["id"] == event["id"]
+
+
+async def test_event_updated_refines_without_refiring(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    event = hsi_server.add_event("garage", 40, {"dog": 1}, "A dog.")
+    await hsi_server.push("event.created", event)
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "40", hass)
+    fired = hass.states.get("event.garage_security_event").state
+    assert hass.states.get("event.garage_security_event").attributes["event_type"] == "animal"
+
+    await hsi_server.push("event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": True})
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "20", hass)
+    assert hass.states.get("event.garage_security_event").state == fired
+    # Reviewed: one fewer unreviewed event.
+    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "1"
+
+    await hsi_server.push("event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": False})
+    await wait_for(lambda: hass.states.get("sensor.hsi_test_unreviewed_events").state == "2", hass)
+
+
+async def test_alert_and_other_messages(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    bus_events = async_capture_events(hass, BUS_EVENT)
+    event = hsi_server.add_event("front_door", 88, {"package": 1}, "Parcel taken.")
+    for ws in hsi_server.ws_clients:
+        await ws.send_str("not json")
+        await ws.send_str("[1, 2]")
+    await hsi_server.push("detection", {"label": "person"})
+    await hsi_server.push("system", {"pipeline": "ok"})
+    await hsi_server.push("alert", {"rule_id": "r1", "event": event})
+    await wait_for(lambda: len(bus_events) == 1, hass)
+    assert bus_events[0].data["type"] == "alert"
+    assert bus_events[0].data["rule_id"] == "r1"
+    assert hass.states.get("sensor.front_door_risk_score").state == "88"
+    assert setup_entry.runtime_data.coordinator.cursor == "c000003"
+
+
+async def test_event_of_unknown_camera_adds_it(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    event = hsi_server.add_event("backyard", 10, {"cat": 1}, "A cat.")
+    event["camera_name"] = "Backyard"
+    await hsi_server.push("event.created", event)
+    await wait_for(lambda: hass.states.get("sensor.backyard_risk_score") is not None, hass)
+    assert hass.states.get("sensor.backyard_risk_score").state == "10"
+
+
+async def test_older_pushed_event_does_not_replace_latest(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    old = {**hsi_server.events[0], "id": "evt-old", "started_at": "2024-01-01T00:00:00+00:00"}
+    await hsi_server.push("event.updated", old)
+    await wait_for(lambda: setup_entry.runtime_data.coordinator.cursor == "c000001", hass)
+    assert hass.states.get("sensor.front_door_last_event").attributes["event_id"] == "evt-1"
+
+
+async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = hsi_server.add_event("garage", 30, {"person": 1}, "Someone.")
+    await hsi_server.push("event.created", first)
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "30", hass)
+
+    caplog.clear()
+    await hsi_server.stop()
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
+    assert hass.states.get("event.garage_security_event").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == STATE_UNAVAILABLE
+    # Several failed reconnects, one log line.
+    with patch.object(
+        HsiClient, "ws_connect", autospec=True, side_effect=HsiClient.ws_connect
+    ) as attempts:
+        await wait_for(lambda: attempts.call_count >= 3, hass)
+    lost = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lost) == 1, [r.getMessage() for r in lost]
+
+    # An event happens while Home Assistant is disconnected.
+    missed = hsi_server.add_event("garage", 95, {"person": 2}, "Two people at night.")
+    hsi_server.log.append({"type": "event.created", "data": missed, "cursor": "c000002"})
+    hsi_server.ws_queries.clear()
+    await hsi_server.start()
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "95", hass)
+    assert hsi_server.ws_queries[0] == {"since": "c000001"}
+    assert hass.states.get("event.garage_security_event").attributes["event_id"] == missed["id"]
+    assert any("recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_websocket_drop_reconnects(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    await hsi_server.push("system", {})
+    await hsi_server.drop_websockets()
+    await wait_for(lambda: len(hsi_server.ws_queries) == 2 and len(hsi_server.ws_clients) == 1, hass)
+    assert hsi_server.ws_queries[1] == {"since": "c000001"}
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
+
+
+async def test_revoked_key_on_websocket_starts_reauth(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.api_key = "revoked"
+    await hsi_server.drop_websockets()
+    await wait_for(lambda: any(hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")), hass)
+    flow = hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")[0]
+    assert flow["context"]["source"] == "reauth"
+    assert hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE
+
+
+async def test_server_error_on_websocket_is_retried(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.fail_status = 503
+    await hsi_server.drop_websockets()
+    await wait_for(lambda: len(hsi_server.ws_queries) == 1 and hsi_server.requests[-1][1] == "/api/ws", hass)
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
+    hsi_server.fail_status = None
+    await wait_for(lambda: len(hsi_server.ws_clients) == 1, hass)
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)

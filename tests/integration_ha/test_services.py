@@ -1,0 +1,219 @@
+"""Actions: responses, effects on the server and translated errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.home_security_intelligence.const import DOMAIN
+
+from .hsi_server import INSTANCE_ID, FakeHsiServer
+
+
+async def _call(hass: HomeAssistant, service: str, data: dict[str, Any], response: bool = False) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=response
+    )
+
+
+async def test_get_events_filters_and_default_limit(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.add_event("garage", 15, {"car": 1}, "A car parks.")
+    result = await _call(hass, "get_events", {}, response=True)
+    assert [e["id"] for e in result["events"]] == ["evt-2", "evt-1"]
+    assert result["next_cursor"] is None
+    assert hsi_server.requests[-1][2]["limit"] == "20"
+
+    result = await _call(
+        hass,
+        "get_events",
+        {
+            "config_entry_id": setup_entry.entry_id,
+            "camera": "front_door",
+            "min_risk": 50,
+            "level": "high",
+            "object": "person",
+            "reviewed": False,
+            "since": "2025-01-01 00:00:00",
+            "until": "2025-01-03T00:00:00+00:00",
+            "limit": 1,
+        },
+        response=True,
+    )
+    assert [e["id"] for e in result["events"]] == ["evt-1"]
+    query = hsi_server.requests[-1][2]
+    assert query["reviewed"] == "false"
+    assert query["since"].startswith("2025-01-01T") and query["until"] == "2025-01-03T00:00:00+00:00"
+
+
+async def test_search_events(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(hass, "search_events", {"query": "lingers"}, response=True)
+    assert result["events"][0]["snippet"] == "A person lingers at the front door."
+    result = await _call(hass, "search_events", {"query": "spaceship"}, response=True)
+    assert result == {"events": [], "next_cursor": None}
+
+
+async def test_review_event_updates_server_and_counter(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    await _call(hass, "review_event", {"event_id": "evt-1", "notes": "The neighbour."})
+    assert hsi_server.events[0]["reviewed"] is True
+    assert hsi_server.events[0]["notes"] == "The neighbour."
+    assert hass.states.get("sensor.front_door_last_event").attributes["reviewed"] is True
+    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "0"
+
+
+async def test_review_missing_event_is_a_validation_error(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "review_event", {"event_id": "nope"})
+    assert err.value.translation_key == "not_found"
+    assert err.value.translation_placeholders == {"message": "event nope does not exist"}
+
+
+async def test_zones_create_update_delete(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    polygon = [[0, 0.5], [1, 0.5], [1, 1]]
+    result = await _call(
+        hass, "set_zone", {"camera": "garage", "name": "Drive", "polygon": polygon}, response=True
+    )
+    zone = result["zone"]
+    assert zone["id"] == "z2"
+    assert hsi_server.zones["z2"]["zone_type"] == "other"
+    assert hsi_server.zones["z2"]["polygon"] == [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0]]
+
+    await _call(hass, "set_zone", {"zone_id": "z1", "priority": 9, "enabled": False})
+    assert hsi_server.zones["z1"]["priority"] == 9
+    assert hsi_server.zones["z1"]["name"] == "Porch"  # untouched fields kept
+
+    await _call(hass, "delete_zone", {"zone_id": "z1"})
+    assert "z1" not in hsi_server.zones
+
+
+async def test_zone_errors(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_zone", {"zone_id": "z404", "name": "x"})
+    assert err.value.translation_key == "zone_not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_zone", {"name": "x"})
+    assert err.value.translation_key == "zone_fields_missing"
+    assert err.value.translation_placeholders == {"fields": "camera, polygon"}
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, "set_zone", {"camera": "moon", "name": "x", "polygon": [[0, 0], [1, 0], [1, 1]]}
+        )
+    assert err.value.translation_key == "invalid_request"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "delete_zone", {"zone_id": "z404"})
+    assert err.value.translation_key == "not_found"
+
+
+async def test_alert_rules_create_and_update(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(
+        hass,
+        "set_alert_rule",
+        {"name": "Parcel", "conditions": {"object": "package"}, "channels": "ha"},
+        response=True,
+    )
+    assert result["rule"]["id"] == "r2"
+    assert hsi_server.rules["r2"]["channels"] == ["ha"]
+    # The new rule's switch appears at once.
+    assert hass.states.get("switch.hsi_test_alert_rule_parcel").state == "on"
+
+    await _call(hass, "set_alert_rule", {"rule_id": "r1", "cooldown_seconds": 60, "enabled": False})
+    assert hsi_server.rules["r1"]["cooldown_seconds"] == 60
+    assert hsi_server.rules["r1"]["name"] == "Night intruder"
+    assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == "off"
+
+
+async def test_alert_rule_errors(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_alert_rule", {"rule_id": "r404", "enabled": True})
+    assert err.value.translation_key == "rule_not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_alert_rule", {"enabled": True})
+    assert err.value.translation_key == "rule_fields_missing"
+
+
+async def test_snooze_camera(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    await _call(hass, "snooze_camera", {"camera": "garage"})
+    assert hsi_server.cameras["garage"]["muted_until"] is not None
+    coordinator = setup_entry.runtime_data.coordinator
+    assert coordinator.data.cameras["garage"]["muted_until"] == hsi_server.cameras["garage"]["muted_until"]
+    assert hsi_server.requests[-1][:2] == ("POST", "/api/cameras/garage/mute")
+    await _call(hass, "snooze_camera", {"camera": "garage", "minutes": 0})
+    assert coordinator.data.cameras["garage"]["muted_until"] is None
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, "snooze_camera", {"camera": "moon"})
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "key"),
+    [
+        (401, HomeAssistantError, "auth_failed"),
+        (503, HomeAssistantError, "cannot_connect"),
+        (418, HomeAssistantError, "api_error"),
+    ],
+)
+async def test_server_errors_are_translated(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    status: int,
+    error: type[Exception],
+    key: str,
+) -> None:
+    hsi_server.fail_status = status
+    with pytest.raises(error) as err:
+        await _call(hass, "get_events", {}, response=True)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    hsi_server.fail_status = None
+
+
+async def test_unreachable_server_is_translated(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    await hsi_server.stop()
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "search_events", {"query": "x"}, response=True)
+    assert err.value.translation_key == "cannot_connect"
+
+
+async def test_entry_selection(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_events", {"config_entry_id": "unknown"}, response=True)
+    assert err.value.translation_key == "entry_not_loaded"
+
+    other = MockConfigEntry(domain=DOMAIN, unique_id="other", data={"url": "http://x", "api_key": "k"})
+    other.add_to_hass(hass)
+    other.mock_state(hass, setup_entry.state)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_events", {}, response=True)
+    assert err.value.translation_key == "entry_ambiguous"
+    other.mock_state(hass, other.state.NOT_LOADED)
+
+    await hass.config_entries.async_unload(setup_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_events", {}, response=True)
+    assert err.value.translation_key == "entry_not_loaded"
+    assert INSTANCE_ID  # the unloaded entry keeps its registry entries
