@@ -83,7 +83,9 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
     except (RedisError, OSError) as exc:
         await pool.close()
         await redis.aclose()
-        raise ServiceUnavailable(f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)") from exc
+        raise ServiceUnavailable(
+            f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)"
+        ) from exc
     if run_migrations:
         await migrate(pool)
     keys = Keys(settings.redis_prefix)
@@ -118,7 +120,10 @@ def build_llm(settings: Settings) -> RiskAssessor | None:
         if not settings.llm_url:
             raise ConfigError("setting 'llm_url': required when llm_backend is openai")
         return OpenAIAssessor(
-            settings.llm_url, settings.llm_model, api_key=settings.llm_api_key, timeout_s=settings.llm_timeout_seconds
+            settings.llm_url,
+            settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout_s=settings.llm_timeout_seconds,
         )
     return None
 
@@ -136,14 +141,17 @@ class Pipeline:
     detect: DetectStage | None = None
     assess: AssessStage | None = None
     windows: WindowStore | None = None
+    streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         s = self.services.settings
         svc = self.services
-        self.windows = WindowStore(svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds)
-        streams = Streams(svc.redis, svc.keys)
+        self.windows = WindowStore(
+            svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds
+        )
+        streams = self.streams = Streams(svc.redis, svc.keys)
         contexts = ContextBuilder(svc.pool, svc.tz)
         assessor = FallbackAssessor(self.llm, svc.metrics, s.llm_timeout_seconds + 5)
         self.assess = AssessStage(
@@ -177,20 +185,36 @@ class Pipeline:
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
             )
-            self.workers.append(self._worker(streams, "detect", "detectors", self.detect.handle, s.detector_batch_size))
+            for n in range(s.detect_concurrency):
+                self.workers.append(
+                    self.make_worker(
+                        streams,
+                        "detect",
+                        "detectors",
+                        self.detect.handle,
+                        s.detector_batch_size,
+                        suffix=f"-d{n}",
+                    )
+                )
         if "assess" in self.stages:
-            self.workers.append(self._worker(streams, "assess", "assessors", self.assess.handle, 4))
+            self.workers.append(self.make_worker(streams, "assess", "assessors", self.assess.handle, 4))
 
-    def _worker(
-        self, streams: Streams, stage: str, group: str, handler: Callable[[list[StreamEntry]], Awaitable[list[str]]],
+    def make_worker(
+        self,
+        streams: Streams,
+        stage: str,
+        group: str,
+        handler: Callable[[list[StreamEntry]], Awaitable[list[str]]],
         batch: int,
+        suffix: str = "",
     ) -> StreamWorker:
+        """A consumer of `group` on the stream of `stage`, dead-lettering exhausted entries."""
         s = self.services.settings
         return StreamWorker(
             streams=streams,
             stage=stage,
             group=group,
-            consumer=self.consumer,
+            consumer=self.consumer + suffix,
             handler=handler,
             on_exhausted=self._dead_letter(stage),
             metrics=self.services.metrics,
@@ -204,7 +228,9 @@ class Pipeline:
             media_id: int | None = None
             with contextlib.suppress(KeyError, ValueError):
                 media_id = int(entry.fields["media_id"])
-            log.warning("dead_letter stage=%s entry=%s media_id=%s reason=%s", stage, entry.id, media_id, reason)
+            log.warning(
+                "dead_letter stage=%s entry=%s media_id=%s reason=%s", stage, entry.id, media_id, reason
+            )
             await media_store.add_dead_letter(
                 self.services.pool,
                 stage=stage,

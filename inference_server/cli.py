@@ -35,9 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("serve", help="run the API and every pipeline stage in one process")
-    w = sub.add_parser("worker", help="run selected pipeline stages (several processes/machines share the work)")
+    w = sub.add_parser(
+        "worker", help="run selected pipeline stages (several processes/machines share the work)"
+    )
     w.add_argument(
-        "--stage", action="append", required=True,
+        "--stage",
+        action="append",
+        required=True,
         choices=["ingest", "detect", "window", "assess", "publish", "ftp"],
         help="stage to run (repeatable)",
     )
@@ -48,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
-    b.add_argument("--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)")
+    b.add_argument(
+        "--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)"
+    )
     b.add_argument("--batch", type=int, default=8, help="detector batch size")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
@@ -149,7 +155,11 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.bench import run_bench
 
     return await run_bench(
-        settings, images=args.images, detector=args.detector, batch=args.batch, api=args.api,
+        settings,
+        images=args.images,
+        detector=args.detector,
+        batch=args.batch,
+        api=args.api,
         json_out=Path(args.json_out) if args.json_out else None,
     )
 

@@ -67,12 +67,23 @@ class Settings(BaseModel):
     detector_confidence: float = Field(0.4, ge=0.0, le=1.0)
     detector_classes: list[str] = Field(
         default_factory=lambda: [
-            "person", "bicycle", "car", "motorcycle", "bus", "truck", "cat", "dog", "bird",
-            "backpack", "handbag", "suitcase",
+            "person",
+            "bicycle",
+            "car",
+            "motorcycle",
+            "bus",
+            "truck",
+            "cat",
+            "dog",
+            "bird",
+            "backpack",
+            "handbag",
+            "suitcase",
         ]
     )
     detector_batch_size: int = Field(8, ge=1, le=256)
     detector_image_size: int = Field(640, ge=32, le=4096)
+    detect_concurrency: int = Field(2, ge=1, le=16)  # batches in flight: decoding overlaps inference
     video_sample_seconds: float = Field(1.0, gt=0)
     video_max_frames: int = Field(10, ge=1, le=300)
 
@@ -98,6 +109,23 @@ class Settings(BaseModel):
     dedupe_ttl_seconds: int = Field(7 * 24 * 3600, ge=1)
     max_attempts: int = Field(3, ge=1)
     reclaim_idle_seconds: float = Field(60.0, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "hsi@localhost"
+    smtp_security: Literal["auto", "starttls", "tls", "none"] = "auto"
+    smtp_ca_file: str | None = None
+    webhook_allow_private: list[str] = Field(default_factory=list)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+
+    rate_limit_read_per_minute: int = Field(600, ge=1)
+    rate_limit_search_per_minute: int = Field(120, ge=1)
+    rate_limit_media_per_minute: int = Field(600, ge=1)
+    rate_limit_write_per_minute: int = Field(60, ge=1)
+    api_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    api_cors_origins: list[str] = Field(default_factory=list)
 
     cameras: dict[str, CameraConfig] = Field(default_factory=dict)
     log_level: str = "INFO"
@@ -131,7 +159,7 @@ class Settings(BaseModel):
         return self.api_keys_required == "true"
 
 
-_LIST_FIELDS = {"detector_classes"}
+_LIST_FIELDS = {"detector_classes", "webhook_allow_private", "api_cors_origins"}
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, Any]:

@@ -68,10 +68,18 @@ def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, in
     counts: dict[str, int] = {}
 
     for i, frame in enumerate([zidane, *_walk(zidane, 2)]):
-        _write_upload(watch_dir / "front_door" / f"MDAlarm_{i:03d}.jpg", _encode(frame, marker), night + timedelta(seconds=5 * i))
+        _write_upload(
+            watch_dir / "front_door" / f"MDAlarm_{i:03d}.jpg",
+            _encode(frame, marker),
+            night + timedelta(seconds=5 * i),
+        )
     counts["front_door"] = 3
     for i, frame in enumerate([bus, *_walk(bus, 3)]):
-        _write_upload(watch_dir / "driveway" / f"snap_{i:03d}.jpg", _encode(frame, marker), noon + timedelta(seconds=4 * i))
+        _write_upload(
+            watch_dir / "driveway" / f"snap_{i:03d}.jpg",
+            _encode(frame, marker),
+            noon + timedelta(seconds=4 * i),
+        )
     counts["driveway"] = 4
     # A short clip: the camera's MP4 of someone crossing the back yard.
     clip_dir = watch_dir / "backyard"
@@ -157,19 +165,26 @@ async def _run(settings: Settings) -> int:
     started = time.perf_counter()
     services, pipeline = await start_pipeline(settings, stages)
     assert pipeline.detector is not None
-    print(f"Detector: {pipeline.detector.name}   Risk assessor: {settings.llm_backend}   Time zone: {settings.timezone}")
+    print(
+        f"Detector: {pipeline.detector.name}   Risk assessor: {settings.llm_backend}   Time zone: {settings.timezone}"
+    )
     marker = str(uuid.uuid4())
     stop = asyncio.Event()
     try:
         for camera, name, zone_type, priority, polygon in DEMO_ZONES:
             await services.pool.execute(
-                "INSERT INTO cameras (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING", camera,
+                "INSERT INTO cameras (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                camera,
                 camera.replace("_", " ").title(),
             )
             await services.pool.execute(
                 "INSERT INTO zones (camera_id, name, zone_type, priority, polygon) VALUES ($1, $2, $3, $4, $5)"
                 " ON CONFLICT (camera_id, name) DO NOTHING",
-                camera, name, zone_type, priority, polygon,
+                camera,
+                name,
+                zone_type,
+                priority,
+                polygon,
             )
         runner = asyncio.create_task(pipeline.run(stop))
         now = datetime.now(services.tz)
@@ -179,7 +194,8 @@ async def _run(settings: Settings) -> int:
         since = datetime.now(services.tz) - timedelta(seconds=1)
         await _wait_until_done(services, pipeline, total, since, timeout=300)
         rows = await services.pool.fetch(
-            "SELECT DISTINCT event_id FROM media_files WHERE ingested_at >= $1 AND event_id IS NOT NULL", since
+            "SELECT DISTINCT event_id FROM media_files WHERE ingested_at >= $1 AND event_id IS NOT NULL",
+            since,
         )
         from inference_server.store import events as event_store
 
@@ -214,7 +230,7 @@ async def _wait_until_done(services, pipeline, total: int, since: datetime, time
             since,
         )
         open_windows = await pipeline.windows.open_count()
-        assess_depth = await pipeline.workers[-1].streams.depth("assess", "assessors")
+        assess_depth = await pipeline.streams.depth("assess", "assessors")
         if row["n"] >= total - 1 and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)
             return

@@ -38,7 +38,7 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
     runners = []
     try:
         if "publish" in chosen:
-            runners.extend(_publish_runners(services))
+            runners.extend(_publish_runners(services, pipeline))
         if "ftp" in chosen:
             runners.append(_ftp_runner(settings))
         if "api" in chosen:
@@ -57,15 +57,46 @@ def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
 
     users = {cam: c.ftp_password for cam, c in settings.cameras.items() if c.ftp_password}
     if not users:
-        raise ConfigError("ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)")
+        raise ConfigError(
+            "ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)"
+        )
     server = CameraFtpServer(
-        settings.watch_dir, users, settings.ftp_host, settings.ftp_port, parse_port_range(settings.ftp_passive_ports)
+        settings.watch_dir,
+        users,
+        settings.ftp_host,
+        settings.ftp_port,
+        parse_port_range(settings.ftp_passive_ports),
     )
     return server.run
 
 
-def _publish_runners(services: Services):  # type: ignore[no-untyped-def]
-    return []
+def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    """Alert engine (consumer group `alerts`) and, when configured, the MQTT publisher."""
+    from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
+    from inference_server.notify.engine import AlertEngine, AlertSettings
+    from inference_server.store.streams import Streams
+
+    s = services.settings
+    engine = AlertEngine(
+        pool=services.pool,
+        publisher=services.publisher,
+        tz=services.tz,
+        settings=AlertSettings.from_settings(s),
+    )
+    streams = Streams(services.redis, services.keys)
+    pipeline.workers.append(pipeline.make_worker(streams, "publish", "alerts", engine.handle, 16))
+    runners = [engine.run_digest]
+    if s.mqtt_url:
+        mqtt = MqttPublisher(
+            options=MqttOptions.from_settings(s),
+            streams=streams,
+            pool=services.pool,
+            metrics=services.metrics,
+            consumer=pipeline.consumer,
+            reclaim_idle_s=s.reclaim_idle_seconds,
+        )
+        runners.append(mqtt.run)
+    return runners
 
 
 async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from inference_server.api.ratelimit import RateLimiter
 from inference_server.api.routing import Call, Operation, openapi_document
 from inference_server.api.schemas import Error
 from inference_server.store import audit
+from inference_server.store.errors import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,21 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         response = error_response(400, "invalid_value", f"a value is not acceptable: {type(exc).__name__}")
     except asyncio.CancelledError:
         raise
-    except Exception:
-        log.exception("api unexpected error method=%s path=%s", request.method, request.path)
-        response = error_response(500, "internal_error", "unexpected server error; see the server log")
+    except Exception as exc:
+        if is_transient(exc):
+            log.warning(
+                "api service unavailable method=%s path=%s error=%s", request.method, request.path, exc
+            )
+            response = error_response(
+                503, "unavailable", "PostgreSQL or Redis is unavailable; retry shortly", {"Retry-After": "5"}
+            )
+        else:
+            log.exception("api unexpected error method=%s path=%s", request.method, request.path)
+            response = error_response(500, "internal_error", "unexpected server error; see the server log")
+    return _secure(response)
+
+
+def _secure(response: web.StreamResponse) -> web.StreamResponse:
     if not response.prepared:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -94,8 +94,12 @@ def load_yolo(weights: str | os.PathLike[str], cache_dir: Path | None, offline: 
         _LOG.info("detector=yolo step=download weights=%s dest=%s", Path(weights).name, target)
     else:
         target = path
-    from ultralytics import YOLO
-
+    try:
+        from ultralytics import YOLO
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"loading {target} needs ultralytics and torch, which are not installed"
+        ) from exc
     try:
         return YOLO(str(target), task="detect")
     except Exception as exc:  # ultralytics raises many types: download, unpickling, bad file

@@ -51,8 +51,9 @@ def build_detector(
 
     "auto" picks YOLO on PyTorch when the weights are on disk and CUDA is available, YOLO on ONNX
     Runtime when the weights are on disk without CUDA (or are a .onnx file), and the offline OpenCV
-    person detector when no weights are on disk, logging which file was missing. An explicit
-    "yolo" or "onnx" raises ModelUnavailable instead of falling back.
+    person detector when no weights are on disk, logging which file was missing; weights that
+    are on disk but cannot be loaded also fall back to it, with a warning. An explicit "yolo" or
+    "onnx" raises ModelUnavailable instead of falling back.
     """
     if kind not in DETECTOR_KINDS:
         raise ValueError(f"unknown detector {kind!r}: choose one of {', '.join(DETECTOR_KINDS)}")

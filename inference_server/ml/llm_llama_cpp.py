@@ -24,8 +24,9 @@ class LlamaCppAssessor:
     """Scores events with a local GGUF model, its output constrained by the assessment grammar.
 
     Loading happens in the constructor (seconds for a real model): build it at start-up, or in
-    an executor. One generation runs at a time; `assess` waits its turn without blocking the
-    event loop, and a generation that outlives `timeout_s` is stopped at the next token.
+    an executor. One generation runs at a time in a worker thread; `assess` waits its turn
+    without blocking the event loop and gives up after `timeout_s` (a call still queued by then
+    never starts; one already generating finishes in the background, bounded by max_tokens).
     """
 
     name = "llama_cpp"
@@ -85,18 +86,13 @@ class LlamaCppAssessor:
     async def assess(self, context: EventContext) -> RiskAssessment:
         """Return a validated assessment, or raise AssessmentFailed saying why (timeout, bad output)."""
         messages = build_messages(context)
-        cancelled = threading.Event()
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + self._timeout_s
-        future = loop.run_in_executor(self._executor, self._generate, messages, cancelled, deadline)
+        future = loop.run_in_executor(self._executor, self._generate, messages, deadline)
         try:
             text, finish_reason = await asyncio.wait_for(future, self._timeout_s)
         except TimeoutError:
-            cancelled.set()  # the worker stops at its next token
             raise AssessmentFailed(f"llama_cpp gave no answer within {self._timeout_s:g} s") from None
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
         if finish_reason == "cancelled":
             raise AssessmentFailed(f"llama_cpp gave no complete answer within {self._timeout_s:g} s")
         if finish_reason == "length":
@@ -108,33 +104,23 @@ class LlamaCppAssessor:
         except InvalidAssessment as exc:
             raise AssessmentFailed(f"llama_cpp answer is invalid: {exc}") from exc
 
-    def _generate(self, messages: list[dict[str, str]], cancelled: threading.Event, deadline: float) -> tuple[str, str]:
-        """Run one chat completion in this worker thread; stream so a timeout can stop it."""
+    def _generate(self, messages: list[dict[str, str]], deadline: float) -> tuple[str, str]:
+        """Run one chat completion in the worker thread, unless its caller has given up already."""
         with self._lock:
-            if cancelled.is_set() or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 return "", "cancelled"
-            chunks: list[str] = []
-            finish_reason = "stop"
-            stream: Any = self._llm.create_chat_completion(
+            # Not streamed: llama-cpp-python's streaming re-decodes held-back text at every
+            # token and is orders of magnitude slower on long or unusual output. A timed-out
+            # generation therefore runs on to max_tokens, which bounds it.
+            result: Any = self._llm.create_chat_completion(
                 messages=messages,  # type: ignore[arg-type]
                 grammar=self._grammar,
                 temperature=self._temperature,
                 max_tokens=self._max_tokens,
                 seed=self._seed,
-                stream=True,
             )
-            try:
-                for chunk in stream:
-                    choice = chunk["choices"][0]
-                    chunks.append(choice["delta"].get("content") or "")
-                    if choice.get("finish_reason"):
-                        finish_reason = choice["finish_reason"]
-                    if cancelled.is_set() or time.monotonic() > deadline:
-                        finish_reason = "cancelled"
-                        break
-            finally:
-                stream.close()
-            return "".join(chunks), finish_reason
+            choice = result["choices"][0]
+            return choice["message"]["content"] or "", choice.get("finish_reason") or "stop"
 
     def close(self) -> None:
         """Release the model and the worker thread."""

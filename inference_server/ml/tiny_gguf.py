@@ -18,6 +18,7 @@ _N_HEAD_KV = 2
 _N_FF = 128
 _N_LAYER = 2
 _N_CTX = 512
+_BIAS_LEVEL = 4.0
 
 _WORDS = (
     "▁the",
@@ -63,11 +64,16 @@ def _vocabulary() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(kind) for kind in kinds]
 
 
-def write_tiny_llama_gguf(path: Path, seed: int = 0) -> Path:
+def write_tiny_llama_gguf(path: Path, seed: int = 0, *, quote_bias: float = 5.0) -> Path:
     """Write a tiny random-weight llama GGUF (about 0.5 MB) to `path` and return the path.
 
     The same seed gives the same file. It loads with `llama_cpp.Llama` and with
     `python -m llama_cpp.server`, and carries a chat template, so chat completion works.
+
+    A purely random model closes a JSON string only by chance (about one token in 300), so its
+    answers would run to the grammar's length limits and take seconds each. `quote_bias` adds
+    that many logits to the '"' token wherever the grammar allows it, through one constant
+    embedding dimension, so answers stay short; 0 gives a plain random model.
     """
     import gguf
 
@@ -110,7 +116,9 @@ def write_tiny_llama_gguf(path: Path, seed: int = 0) -> Path:
     # numpy shape is (rows, columns) = (out, in); GGUF stores the reverse, as llama.cpp expects.
     n_vocab = len(tokens)
     kv_width = _N_HEAD_KV * head_dim
-    writer.add_tensor("token_embd.weight", weight(n_vocab, _N_EMBD, std=1.0))
+    embeddings = weight(n_vocab, _N_EMBD, std=1.0)
+    embeddings[:, 0] = _BIAS_LEVEL  # a constant feature the output layer can read as a bias
+    writer.add_tensor("token_embd.weight", embeddings)
     for layer in range(_N_LAYER):
         prefix = f"blk.{layer}"
         writer.add_tensor(f"{prefix}.attn_norm.weight", ones(_N_EMBD))
@@ -123,7 +131,12 @@ def write_tiny_llama_gguf(path: Path, seed: int = 0) -> Path:
         writer.add_tensor(f"{prefix}.ffn_up.weight", weight(_N_FF, _N_EMBD))
         writer.add_tensor(f"{prefix}.ffn_down.weight", weight(_N_EMBD, _N_FF))
     writer.add_tensor("output_norm.weight", ones(_N_EMBD))
-    writer.add_tensor("output.weight", weight(n_vocab, _N_EMBD, std=0.3))
+    output = weight(n_vocab, _N_EMBD, std=0.3)
+    output[:, 0] = 0.0
+    # After the final RMS norm the constant feature is about _BIAS_LEVEL / rms(hidden).
+    rms = np.sqrt((_BIAS_LEVEL**2 + _N_EMBD - 1) / _N_EMBD)
+    output[tokens.index('"'), 0] = quote_bias * rms / _BIAS_LEVEL
+    writer.add_tensor("output.weight", output)
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

@@ -121,8 +121,12 @@ class AssessStage:
         self.metrics.events.labels(event.risk_level.value, "final").inc()
         log.info(
             "event %s id=%s camera=%s score=%d level=%s by=%s",
-            "created" if created else "refined", event.id, event.camera, event.risk_score,
-            event.risk_level.value, event.assessed_by,
+            "created" if created else "refined",
+            event.id,
+            event.camera,
+            event.risk_score,
+            event.risk_level.value,
+            event.assessed_by,
         )
         await self.publisher.publish("event.created" if created else "event.updated", event.to_json())
         return event

@@ -130,7 +130,10 @@ class DetectStage:
         try:
             if media.kind == "video":
                 sampled = await loop.run_in_executor(
-                    self._decode_threads, sample_video_frames, path, self.video_sample_seconds,
+                    self._decode_threads,
+                    sample_video_frames,
+                    path,
+                    self.video_sample_seconds,
                     self.video_max_frames,
                 )
                 frames = [(i, t, f) for i, (t, f) in enumerate(sampled)]
@@ -139,8 +142,10 @@ class DetectStage:
                 image = await loop.run_in_executor(self._decode_threads, decode_image, data)
                 frames = [(0, 0.0, image)]
         except (UndecodableMedia, FileNotFoundError) as exc:
-            reason = f"cannot decode {media.kind}: {exc}" if isinstance(exc, UndecodableMedia) else (
-                f"stored file is missing: {media.path}"
+            reason = (
+                f"cannot decode {media.kind}: {exc}"
+                if isinstance(exc, UndecodableMedia)
+                else (f"stored file is missing: {media.path}")
             )
             log.warning("detect dead_letter media_id=%d reason=%s", media.id, reason)
             await media_store.add_dead_letter(
@@ -150,7 +155,11 @@ class DetectStage:
             return None
         if not frames:
             await media_store.add_dead_letter(
-                self.pool, stage="detect", reason="video has no frames", media_id=media.id, source_path=media.path
+                self.pool,
+                stage="detect",
+                reason="video has no frames",
+                media_id=media.id,
+                source_path=media.path,
             )
             self.metrics.dead_letters.labels("detect").inc()
             return None
@@ -191,7 +200,11 @@ class DetectStage:
             return
         log.info(
             "window media_id=%d camera=%s window=%s opened=%s closed_previous=%s",
-            media.id, media.camera, update.window_id, update.opened, update.closed_window_id,
+            media.id,
+            media.camera,
+            update.window_id,
+            update.opened,
+            update.closed_window_id,
         )
         if update.fast_path:
             await self.on_fast_path(update.window_id, media, all_dets)

@@ -50,7 +50,9 @@ class CameraFtpServer:
     def start(self) -> None:
         """Serve in a background thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"timeout": 0.5, "blocking": True}, daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"timeout": 0.5, "blocking": True},
+            daemon=True,
             name="ftp",
         )
         self._thread.start()

@@ -130,7 +130,12 @@ class Ingest:
         retry_task = asyncio.create_task(self._retry_loop(stop))
         try:
             async for changes in awatch(
-                self.watch_dir, stop_event=stop, recursive=True, debounce=200, step=50, rust_timeout=1000,
+                self.watch_dir,
+                stop_event=stop,
+                recursive=True,
+                debounce=200,
+                step=50,
+                rust_timeout=1000,
                 ignore_permission_denied=True,
             ):
                 for change, raw in changes:
@@ -158,7 +163,9 @@ class Ingest:
             previous.cancel()
         task = asyncio.create_task(self._settle_then_ingest(path))
         self._pending[key] = task
-        task.add_done_callback(lambda t, k=key: self._pending.pop(k, None) if self._pending.get(k) is t else None)
+        task.add_done_callback(
+            lambda t, k=key: self._pending.pop(k, None) if self._pending.get(k) is t else None
+        )
 
     async def idle(self) -> None:
         """Wait until no file is waiting to settle (used by the demo and tests)."""
@@ -218,8 +225,11 @@ class Ingest:
     async def ingest(self, path: Path) -> IngestResult:
         """Validate, dedupe, store and enqueue one file. Never raises for bad input."""
         shown = _printable(path)
+        started = time.perf_counter()
         try:
             result = await self._ingest(path)
+            if result.outcome == "accepted":
+                self.metrics.observe_latency("ingest", time.perf_counter() - started)
         except Rejected as exc:
             self.metrics.ingest_rejected.labels(exc.reason).inc()
             log.warning("ingest rejected path=%s reason=%s detail=%s", shown, exc.reason, exc)
@@ -253,7 +263,9 @@ class Ingest:
         if name.startswith(".") or name.lower().endswith(_IGNORED_SUFFIXES):
             return IngestResult("ignored", reason="temporary or hidden file")
         if len(parts) < 2:
-            raise Rejected("no_camera_folder", "file is not inside a camera folder (<watch_dir>/<camera>/...)")
+            raise Rejected(
+                "no_camera_folder", "file is not inside a camera folder (<watch_dir>/<camera>/...)"
+            )
         try:
             camera = camera_slug(parts[0])
         except InvalidName as exc:
@@ -269,7 +281,9 @@ class Ingest:
         if st.st_size == 0:
             raise Rejected("empty", "file is empty (0 bytes)")
         if st.st_size > self.max_file_bytes:
-            raise Rejected("too_large", f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte limit")
+            raise Rejected(
+                "too_large", f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte limit"
+            )
         with absolute.open("rb") as fh:
             head = fh.read(16)
         kind, ext = sniff_kind(head)
@@ -326,7 +340,9 @@ class Ingest:
 
     async def _quarantine(self, path: Path, exc: Rejected) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in _printable(path.name))
+        safe = "".join(
+            c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in _printable(path.name)
+        )
         dest = self.media_dir / "quarantine" / f"{stamp}-{safe[:100]}"
         moved: str | None = None
         try:

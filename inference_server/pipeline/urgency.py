@@ -8,7 +8,9 @@ from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
 
 
-def is_urgent(detections: list[Detection], camera: str, local_time: datetime, rules: list[UrgentRule]) -> bool:
+def is_urgent(
+    detections: list[Detection], camera: str, local_time: datetime, rules: list[UrgentRule]
+) -> bool:
     """True when any detection matches any urgent rule (class, confidence, camera, local hour)."""
     for rule in rules:
         if rule.cameras and camera not in rule.cameras:

@@ -103,15 +103,18 @@ class StreamWorker:
                 done = await self.handler(entries)
                 await self.streams.ack(self.stage, self.group, done)
                 self.processed += len(done)
-                self.metrics.stage_seconds.labels(self.stage).observe(
-                    (time.perf_counter() - started) / max(1, len(entries))
-                )
+                # Every entry of a batch waits for the whole batch: that is each one's latency.
+                elapsed = time.perf_counter() - started
+                for _ in entries:
+                    self.metrics.observe_latency(self.stage, elapsed)
                 return
             except Exception as exc:
                 if not is_transient(exc) or stop.is_set():
                     raise
                 self.metrics.service_errors.labels(self.stage).inc()
-                log.warning("worker stage=%s service unavailable, retrying batch in %.1fs: %s", self.stage, delay, exc)
+                log.warning(
+                    "worker stage=%s service unavailable, retrying batch in %.1fs: %s", self.stage, delay, exc
+                )
                 await _sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 10.0)
 

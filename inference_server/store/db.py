@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from importlib import resources
@@ -47,7 +46,7 @@ async def ensure_database(url: str) -> None:
         finally:
             await conn.close()
         return
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
     await conn.close()
 
@@ -59,7 +58,7 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, timeout=10, init=_init_connection
         )
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
     assert pool is not None
     return pool
@@ -73,7 +72,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 def migration_files() -> list[tuple[str, str]]:
     """(version, sql) for every packaged migration, in order."""
     files = [f for f in resources.files(MIGRATIONS_PACKAGE).iterdir() if f.name.endswith(".sql")]
-    return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in sorted(files, key=lambda f: f.name)]
+    return [
+        (f.name.removesuffix(".sql"), f.read_text(encoding="utf-8"))
+        for f in sorted(files, key=lambda f: f.name)
+    ]
 
 
 async def migrate(pool: asyncpg.Pool) -> list[str]:

@@ -84,7 +84,9 @@ class Streams:
         entry_id: str = await self.redis.xadd(self.keys.stream(stage), encoded)  # type: ignore[arg-type]
         return entry_id
 
-    async def read(self, stage: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+    async def read(
+        self, stage: str, group: str, consumer: str, count: int, block_ms: int
+    ) -> list[StreamEntry]:
         """New entries for this consumer (blocking up to block_ms)."""
         result = await self.redis.xreadgroup(
             group, consumer, {self.keys.stream(stage): ">"}, count=count, block=block_ms
@@ -107,14 +109,20 @@ class Streams:
             return []
         ids = [entry_id for entry_id, _ in items]
         counts = await self.delivery_counts(stage, group, ids)
-        return [StreamEntry(entry_id, fields, counts.get(entry_id, 1)) for entry_id, fields in items if fields]
+        return [
+            StreamEntry(entry_id, fields, counts.get(entry_id, 1)) for entry_id, fields in items if fields
+        ]
 
     async def delivery_counts(self, stage: str, group: str, ids: list[str]) -> dict[str, int]:
         """How many times each pending entry was delivered."""
         if not ids:
             return {}
         rows = await self.redis.xpending_range(
-            self.keys.stream(stage), group, min=min(ids, key=_id_key), max=max(ids, key=_id_key), count=len(ids) * 4
+            self.keys.stream(stage),
+            group,
+            min=min(ids, key=_id_key),
+            max=max(ids, key=_id_key),
+            count=len(ids) * 4,
         )
         return {r["message_id"]: int(r["times_delivered"]) for r in rows}
 

@@ -184,8 +184,16 @@ class WindowStore:
             self.keys.windowed(media_id),
         ]
         args = [
-            camera, new_id, repr(captured), repr(now), repr(self.idle_s), repr(self.max_s),
-            str(media_id), json.dumps(counts) if counts else "{}", "1" if urgent else "0", 7 * 24 * 3600,
+            camera,
+            new_id,
+            repr(captured),
+            repr(now),
+            repr(self.idle_s),
+            repr(self.max_s),
+            str(media_id),
+            json.dumps(counts) if counts else "{}",
+            "1" if urgent else "0",
+            7 * 24 * 3600,
         ]
         window_id, closed, fast, opened, dup = await self._add(keys=keys, args=args)
         return WindowUpdate(
@@ -203,8 +211,10 @@ class WindowStore:
         for cam in cameras:
             camera = _s(cam)
             keys = [
-                self.keys.window(camera), self.keys.window_media(camera),
-                self.keys.deadlines, self.keys.stream("assess"),
+                self.keys.window(camera),
+                self.keys.window_media(camera),
+                self.keys.deadlines,
+                self.keys.stream("assess"),
             ]
             args = [camera, repr(now), repr(self.idle_s), repr(self.max_s), "1" if force else "0"]
             window_id = _s(await self._close(keys=keys, args=args))

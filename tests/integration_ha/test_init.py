@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+from aiohttp import web
+from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, UrlManager
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.home_security_intelligence.const import DOMAIN
+from custom_components.home_security_intelligence.const import DOMAIN, FRONTEND_URL
 
-from .hsi_server import INSTANCE_ID, FakeHsiServer
+from .hsi_server import INSTANCE_ID, FakeHsiServer, wait_for
 
 
 async def test_setup_creates_server_and_camera_devices(
@@ -24,3 +29,90 @@ async def test_setup_creates_server_and_camera_devices(
     assert camera.via_device_id == server.id
     assert server.sw_version == "0.1.0"
     assert hass.states.get("sensor.front_door_risk_score").state == "72"
+
+
+async def test_unload_and_reload(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.LOADED
+    await wait_for(lambda: len(hsi_server.ws_clients) == 1, hass)
+
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get("sensor.front_door_risk_score").state == "unavailable"
+    # The push connection is closed with the entry.
+    await wait_for(lambda: not hsi_server.ws_clients, hass)
+
+
+async def test_unreachable_server_retries_setup(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+) -> None:
+    await hsi_server.stop()
+    mock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_entry.entry_id)
+    assert mock_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_failing_first_refresh_retries_setup(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+) -> None:
+    original = hsi_server._stats
+
+    async def broken(request):  # type: ignore[no-untyped-def]
+        return web.Response(status=500)
+
+    hsi_server._stats = broken  # only stats fails: info works, the first refresh does not
+    await hsi_server.stop()
+    await hsi_server.start()
+    mock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_entry.entry_id)
+    assert mock_entry.state is ConfigEntryState.SETUP_RETRY
+    hsi_server._stats = original
+
+
+@pytest.mark.parametrize("route", ["_info", "_events", "_cameras"])
+async def test_revoked_key_at_setup_starts_reauth(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry, route: str
+) -> None:
+    async def refused(request):  # type: ignore[no-untyped-def]
+        return web.json_response({"error": {"code": "unauthorized", "message": "revoked"}}, status=401)
+
+    setattr(hsi_server, route, refused)
+    await hsi_server.stop()
+    await hsi_server.start()
+    mock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flows[0]["context"]["source"] == "reauth"
+
+
+async def test_failing_event_seed_retries_setup(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+) -> None:
+    async def broken(request):  # type: ignore[no-untyped-def]
+        return web.Response(status=502)
+
+    hsi_server._events = broken
+    await hsi_server.stop()
+    await hsi_server.start()
+    mock_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_entry.entry_id)
+    assert mock_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_card_is_served_and_registered_with_the_frontend(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, hass_client: ClientSessionGenerator
+) -> None:
+    hass.data[DATA_EXTRA_MODULE_URL] = UrlManager(lambda *_: None, [])
+    hass.config.components.add("frontend")
+    assert await async_setup_component(hass, DOMAIN, {})
+    assert FRONTEND_URL in hass.data[DATA_EXTRA_MODULE_URL].urls
+    client = await hass_client()
+    response = await client.get(FRONTEND_URL)
+    assert response.status == 200
+    assert "customElements.define" in await response.text()

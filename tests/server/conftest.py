@@ -89,4 +89,3 @@ async def redis_client(redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
     async for key in client.scan_iter(match=f"{redis_prefix}:*", count=500):
         await client.delete(key)
     await client.aclose()
-

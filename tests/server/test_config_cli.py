@@ -49,7 +49,11 @@ def test_keys_required_once_exposed() -> None:
 
 def hsi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "inference_server", *args], cwd=ROOT, input=stdin, capture_output=True, text=True,
+        [sys.executable, "-m", "inference_server", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -70,8 +74,15 @@ CONTEXT = {
     "is_night": True,
     "objects": {"person": 1},
     "max_confidence": {"person": 0.93},
-    "zones": [{"name": "Back door", "zone_type": "entry_point", "priority": 3, "labels": ["person"],
-               "dwell_seconds": 95.0}],
+    "zones": [
+        {
+            "name": "Back door",
+            "zone_type": "entry_point",
+            "priority": 3,
+            "labels": ["person"],
+            "dwell_seconds": 95.0,
+        }
+    ],
 }
 
 

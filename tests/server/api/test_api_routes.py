@@ -252,3 +252,19 @@ async def test_dead_letters_list_and_replay_requeues_the_media(api, seed, pg_poo
     assert (await api.request("POST", "/api/dlq/999999/replay")).status == 404
     open_only = await _json(await api.get("/api/dlq", params={"include_replayed": "false"}))
     assert [d["id"] for d in open_only["dead_letters"]] == [no_media]
+
+
+async def test_a_service_outage_is_503_not_a_crash(make_ctx, start_api, seed):
+    import redis.asyncio as aioredis
+
+    from inference_server.pipeline.publish import Publisher
+
+    event = await seed.event()
+    ctx = make_ctx()
+    down = aioredis.from_url("redis://127.0.0.1:1/0", decode_responses=True, socket_connect_timeout=0.5)
+    ctx.publisher = Publisher(down, ctx.keys)
+    api = await start_api(ctx)
+    resp = await api.request("PATCH", f"/api/events/{event['id']}", json={"reviewed": True})
+    assert resp.status == 503 and resp.headers["Retry-After"] == "5"
+    assert (await resp.json())["error"]["code"] == "unavailable"
+    await down.aclose()

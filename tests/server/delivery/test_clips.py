@@ -16,7 +16,7 @@ import pytest
 
 from inference_server.media.clips import ClipError, ClipMaker, Snapshot, select_snapshots
 
-OUTSIDE_ABS = "/tmp/outside.mp4"  # noqa: S108
+OUTSIDE_ABS = "/tmp/outside.mp4"
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (apt ffmpeg)")
 

@@ -182,7 +182,7 @@ async def test_wrong_password_is_a_failed_delivery(
         host="127.0.0.1",
         port=port,
         username=USER,
-        password="wrong",  # noqa: S106
+        password="wrong",
         ca_file=str(certificate[0]),
     )
     result = await EmailChannel(settings).send(alert_payload(), ["me@home.test"])

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from inference_server.notify.webhook import WebhookChannel, WebhookSettings, blocked_reason
 
-SECRET = "webhook-secret-123"  # noqa: S105
+SECRET = "webhook-secret-123"
 PAYLOAD = {"id": 1, "rule": "Night", "risk_score": 91, "event": {"id": "e1", "camera": "front"}}
 
 

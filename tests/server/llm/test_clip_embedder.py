@@ -27,7 +27,8 @@ def test_embeddings_are_unit_float32_rows_of_the_model_width(embedder: ClipEmbed
 
     vectors = embedder.embed(crops)
 
-    assert isinstance(embedder, Embedder)
+    typed: Embedder = embedder  # satisfies the protocol (checked statically)
+    assert typed.name == "clip"
     assert embedder.name == "clip" and embedder.dimensions == 512
     assert vectors.shape == (3, 512) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -274,6 +274,19 @@ def test_auto_with_weights_uses_onnx_on_cpu_and_torch_on_cuda(
     assert isinstance(on_gpu, YoloDetector) and on_gpu.name == "yolo"
 
 
+def test_auto_with_unloadable_weights_falls_back_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detectors, "cuda_available", lambda: False)
+    (tmp_path / "yolo26n.pt").write_bytes(b"not a checkpoint")
+    with caplog.at_level(logging.WARNING):
+        detector = build_detector("auto", None, confidence=0.5, classes=None, cache_dir=tmp_path)
+    assert isinstance(detector, OpenCVPersonDetector)
+    assert any(
+        "model_unavailable" in r.getMessage() and "yolo26n.pt" in r.getMessage() for r in caplog.records
+    )
+
+
 def test_explicit_backend_does_not_fall_back(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match=r"yolo26n\.pt"):
         build_detector("onnx", None, confidence=0.5, classes=None, cache_dir=tmp_path)

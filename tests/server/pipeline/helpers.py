@@ -53,7 +53,9 @@ async def running(
         await services.close()
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition") -> None:
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition"
+) -> None:
     """Poll an async predicate until true or fail the test with `what`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -22,13 +22,18 @@ def upload(port: int, user: str, password: str, name: str, data: bytes) -> None:
 
 async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix) -> None:
     settings = make_settings(
-        tmp_path, database_url, redis_prefix, cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")}
+        tmp_path,
+        database_url,
+        redis_prefix,
+        cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")},
     )
     server = CameraFtpServer(settings.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
     server.start()
     try:
         async with running(settings) as (services, _):
-            await asyncio.to_thread(upload, server.port, "porch", "s3cret", "MDAlarm_20261126.jpg", person_jpeg(900))
+            await asyncio.to_thread(
+                upload, server.port, "porch", "s3cret", "MDAlarm_20261126.jpg", person_jpeg(900)
+            )
 
             async def event() -> bool:
                 return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1

@@ -23,11 +23,20 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def ingest(dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys) -> Ingest:
+def ingest(
+    dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
+) -> Ingest:
     watch, media = dirs
     return Ingest(
-        watch_dir=watch, media_dir=media, pool=pg_pool, redis=redis_client, keys=keys, metrics=Metrics(),
-        max_file_bytes=5 * 1024 * 1024, stable_seconds=0.1, dedupe_ttl_seconds=60,
+        watch_dir=watch,
+        media_dir=media,
+        pool=pg_pool,
+        redis=redis_client,
+        keys=keys,
+        metrics=Metrics(),
+        max_file_bytes=5 * 1024 * 1024,
+        stable_seconds=0.1,
+        dedupe_ttl_seconds=60,
     )
 
 
@@ -46,7 +55,9 @@ def rejected_count(ingest: Ingest, reason: str) -> float:
     return ingest.metrics.registry.get_sample_value("hsi_ingest_rejected_total", {"reason": reason}) or 0.0
 
 
-async def test_valid_jpeg_is_stored_moved_and_queued(ingest: Ingest, dirs, pg_pool, redis_client, keys) -> None:
+async def test_valid_jpeg_is_stored_moved_and_queued(
+    ingest: Ingest, dirs, pg_pool, redis_client, keys
+) -> None:
     watch, media = dirs
     src = put(watch, "Front_Door/MDAlarm_20261126-021500.jpg", person_jpeg())
     result = await ingest.ingest(src)
@@ -67,7 +78,9 @@ async def test_same_content_twice_is_one_media(ingest: Ingest, dirs, pg_pool) ->
     assert await pg_pool.fetchval("SELECT count(*) FROM media_files") == 1
 
 
-async def test_database_backstop_catches_duplicate_when_redis_forgot(ingest: Ingest, dirs, pg_pool, redis_client, keys) -> None:
+async def test_database_backstop_catches_duplicate_when_redis_forgot(
+    ingest: Ingest, dirs, pg_pool, redis_client, keys
+) -> None:
     watch, _ = dirs
     await ingest.ingest(put(watch, "cam1/a.jpg", person_jpeg(2)))
     async for key in redis_client.scan_iter(match=f"{keys.prefix}:seen:*"):
@@ -87,7 +100,9 @@ async def test_database_backstop_catches_duplicate_when_redis_forgot(ingest: Ing
         ("loose.jpg", blank_jpeg(), "no_camera_folder"),
     ],
 )
-async def test_bad_uploads_are_quarantined_with_a_reason(ingest: Ingest, dirs, pg_pool, rel, data, reason) -> None:
+async def test_bad_uploads_are_quarantined_with_a_reason(
+    ingest: Ingest, dirs, pg_pool, rel, data, reason
+) -> None:
     watch, media = dirs
     src = put(watch, rel, data)
     result = await ingest.ingest(src)

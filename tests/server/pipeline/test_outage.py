@@ -16,7 +16,9 @@ OUTAGE_SECONDS = 30
 
 @pytest.mark.slow
 @pytest.mark.parametrize("service", ["postgres", "redis"])
-async def test_service_down_for_30_seconds_loses_nothing(tmp_path, database_url, redis_prefix, service) -> None:
+async def test_service_down_for_30_seconds_loses_nothing(
+    tmp_path, database_url, redis_prefix, service
+) -> None:
     proxy = TcpProxy("127.0.0.1", 5432 if service == "postgres" else 6379)
     await proxy.start()
     if service == "postgres":
@@ -49,6 +51,8 @@ async def test_service_down_for_30_seconds_loses_nothing(tmp_path, database_url,
         await wait_for(all_events, timeout=120, what="the uploads made during the outage")
         assert await services.pool.fetchval("SELECT count(*) FROM dead_letters") == 0
         errors = services.metrics.registry.get_sample_value
-        total = sum(errors("hsi_service_errors_total", {"stage": s}) or 0 for s in ("ingest", "detect", "assess"))
+        total = sum(
+            errors("hsi_service_errors_total", {"stage": s}) or 0 for s in ("ingest", "detect", "assess")
+        )
         assert total >= 1, "the outage was noticed and counted"
     await proxy.cut()

@@ -23,12 +23,20 @@ async def published(redis, keys) -> list[dict]:
     return [json.loads(f["message"]) for _id, f in await redis.xrange(keys.stream("publish"))]
 
 
-async def test_upload_burst_becomes_one_scored_event(tmp_path, database_url, redis_prefix, redis_client, keys) -> None:
+async def test_upload_burst_becomes_one_scored_event(
+    tmp_path, database_url, redis_prefix, redis_client, keys
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _pipeline):
         now = time.time()
         for i in range(3):
-            drop(settings.watch_dir, "Front_Door", f"MDAlarm_{i}.jpg", person_jpeg(i * 2), mtime=now - 10 + i * 0.5)
+            drop(
+                settings.watch_dir,
+                "Front_Door",
+                f"MDAlarm_{i}.jpg",
+                person_jpeg(i * 2),
+                mtime=now - 10 + i * 0.5,
+            )
 
         async def one_final_event() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
@@ -50,8 +58,21 @@ async def test_upload_burst_becomes_one_scored_event(tmp_path, database_url, red
         assert data["id"] == str(event["id"]) and data["camera_name"] == "Front Door"
         assert len(data["media"]) == 3 and all(u.startswith("/api/media/front_door/") for u in data["media"])
         assert set(data) >= {
-            "id", "camera", "camera_name", "started_at", "ended_at", "risk_score", "risk_level", "summary",
-            "reasoning", "objects", "zones", "fast_path", "reviewed", "media", "assessed_by",
+            "id",
+            "camera",
+            "camera_name",
+            "started_at",
+            "ended_at",
+            "risk_score",
+            "risk_level",
+            "summary",
+            "reasoning",
+            "objects",
+            "zones",
+            "fast_path",
+            "reviewed",
+            "media",
+            "assessed_by",
         }
 
 
@@ -61,6 +82,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
     settings = make_settings(tmp_path, database_url, redis_prefix)
     drop(settings.watch_dir, "porch", "before_start.jpg", person_jpeg(10), mtime=time.time() - 300)
     async with running(settings) as (services, _):
+
         async def first() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
 
@@ -69,6 +91,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
     drop(settings.watch_dir, "porch", "while_down.jpg", person_jpeg(12), mtime=time.time())
     drop(settings.watch_dir, "porch", "duplicate_of_first.jpg", person_jpeg(10), mtime=time.time())
     async with running(settings) as (services, _):
+
         async def second() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 2
 
@@ -81,7 +104,9 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
     assert not any(p.is_file() for p in settings.watch_dir.rglob("*")), "the upload folder is drained"
 
 
-async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(tmp_path, database_url, redis_prefix) -> None:
+async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
+    tmp_path, database_url, redis_prefix
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     good = person_jpeg(20)
     async with running(settings) as (services, _):
@@ -95,9 +120,13 @@ async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(tmp_path,
             return dead == 2 and final == 1
 
         await wait_for(settled, what="two dead letters and one event")
-        reasons = [r["reason"] for r in await services.pool.fetch("SELECT reason FROM dead_letters ORDER BY id")]
+        reasons = [
+            r["reason"] for r in await services.pool.fetch("SELECT reason FROM dead_letters ORDER BY id")
+        ]
         assert all(r.startswith("cannot decode") for r in reasons)
-        assert await services.pool.fetchval("SELECT count(*) FROM media_files WHERE status = 'dead_letter'") == 2
+        assert (
+            await services.pool.fetchval("SELECT count(*) FROM media_files WHERE status = 'dead_letter'") == 2
+        )
 
 
 async def test_image_without_objects_makes_no_event(tmp_path, database_url, redis_prefix) -> None:
@@ -117,7 +146,10 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
     tmp_path, database_url, redis_prefix, redis_client, keys
 ) -> None:
     settings = make_settings(
-        tmp_path, database_url, redis_prefix, batch_idle_seconds=4.0,
+        tmp_path,
+        database_url,
+        redis_prefix,
+        batch_idle_seconds=4.0,
         urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
     async with running(settings) as (services, _):

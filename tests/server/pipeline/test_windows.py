@@ -21,10 +21,17 @@ async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
     return [ClosedWindow.from_json(f["window"]) for _id, f in await redis.xrange(keys.stream("assess"))]
 
 
-async def add(ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw) -> object:
+async def add(
+    ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw
+) -> object:
     return await ws.add(
-        camera=camera, new_id=f"w-{media_id}", media_id=media_id, captured=captured, now=now,
-        counts=kw.get("counts", {"person": 1}), urgent=kw.get("urgent", False),
+        camera=camera,
+        new_id=f"w-{media_id}",
+        media_id=media_id,
+        captured=captured,
+        now=now,
+        counts=kw.get("counts", {"person": 1}),
+        urgent=kw.get("urgent", False),
     )
 
 
@@ -95,7 +102,10 @@ async def test_concurrent_workers_build_one_consistent_window(keys) -> None:
     try:
         stores = [store(c, keys) for c in clients]
         await asyncio.gather(
-            *(add(stores[i % 8], i, captured=float(i % 5), now=float(i % 5), counts={"person": i % 4 + 1}) for i in range(1, 81))
+            *(
+                add(stores[i % 8], i, captured=float(i % 5), now=float(i % 5), counts={"person": i % 4 + 1})
+                for i in range(1, 81)
+            )
         )
         assert await stores[0].open_count() == 1
         closers = await asyncio.gather(*(s.close_due(now=1000.0) for s in stores))

@@ -1,0 +1,86 @@
+"""Assist: the LLM API lists and searches events."""
+
+from __future__ import annotations
+
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import llm
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .hsi_server import FakeHsiServer
+
+CONTEXT = llm.LLMContext(
+    platform="test", context=Context(), user_prompt="what happened?", language="en", assistant=None, device_id=None
+)
+
+
+async def _api(hass: HomeAssistant, entry: MockConfigEntry) -> llm.APIInstance:
+    return await llm.async_get_api(hass, f"home_security_intelligence-{entry.entry_id}", CONTEXT)
+
+
+async def test_api_is_registered_and_unregistered(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    ids = [api.id for api in llm.async_get_apis(hass)]
+    assert f"home_security_intelligence-{setup_entry.entry_id}" in ids
+    instance = await _api(hass, setup_entry)
+    assert [tool.name for tool in instance.tools] == ["list_security_events", "search_security_events"]
+    assert "Front door" in instance.api_prompt and "Garage" in instance.api_prompt
+    await hass.config_entries.async_unload(setup_entry.entry_id)
+    assert f"home_security_intelligence-{setup_entry.entry_id}" not in [
+        api.id for api in llm.async_get_apis(hass)
+    ]
+
+
+async def test_list_events_by_time_camera_object_and_risk(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.add_event("garage", 20, {"cat": 1}, "A cat walks by.")
+    instance = await _api(hass, setup_entry)
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="list_security_events", tool_args={"camera": "Front Door", "min_risk": 50})
+    )
+    assert result["count"] == 1
+    event = result["events"][0]
+    assert event["camera"] == "Front door"
+    assert event["risk_score"] == 72
+    assert event["summary"] == "A person lingers at the front door."
+    assert hsi_server.requests[-1][2]["camera"] == "front_door"
+
+    result = await instance.async_call_tool(
+        llm.ToolInput(
+            tool_name="list_security_events",
+            tool_args={"since": "2025-01-02T00:00:00", "until": "2025-01-03T00:00:00+00:00", "object": "person"},
+        )
+    )
+    assert [e["id"] for e in result["events"]] == ["evt-1"]
+
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="list_security_events", tool_args={"hours": 1, "camera": "garage", "limit": 5})
+    )
+    assert [e["summary"] for e in result["events"]] == ["A cat walks by."]
+    assert result["more_available"] is False
+
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="list_security_events", tool_args={"since": "last tuesday"})
+    )
+    assert "error" in result
+
+
+async def test_search_events(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    instance = await _api(hass, setup_entry)
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "lingers", "camera": "unknown"})
+    )
+    assert result["count"] == 0
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
+    )
+    assert result["events"][0]["snippet"] == "A person lingers at the front door."
+
+    await hsi_server.stop()
+    result = await instance.async_call_tool(
+        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
+    )
+    assert result["error"].startswith("The security server could not answer")
