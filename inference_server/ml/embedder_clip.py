@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -130,10 +131,11 @@ def crop(frame: np.ndarray, box: Box, pad: float = 0.1) -> np.ndarray:
     height, width = frame.shape[:2]
     pad_x = (box.x2 - box.x1) * pad
     pad_y = (box.y2 - box.y1) * pad
-    x1 = int(np.floor(max(0.0, box.x1 - pad_x) * width))
-    y1 = int(np.floor(max(0.0, box.y1 - pad_y) * height))
-    x2 = int(np.ceil(min(1.0, box.x2 + pad_x) * width))
-    y2 = int(np.ceil(min(1.0, box.y2 + pad_y) * height))
+    # Rounded first so float noise (0.15 * 200 = 30.000000000000004) does not add a pixel.
+    x1 = math.floor(round(max(0.0, box.x1 - pad_x) * width, 6))
+    y1 = math.floor(round(max(0.0, box.y1 - pad_y) * height, 6))
+    x2 = math.ceil(round(min(1.0, box.x2 + pad_x) * width, 6))
+    y2 = math.ceil(round(min(1.0, box.y2 + pad_y) * height, 6))
     x1, y1 = min(x1, width - 1), min(y1, height - 1)
     x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
     return frame[y1:y2, x1:x2].copy()

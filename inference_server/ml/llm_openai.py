@@ -19,10 +19,11 @@ from inference_server.ml.protocols import AssessmentFailed
 
 log = logging.getLogger(__name__)
 
-# How the answer is constrained, best first. Servers differ: llama-cpp-python's server takes
-# `grammar` but answers 422 to a json_schema response_format; llama.cpp's own server refuses
-# both at once; OpenAI refuses the unknown `grammar` field. A 400/422 moves to the next way,
-# and the way that worked is kept for later calls. The answer is validated in every case.
+# How the answer is constrained, best first. Servers differ: llama-cpp-python's server (0.3.36)
+# takes `grammar` but refuses a json_schema response_format (HTTP 500 carrying a validation
+# error); llama.cpp's own server refuses both at once; OpenAI refuses the unknown `grammar`
+# field. A refusal moves to the next way, and the way that worked is kept for later calls.
+# The answer is validated in every case.
 _CONSTRAINTS: Final = ("schema+grammar", "grammar", "schema", "none")
 _REJECTED_STATUSES: Final = frozenset({400, 422})
 _MAX_ERROR_BODY = 300
@@ -87,8 +88,8 @@ class OpenAIAssessor:
         for index in range(self._constraint, len(_CONSTRAINTS)):
             payload = self._payload(messages, _CONSTRAINTS[index])
             async with session.post(self.url, json=payload, headers=headers) as response:
-                body = await response.text()
-                if response.status in _REJECTED_STATUSES and index + 1 < len(_CONSTRAINTS):
+                body = (await response.read()).decode("utf-8", errors="replace")
+                if _refuses_constraint(response.status, body) and index + 1 < len(_CONSTRAINTS):
                     log.info(
                         "llm_constraint_rejected url=%s constraint=%s status=%d next=%s",
                         self.url,
@@ -131,6 +132,12 @@ class OpenAIAssessor:
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+def _refuses_constraint(status: int, body: str) -> bool:
+    if status in _REJECTED_STATUSES:
+        return True
+    return status == 500 and ("response_format" in body or "grammar" in body)
 
 
 def _http_error(url: str, status: int, body: str) -> str:

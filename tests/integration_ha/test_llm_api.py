@@ -49,7 +49,7 @@ async def test_list_events_by_time_camera_object_and_risk(
     result = await instance.async_call_tool(
         llm.ToolInput(
             tool_name="list_security_events",
-            tool_args={"since": "2025-01-02T00:00:00", "until": "2025-01-03T00:00:00+00:00", "object": "person"},
+            tool_args={"since": "2025-01-01T12:00:00", "until": "2025-01-03T00:00:00+00:00", "object": "person"},
         )
     )
     assert [e["id"] for e in result["events"]] == ["evt-1"]
