@@ -100,8 +100,15 @@ async def run_bench(
         results = await _bench(bench_settings, images)
         if api:
             from inference_server.api.bench import bench_events_api
+            from inference_server.store.db import create_pool
 
-            results["api"] = await bench_events_api(bench_settings.database_url, n_events=100_000)
+            pool = await create_pool(bench_settings.database_url)
+            try:
+                results["api"] = await bench_events_api(
+                    pool, n_events=100_000, redis_url=bench_settings.redis_url
+                )
+            finally:
+                await pool.close()
     _print(results)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2))

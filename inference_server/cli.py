@@ -171,7 +171,7 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
     services = await open_services(settings)
     try:
         if args.action == "create":
-            info, plaintext = await api_keys.create_key(services.pool, args.name, args.scope)
+            info, plaintext = await api_keys.create_key(services.pool, args.name, args.scope, actor="cli")
             print(f"created key id={info['id']} name={info['name']} scope={info['scope']}")
             print(f"API key (shown once, store it now): {plaintext}")
         elif args.action == "list":
@@ -184,7 +184,7 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
                     f"{'revoked' if row.get('revoked_at') else 'active'}\tcreated {row['created_at']}"
                 )
         else:
-            if not await api_keys.revoke_key(services.pool, args.key):
+            if not await api_keys.revoke_key(services.pool, args.key, actor="cli"):
                 print(f"hsi: no active key {args.key!r}", file=sys.stderr)
                 return 1
             print(f"revoked {args.key}")

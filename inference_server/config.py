@@ -120,11 +120,14 @@ class Settings(BaseModel):
     webhook_allow_private: list[str] = Field(default_factory=list)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
 
-    rate_limit_read_per_minute: int = Field(600, ge=1)
-    rate_limit_search_per_minute: int = Field(120, ge=1)
-    rate_limit_media_per_minute: int = Field(600, ge=1)
-    rate_limit_write_per_minute: int = Field(60, ge=1)
-    api_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    api_rate_limit_enabled: bool = True
+    api_rate_limit_window_seconds: float = Field(60.0, gt=0)
+    api_rate_limit_read: int = Field(600, ge=1)  # requests per window, per key and per address
+    api_rate_limit_search: int = Field(120, ge=1)
+    api_rate_limit_media: int = Field(600, ge=1)
+    api_rate_limit_write: int = Field(60, ge=1)
+    api_max_body_bytes: int = Field(256 * 1024, ge=1024)
+    api_ws_queue_size: int = Field(256, ge=1)
     api_cors_origins: list[str] = Field(default_factory=list)
 
     cameras: dict[str, CameraConfig] = Field(default_factory=dict)

@@ -100,7 +100,29 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
 
 
 async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    from inference_server.api import ApiContext, create_app, start_api
+
+    async def detector_ready() -> bool:
+        return pipeline.detector is not None or "detect" not in pipeline.stages
+
+    s = services.settings
+    ctx = ApiContext(
+        settings=s,
+        pool=services.pool,
+        redis=services.redis,
+        keys=services.keys,
+        metrics=services.metrics,
+        publisher=services.publisher,
+        media_dir=s.media_dir,
+        ready_checks={"detector": detector_ready},
+    )
+    runner = await start_api(create_app(ctx), s.api_host, s.api_port)
+    log.info("api listening host=%s port=%d keys_required=%s", s.api_host, s.api_port, s.keys_required)
+
     async def run(stop: asyncio.Event) -> None:
-        await stop.wait()
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
 
     return run

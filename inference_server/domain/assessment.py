@@ -59,7 +59,9 @@ def parse_assessment(text: str, assessed_by: str) -> RiskAssessment:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InvalidAssessment(f"the answer is not one JSON object: {exc.msg} at character {exc.pos}") from exc
+        raise InvalidAssessment(
+            f"the answer is not one JSON object: {exc.msg} at character {exc.pos}"
+        ) from exc
     except InvalidAssessment:
         raise
     except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits, deep nesting
@@ -89,15 +91,15 @@ def parse_assessment(text: str, assessed_by: str) -> RiskAssessment:
 def _text(value: Any, key: str, max_chars: int, forbidden: re.Pattern[str]) -> str:
     if not isinstance(value, str):
         raise InvalidAssessment(f"{key} must be a string, got a JSON {_json_type(value)}")
-    value = value.strip()
-    if not value:
+    text: str = value.strip()
+    if not text:
         raise InvalidAssessment(f"{key} is empty")
-    if len(value) > max_chars:
-        raise InvalidAssessment(f"{key} is {len(value)} characters long, the limit is {max_chars}")
-    bad = forbidden.search(value)
+    if len(text) > max_chars:
+        raise InvalidAssessment(f"{key} is {len(text)} characters long, the limit is {max_chars}")
+    bad = forbidden.search(text)
     if bad:
         raise InvalidAssessment(f"{key} holds the control character U+{ord(bad.group()):04X}")
-    return value
+    return text
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

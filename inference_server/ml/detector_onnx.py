@@ -235,14 +235,14 @@ class OnnxDetector:
         xyxy, scores, cls = xyxy[keep], scores[keep], cls[keep]
         if pred.shape[-1] != 6 and len(scores):  # raw head: needs NMS, per class
             wh = xyxy[:, 2:4] - xyxy[:, 0:2]
-            idx = cv2.dnn.NMSBoxesBatched(
+            kept = cv2.dnn.NMSBoxesBatched(
                 np.concatenate([xyxy[:, :2], wh], axis=1).tolist(),
                 scores.tolist(),
                 cls.tolist(),
                 self.confidence,
                 self.iou,
             )
-            idx = np.asarray(idx, dtype=int).reshape(-1)
+            idx = np.asarray(kept, dtype=int).reshape(-1)
             xyxy, scores, cls = xyxy[idx], scores[idx], cls[idx]
         order = np.argsort(-scores)[:_MAX_DETECTIONS]
         detections = []

@@ -162,13 +162,13 @@ class OpenCVPersonDetector:
         rects, margins = self._raw_hits(gray)
         if len(rects) == 0:
             return []
-        rects, margins = _group(rects, margins, self.min_group)
-        scores = [self.margin_to_confidence(m) for m in margins]
-        keep = cv2.dnn.NMSBoxes(rects.round().astype(int).tolist(), scores, self.confidence, self.nms_iou)
+        groups, best_margins = _group(rects, margins, self.min_group)
+        scores = [self.margin_to_confidence(m) for m in best_margins]
+        keep = cv2.dnn.NMSBoxes(groups.round().astype(int).tolist(), scores, self.confidence, self.nms_iou)
         order = sorted((int(i) for i in np.asarray(keep).reshape(-1)), key=lambda i: -scores[i])
         detections = []
-        for i in _drop_nested(order, rects):
-            x, y, w, h = (float(v) / factor for v in rects[i])
+        for i in _drop_nested(order, groups):
+            x, y, w, h = (float(v) / factor for v in groups[i])
             box = Box.from_pixels(x, y, x + w, y + h, width, height)
             detections.append(Detection("person", round(scores[i], 4), box))
         return detections

@@ -95,7 +95,7 @@ def load_yolo(weights: str | os.PathLike[str], cache_dir: Path | None, offline: 
     else:
         target = path
     try:
-        from ultralytics import YOLO
+        from ultralytics import YOLO  # type: ignore[attr-defined]
     except ImportError as exc:
         raise ModelUnavailable(
             f"loading {target} needs ultralytics and torch, which are not installed"

@@ -43,7 +43,7 @@ class ClipEmbedder:
         batch_size: int = 32,
     ) -> None:
         """Build the model; raises ModelUnavailable naming the missing weights file or tag."""
-        import open_clip
+        import open_clip  # type: ignore[import-untyped]
         import torch
 
         if device == "auto":
@@ -58,13 +58,19 @@ class ClipEmbedder:
                 model_name, pretrained=weights, device=self.device, pretrained_text=False
             )
         except RuntimeError as exc:
-            raise ModelUnavailable(f"CLIP model {model_name} could not be built from {weights!r}: {exc}") from exc
+            raise ModelUnavailable(
+                f"CLIP model {model_name} could not be built from {weights!r}: {exc}"
+            ) from exc
         model.eval()
         self._half = self.device.type == "cuda"
         if self._half:
             model = model.half()
         self._model: Any = model
-        cfg = open_clip.get_model_preprocess_cfg(model) if hasattr(open_clip, "get_model_preprocess_cfg") else {}
+        cfg = (
+            open_clip.get_model_preprocess_cfg(model)
+            if hasattr(open_clip, "get_model_preprocess_cfg")
+            else {}
+        )
         size = cfg.get("size", model.visual.image_size)
         self._size = int(size[0] if isinstance(size, tuple | list) else size)
         mean = np.asarray(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), dtype=np.float32)
@@ -99,7 +105,8 @@ class ClipEmbedder:
                 out.append(features.cpu().numpy())
         vectors = np.concatenate(out).astype(np.float32, copy=False)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        unit: np.ndarray = vectors / np.maximum(norms, 1e-12)
+        return unit
 
     def _prepare(self, crop: np.ndarray) -> np.ndarray:
         """BGR crop -> normalized CHW float32 RGB square of the model's input size."""

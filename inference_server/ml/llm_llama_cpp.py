@@ -52,6 +52,7 @@ class LlamaCppAssessor:
                 "(for example a Nemotron GGUF) or set HSI_LLM_MODEL_PATH to one"
             )
         import llama_cpp
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         if n_gpu_layers is None:
             n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
@@ -66,8 +67,10 @@ class LlamaCppAssessor:
                 verbose=verbose,
             )
         except (ValueError, RuntimeError) as exc:
-            raise ModelUnavailable(f"LLM model file {path} could not be loaded ({exc}): is it a valid GGUF?") from exc
-        self._grammar = llama_cpp.LlamaGrammar.from_string(assessment_gbnf(), verbose=verbose)
+            raise ModelUnavailable(
+                f"LLM model file {path} could not be loaded ({exc}): is it a valid GGUF?"
+            ) from exc
+        self._grammar = LlamaGrammar.from_string(assessment_gbnf(), verbose=verbose)
         self._max_tokens = max_tokens
         self._timeout_s = timeout_s
         self._temperature = temperature

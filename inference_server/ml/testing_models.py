@@ -61,18 +61,20 @@ def build_random_yolo(dest: Path, model: str = "yolo26n", seed: int = 0) -> Path
     """
     import numpy as np
     import torch
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # type: ignore[attr-defined]
 
     from inference_server.ml.detectors import COCO_LABELS
 
     torch.manual_seed(seed)
     yolo = YOLO(f"{model}.yaml", task="detect")
-    yolo.model.names = dict(enumerate(COCO_LABELS))  # a YAML model is named "0".."79"
+    yolo.model.names = dict(enumerate(COCO_LABELS))  # type: ignore[union-attr]  # YAML names "0".."79"
     dest.parent.mkdir(parents=True, exist_ok=True)
     yolo.save(str(dest))
 
     check = YOLO(str(dest), task="detect")
-    results = check.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False, device="cpu")
+    results = list(
+        check.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False, device="cpu")
+    )
     if len(results) != 1 or check.names.get(0) != "person":
         raise RuntimeError(f"{dest} does not load back as an 80-class detector")
     return dest

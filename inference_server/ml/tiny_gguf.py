@@ -60,7 +60,9 @@ def _vocabulary() -> tuple[list[str], list[float], list[int]]:
     tokens += list(_WORDS)
     kinds += [types.NORMAL] * len(_WORDS)
     # SentencePiece merges by score: longer pieces first.
-    scores = [0.0 if kind != types.NORMAL else -1000.0 + len(tok) for tok, kind in zip(tokens, kinds, strict=True)]
+    scores = [
+        0.0 if kind != types.NORMAL else -1000.0 + len(tok) for tok, kind in zip(tokens, kinds, strict=True)
+    ]
     return tokens, scores, [int(kind) for kind in kinds]
 
 

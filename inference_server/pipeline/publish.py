@@ -13,6 +13,9 @@ from inference_server.store.streams import Keys, Streams
 
 log = logging.getLogger(__name__)
 
+# The publish stream is history for resuming WebSocket clients, not a store: keep about this many.
+PUBLISH_STREAM_MAXLEN = 100_000
+
 
 class Publisher:
     """Fans a message out to the publish stream (durable) and the pub/sub channel (live)."""
@@ -25,7 +28,7 @@ class Publisher:
     async def publish(self, message_type: str, data: dict[str, Any]) -> str:
         """Publish one message; returns its stream id (the WebSocket resume cursor)."""
         body = json.dumps({"type": message_type, "data": data}, default=str)
-        entry_id = await self.streams.add("publish", {"message": body})
+        entry_id = await self.streams.add("publish", {"message": body}, maxlen=PUBLISH_STREAM_MAXLEN)
         envelope = json.dumps({"type": message_type, "data": data, "cursor": entry_id}, default=str)
         await self.redis.publish(self.keys.events_channel, envelope)
         log.info("published type=%s id=%s", message_type, data.get("id", ""))

@@ -170,7 +170,10 @@ async def add_dead_letter(
         dl_id: int | None = await conn.fetchval(
             "INSERT INTO dead_letters (stage, media_id, source_path, reason, payload, attempts)"
             " VALUES ($1, $2, $3, $4, $5::jsonb, $6)"
-            " ON CONFLICT (media_id, stage) WHERE media_id IS NOT NULL DO NOTHING RETURNING id",
+            # A media that fails again after a replay gets its dead letter back, with the new reason.
+            " ON CONFLICT (media_id, stage) WHERE media_id IS NOT NULL DO UPDATE SET"
+            " reason = EXCLUDED.reason, attempts = dead_letters.attempts + EXCLUDED.attempts,"
+            " replayed_at = NULL, created_at = now() RETURNING id",
             stage,
             media_id,
             source_path,

@@ -78,10 +78,13 @@ class Streams:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def add(self, stage: str, fields: dict[str, Any]) -> str:
-        """Append an entry; values are JSON-encoded unless already strings."""
+    async def add(self, stage: str, fields: dict[str, Any], *, maxlen: int | None = None) -> str:
+        """Append an entry; values are JSON-encoded unless already strings. `maxlen` trims
+        approximately (only acknowledged history should ever be trimmed: size it generously)."""
         encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
-        entry_id: str = await self.redis.xadd(self.keys.stream(stage), encoded)  # type: ignore[arg-type]
+        entry_id: str = await self.redis.xadd(
+            self.keys.stream(stage), encoded, maxlen=maxlen, approximate=True
+        )  # type: ignore[arg-type]
         return entry_id
 
     async def read(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import llama_cpp
 import pytest
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from inference_server.domain.assessment import parse_assessment
 from inference_server.domain.context import EventContext, ZoneHit
@@ -49,9 +50,9 @@ def test_tiny_model_is_small_and_carries_a_chat_template(tiny_model: Path, llm: 
 
 
 def test_twenty_sampled_answers_under_the_grammar_all_parse(llm: llama_cpp.Llama) -> None:
-    grammar = llama_cpp.LlamaGrammar.from_string(assessment_gbnf(), verbose=False)
+    grammar = LlamaGrammar.from_string(assessment_gbnf(), verbose=False)
     messages = build_messages(CONTEXT)
-    answers = []
+    answers: list[str] = []
     for seed in range(20):
         result = llm.create_chat_completion(
             messages=messages,  # type: ignore[arg-type]
@@ -62,7 +63,7 @@ def test_twenty_sampled_answers_under_the_grammar_all_parse(llm: llama_cpp.Llama
         )
         choice = result["choices"][0]  # type: ignore[index]
         assert choice["finish_reason"] == "stop"
-        answers.append(choice["message"]["content"])
+        answers.append(str(choice["message"]["content"]))
 
     parsed = [parse_assessment(text, "llama_cpp") for text in answers]
 
@@ -93,7 +94,7 @@ def test_string_length_limits_hold_for_a_model_that_never_closes_strings(tmp_pat
         n_threads=1,
         verbose=False,
     )
-    grammar = llama_cpp.LlamaGrammar.from_string(assessment_gbnf(20, 40), verbose=False)
+    grammar = LlamaGrammar.from_string(assessment_gbnf(20, 40), verbose=False)
     summaries, reasonings = [], []
     for seed in range(3):
         result = unbiased.create_chat_completion(
@@ -103,7 +104,8 @@ def test_string_length_limits_hold_for_a_model_that_never_closes_strings(tmp_pat
             seed=seed,
             max_tokens=200,
         )
-        assessment = parse_assessment(result["choices"][0]["message"]["content"], "llama_cpp")  # type: ignore[index]
+        text = str(result["choices"][0]["message"]["content"])  # type: ignore[index]
+        assessment = parse_assessment(text, "llama_cpp")
         summaries.append(len(assessment.summary))
         reasonings.append(len(assessment.reasoning))
 
@@ -122,7 +124,7 @@ def test_file_that_is_not_a_model_is_unavailable(tmp_path: Path) -> None:
     bogus = tmp_path / "broken.gguf"
     bogus.write_bytes(b"not a gguf file at all")
 
-    with pytest.raises(ModelUnavailable, match="broken.gguf"):
+    with pytest.raises(ModelUnavailable, match=r"broken\.gguf"):
         LlamaCppAssessor(bogus)
 
 

@@ -74,7 +74,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+                pytest.fail(
+                    f"llama_cpp.server exited with {process.returncode}: {log_path.read_text()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{base_url}/v1/models", timeout=2) as response:
                     if response.status == 200:
@@ -114,7 +116,12 @@ async def test_llama_cpp_server_takes_the_grammar_field_but_refuses_a_json_schem
     llama_server: str,
 ) -> None:
     """Why the backend falls back: this server version refuses response_format json_schema."""
-    base = {"model": "tiny", "messages": build_messages(CONTEXT), "max_tokens": 8, "grammar": assessment_gbnf()}
+    base = {
+        "model": "tiny",
+        "messages": build_messages(CONTEXT),
+        "max_tokens": 8,
+        "grammar": assessment_gbnf(),
+    }
     schema_format = {"type": "json_schema", "json_schema": {"name": "a", "schema": {"type": "object"}}}
     url = f"{llama_server}/v1/chat/completions"
     async with aiohttp.ClientSession() as session:
@@ -166,7 +173,9 @@ async def _assess(base_url: str, timeout_s: float = 5.0) -> None:
         await assessor.close()
 
 
-async def test_server_answering_prose_gives_assessment_failed(fake_server: Callable[[Handler], Awaitable[str]]) -> None:
+async def test_server_answering_prose_gives_assessment_failed(
+    fake_server: Callable[[Handler], Awaitable[str]],
+) -> None:
     async def prose(request: web.Request) -> web.Response:
         return _completion("I think the risk is low, around 10.")
 
@@ -186,12 +195,14 @@ async def test_server_answering_garbage_bytes_gives_assessment_failed(
         await _assess(url)
 
 
-async def test_out_of_range_score_from_the_server_is_refused(fake_server: Callable[[Handler], Awaitable[str]]) -> None:
+async def test_out_of_range_score_from_the_server_is_refused(
+    fake_server: Callable[[Handler], Awaitable[str]],
+) -> None:
     async def too_high(request: web.Request) -> web.Response:
         return _completion('{"risk_score": 9680, "summary": "x", "reasoning": "y"}')
 
     url = await fake_server(too_high)
-    with pytest.raises(AssessmentFailed, match="within 0..100"):
+    with pytest.raises(AssessmentFailed, match=r"within 0\.\.100"):
         await _assess(url)
 
 
@@ -215,7 +226,9 @@ async def test_rejected_constraints_fall_back_until_the_server_accepts(
         payload = await request.json()
         seen.append(("response_format" in payload, "grammar" in payload))
         if "grammar" in payload:
-            return web.json_response({"error": {"message": "Unrecognized request argument: grammar"}}, status=400)
+            return web.json_response(
+                {"error": {"message": "Unrecognized request argument: grammar"}}, status=400
+            )
         return _completion('{"risk_score": 12, "summary": "A delivery.", "reasoning": "Daytime, package."}')
 
     url = await fake_server(openai_like)

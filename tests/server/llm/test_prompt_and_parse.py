@@ -36,7 +36,9 @@ def _context(camera_name: str = "Front Door", zone: str = "porch") -> EventConte
         frames=12,
         zones=(ZoneHit(name=zone, zone_type="entry_point", dwell_seconds=75.0),),
         tracks=(TrackSummary(track_id=1, label="person", frames=12, duration_seconds=90.0, zones=(zone,)),),
-        reid=(ReidSighting(entity_id="e1", label="person", camera="garden", minutes_ago=2.5, similarity=0.93),),
+        reid=(
+            ReidSighting(entity_id="e1", label="person", camera="garden", minutes_ago=2.5, similarity=0.93),
+        ),
         baseline=(BaselineInfo(status="no_baseline"),),
         attributes=("tried_door",),
     )
@@ -163,7 +165,9 @@ _reasoning = st.text(_printable, min_size=1, max_size=REASONING_MAX_CHARS).filte
 def test_any_valid_assessment_round_trips_through_json(
     score: int, summary: str, reasoning: str, ascii_only: bool
 ) -> None:
-    text = json.dumps({"risk_score": score, "summary": summary, "reasoning": reasoning}, ensure_ascii=ascii_only)
+    text = json.dumps(
+        {"risk_score": score, "summary": summary, "reasoning": reasoning}, ensure_ascii=ascii_only
+    )
 
     assessment = parse_assessment(text, "openai")
 

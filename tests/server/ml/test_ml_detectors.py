@@ -8,6 +8,7 @@ OpenCV person detector on the photos shipped in the ultralytics wheel.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ LOW_CONF = 0.0001  # random weights give scores near zero: keep every box
 
 @pytest.fixture(scope="session", autouse=True)
 def _ultralytics_offline(tmp_path_factory: pytest.TempPathFactory) -> None:
-    ensure_ultralytics_offline(tmp_path_factory.mktemp("ultralytics-config"))
+    # Keep a config dir chosen earlier (conftest, environment); the call still ensures the font.
+    chosen = os.environ.get("YOLO_CONFIG_DIR")
+    ensure_ultralytics_offline(Path(chosen) if chosen else tmp_path_factory.mktemp("ultralytics-config"))
 
 
 @pytest.fixture(scope="session")
