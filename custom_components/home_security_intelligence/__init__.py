@@ -8,7 +8,9 @@ from homeassistant.components.http import StaticPathConfig
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr, entity_registry as er
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -41,7 +43,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         [StaticPathConfig(FRONTEND_URL, str(CARD_FILE), cache_headers=False)]
     )
     if "frontend" in hass.config.components:
-        from homeassistant.components.frontend import add_extra_js_url  # noqa: PLC0415
+        from homeassistant.components.frontend import add_extra_js_url
 
         add_extra_js_url(hass, FRONTEND_URL)
     return True
@@ -70,9 +72,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HsiConfigEntry) -> bool:
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
-    entry.async_create_background_task(
-        hass, coordinator.async_run_push(), f"{DOMAIN} push {entry.entry_id}"
-    )
+    entry.async_create_background_task(hass, coordinator.async_run_push(), f"{DOMAIN} push {entry.entry_id}")
     entry.async_on_unload(async_register_llm_api(hass, entry))
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
@@ -125,6 +125,5 @@ async def async_remove_config_entry_device(
     if server_identifier(coordinator) in device.identifiers:
         return False
     return not any(
-        camera_identifier(coordinator, camera) in device.identifiers
-        for camera in coordinator.data.cameras
+        camera_identifier(coordinator, camera) in device.identifiers for camera in coordinator.data.cameras
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -214,5 +213,5 @@ class HsiClient:
             if err.status in (401, 403):
                 raise HsiAuthError("API key refused by /api/ws") from err
             raise HsiConnectionError(f"ws handshake: {err.status} {err.message}") from err
-        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as err:
+        except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"ws: {err or type(err).__name__}") from err

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import json
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,7 @@ from .const import (
 from .data import HsiConfigEntry, HsiData
 from .issues import async_check_server_issues
 
-type EventListener = Callable[[dict[str, Any]], None]
+EventListener = Callable[[dict[str, Any]], None]
 
 
 def event_time(event: dict[str, Any] | None, key: str = "started_at") -> datetime | None:
@@ -58,9 +58,7 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
         self, hass: HomeAssistant, entry: HsiConfigEntry, client: HsiClient, info: dict[str, Any]
     ) -> None:
         """Start from the /api/system/info answer that setup already fetched."""
-        super().__init__(
-            hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=SCAN_INTERVAL
-        )
+        super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=SCAN_INTERVAL)
         self.client = client
         self.info = info
         self.instance_id: str = str(info["instance_id"])

@@ -12,15 +12,15 @@ if TYPE_CHECKING:
     from .coordinator import HsiCoordinator
 
 
-type HsiConfigEntry = ConfigEntry[HsiRuntimeData]
-
-
 @dataclass
 class HsiRuntimeData:
     """What a loaded entry holds: the API client and the coordinator."""
 
     client: HsiClient
     coordinator: HsiCoordinator
+
+
+HsiConfigEntry = ConfigEntry[HsiRuntimeData]
 
 
 @dataclass

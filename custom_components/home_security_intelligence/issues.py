@@ -16,9 +16,7 @@ def _issue_id(kind: str, entry: ConfigEntry) -> str:
 
 
 def _mqtt_active(hass: HomeAssistant) -> bool:
-    return any(
-        entry.state is ConfigEntryState.LOADED for entry in hass.config_entries.async_entries("mqtt")
-    )
+    return any(entry.state is ConfigEntryState.LOADED for entry in hass.config_entries.async_entries("mqtt"))
 
 
 @callback

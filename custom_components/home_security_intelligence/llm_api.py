@@ -10,13 +10,13 @@ import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
-from homeassistant.util.json import JsonObjectType
+from homeassistant.util.json import JsonObjectType, JsonValueType
 
 from .api import HsiError
 from .const import DOMAIN, MAX_EVENT_HISTORY
 from .data import HsiConfigEntry
 
-_FILTERS = {
+_FILTERS: dict[vol.Marker, Any] = {
     vol.Optional("since", description="Start of the time range, ISO 8601 (local time if no offset)"): str,
     vol.Optional("until", description="End of the time range, ISO 8601 (local time if no offset)"): str,
     vol.Optional("hours", description="Alternative to since: look back this many hours"): vol.All(
@@ -83,7 +83,7 @@ class _EventTool(llm.Tool):
                 page = await client.search_events(query, **filters)
         except HsiError as err:
             return {"error": f"The security server could not answer: {err}"}
-        events = [_compact(event) for event in page.get("events", [])]
+        events: list[JsonValueType] = [_compact(event) for event in page.get("events", [])]
         return {"count": len(events), "more_available": bool(page.get("next_cursor")), "events": events}
 
 
@@ -94,10 +94,10 @@ def _parse_time(value: str) -> datetime:
     return dt_util.as_utc(parsed)
 
 
-def _compact(event: dict[str, Any]) -> dict[str, Any]:
+def _compact(event: dict[str, Any]) -> JsonObjectType:
     """What an answer needs, with times in local time."""
     started = dt_util.parse_datetime(str(event.get("started_at", "")))
-    compact = {
+    compact: JsonObjectType = {
         "id": event.get("id"),
         "camera": event.get("camera_name") or event.get("camera"),
         "time": dt_util.as_local(started).isoformat() if started else event.get("started_at"),

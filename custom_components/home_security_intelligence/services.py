@@ -27,8 +27,8 @@ SERVICE_SNOOZE_CAMERA = "snooze_camera"
 RISK_LEVELS = ["low", "medium", "high", "critical"]
 ZONE_TYPES = ["entry_point", "driveway", "sidewalk", "yard", "other"]
 
-_ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
-_FILTERS = {
+_ENTRY: dict[vol.Marker, Any] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+_FILTERS: dict[vol.Marker, Any] = {
     **_ENTRY,
     vol.Optional("camera"): cv.string,
     vol.Optional("since"): cv.datetime,
@@ -94,9 +94,7 @@ SCHEMAS: dict[str, vol.Schema] = {
 def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
     """The entry an action is for: the one named, or the only loaded one."""
     loaded = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.state is ConfigEntryState.LOADED
+        entry for entry in hass.config_entries.async_entries(DOMAIN) if entry.state is ConfigEntryState.LOADED
     ]
     if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
         for entry in loaded:
@@ -117,7 +115,7 @@ def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
 
 
 def _filters(data: dict[str, Any], default_limit: int) -> dict[str, Any]:
-    filters = {
+    filters: dict[str, Any] = {
         key: data[key]
         for key in ("camera", "min_risk", "level", "object", "reviewed", "limit", "cursor")
         if key in data
@@ -181,9 +179,7 @@ async def _set_zone(call: ServiceCall) -> ServiceResponse:
                     translation_key="zone_fields_missing",
                     translation_placeholders={"fields": ", ".join(missing)},
                 )
-            zone = await client.create_zone(
-                {"zone_type": "other", "priority": 0, "enabled": True, **fields}
-            )
+            zone = await client.create_zone({"zone_type": "other", "priority": 0, "enabled": True, **fields})
     return {"zone": zone}
 
 

@@ -48,26 +48,26 @@ def hog_blocks(gray: np.ndarray) -> np.ndarray:
     OpenCV's order (cell x outer, cell y inner), L2-Hys normalized.
     """
     img = np.sqrt(gray.astype(np.float32))  # OpenCV's gamma correction
-    height, width = img.shape
+    cells_y, cells_x = img.shape[0] // _CELL, img.shape[1] // _CELL
+    height, width = cells_y * _CELL, cells_x * _CELL  # pixels past the last whole cell are unused
     padded = cv2.copyMakeBorder(img, 1, 1, 1, 1, cv2.BORDER_REFLECT_101)
-    dx = cv2.subtract(padded[1:-1, 2:], padded[1:-1, :-2])
-    dy = cv2.subtract(padded[2:, 1:-1], padded[:-2, 1:-1])
+    dx = cv2.subtract(padded[1 : height + 1, 2 : width + 2], padded[1 : height + 1, :width])
+    dy = cv2.subtract(padded[2 : height + 2, 1 : width + 1], padded[:height, 1 : width + 1])
     magnitude, angle = cv2.cartToPolar(dx, dy)
     # Soft-assign each pixel's magnitude to its two nearest bins (bin k centred on 20k+10 degrees).
-    position = angle * np.float32(_BINS / np.pi) - np.float32(0.5)
+    position = angle * np.float32(_BINS / np.pi) - np.float32(0.5)  # in [-0.5, 17.5)
     low = np.floor(position)
     upper_share = magnitude * (position - low)
-    low_bin = low.astype(np.int64) % _BINS
+    low_bin = low.astype(np.intp)
+    low_bin[low_bin < 0] += _BINS
+    low_bin[low_bin >= _BINS] -= _BINS
     high_bin = low_bin + 1
     high_bin[high_bin == _BINS] = 0
-    base = np.arange(0, height * width * _BINS, _BINS, dtype=np.int64).reshape(height, width)
+    base = np.arange(0, height * width * _BINS, _BINS, dtype=np.intp).reshape(height, width)
     hist = np.zeros(height * width * _BINS, np.float32)
     hist[(base + low_bin).ravel()] = (magnitude - upper_share).ravel()
     hist[(base + high_bin).ravel()] = upper_share.ravel()
-
-    cells_y, cells_x = height // _CELL, width // _CELL
-    hist = hist.reshape(height, width, _BINS)[: cells_y * _CELL, : cells_x * _CELL]
-    hist = hist.reshape(cells_y, _CELL, cells_x * _CELL * _BINS)
+    hist = hist.reshape(cells_y, _CELL, width * _BINS)
     # The block weights are separable: pool 16 rows (two cells) first, then 16 columns.
     by_rows = []
     for kernel in _KERNELS:

@@ -1,21 +1,60 @@
-"""Enrich: build the EventContext of a window from its detections, zones, tracks, re-ID and baseline."""
+"""Enrich: build the EventContext of a window from its detections, zones, tracks, re-ID and baseline.
+
+`base_context` holds the facts that need no database (the fast path uses it alone).
+`ContextBuilder.build` adds, for a closed window:
+- tracks: the window's detections, in capture order across all its media, linked into tracks
+  (domain/tracking.py) with dwell per zone, tripwire crossings and an approach vector;
+- zones: the camera's zones (from the database) that objects stood in, with the longest dwell;
+- re-ID: one crop per person/vehicle track (its most confident detection), embedded off the
+  event loop and matched against the entities of the last `reid_window_hours` on every camera;
+  the context lists where else the same entity was seen;
+- baseline: per object class, how unusual this hour's count is for the camera and hour of week;
+  the event's counts are filed so that the model learns from it once the hour is over.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import cv2
+import numpy as np
 
-from inference_server.domain.context import EventContext
-from inference_server.domain.detections import Detection
+from inference_server.domain.baseline import (
+    DEFAULT_CONFIG,
+    BaselineCell,
+    BaselineConfig,
+    anomaly,
+    hour_of_week,
+)
+from inference_server.domain.context import BaselineInfo, EventContext, ReidSighting
+from inference_server.domain.detections import Detection, category_of
 from inference_server.domain.names import display_name
+from inference_server.domain.tracking import FrameObservation, Track, summarize, track
+from inference_server.ml.embedder_clip import crop
+from inference_server.ml.frames import UndecodableMedia, decode_image
+from inference_server.ml.protocols import Embedder
 from inference_server.store import media as media_store
+from inference_server.store import understanding
+from inference_server.store.media import MediaRecord, StoredDetection
+from inference_server.store.understanding import ReidStore
 from inference_server.store.windows import ClosedWindow
 
+log = logging.getLogger(__name__)
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+REID_CATEGORIES = ("person", "vehicle")
+# Crops smaller than this (pixels, either side) carry too little appearance to re-identify.
+MIN_CROP_PIXELS = 8
 
 
 def is_night(hour: int) -> bool:
@@ -55,12 +94,71 @@ def base_context(
     )
 
 
-class ContextBuilder:
-    """Loads what a closed window refers to and builds its context."""
+@dataclass(frozen=True, slots=True)
+class _CropJob:
+    """One detection to cut out and embed: where its frame is and which box."""
 
-    def __init__(self, pool: asyncpg.Pool, tz: ZoneInfo) -> None:
+    track_label: str
+    stored: StoredDetection
+    media: MediaRecord
+    path: Path
+
+
+class ContextBuilder:
+    """Loads what a closed window refers to and builds its context.
+
+    Without an `embedder` (or without `media_dir`, where the uploads are stored) there is no
+    re-ID; everything else needs only the database. Call `prepare()` at start-up to set up
+    pgvector search (otherwise the first `build` does it) and `close()` at shutdown.
+    `vector_search`: None detects pgvector, False forces the exact search in the application.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        tz: ZoneInfo,
+        *,
+        embedder: Embedder | None = None,
+        media_dir: Path | None = None,
+        reid_threshold: float = 0.85,
+        reid_window_hours: float = 24.0,
+        baseline_config: BaselineConfig = DEFAULT_CONFIG,
+        vector_search: bool | None = None,
+    ) -> None:
         self.pool = pool
         self.tz = tz
+        self.embedder = embedder
+        self.media_dir = media_dir
+        self.reid_threshold = reid_threshold
+        self.reid_window_hours = reid_window_hours
+        self.baseline_config = baseline_config
+        self.vector_search = vector_search
+        self._reid: ReidStore | None = None
+        self._reid_lock = asyncio.Lock()
+        # One thread owns the embedding model: models are not guaranteed thread-safe.
+        self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="embedder") if embedder else None
+        if embedder is not None and media_dir is None:
+            log.warning("reid disabled reason=no media_dir to read crops from")
+
+    async def prepare(self) -> ReidStore | None:
+        """Open the re-ID store (setting up pgvector where the server has it); None without re-ID."""
+        if self.embedder is None or self.media_dir is None:
+            return None
+        async with self._reid_lock:
+            if self._reid is None:
+                self._reid = await ReidStore.open(
+                    self.pool,
+                    self.embedder.dimensions,
+                    vector_search=self.vector_search,
+                    threshold=self.reid_threshold,
+                    window_hours=self.reid_window_hours,
+                )
+        return self._reid
+
+    def close(self) -> None:
+        """Release the embedding thread."""
+        if self._embed_thread is not None:
+            self._embed_thread.shutdown(wait=False, cancel_futures=True)
 
     async def camera_name(self, camera: str) -> str:
         """The configured or derived display name of a camera."""
@@ -85,8 +183,190 @@ class ContextBuilder:
             frames=max(1, len(frames)),
             fast_path=window.fast,
         )
+        zones = await understanding.zones_for_camera(self.pool, window.camera)
+        observations, origin = _frame_observations(stored, records, window.started)
+        tracks = track(observations)
+        summaries, hits = summarize(tracks, zones)
+        reid = await self._reid_sightings(window, tracks, origin, records)
+        counts = {label: n for label, n in window.objects.items() if n > 0} or _counts(stored)
+        baseline = await self._baseline(window, started, counts)
+        context = replace(
+            context, zones=tuple(hits), tracks=tuple(summaries), reid=tuple(reid), baseline=tuple(baseline)
+        )
+        log.info(
+            "enrich event=%s camera=%s zones=%d tracks=%d reid=%d baseline=%s",
+            window.id,
+            window.camera,
+            len(hits),
+            len(summaries),
+            len(reid),
+            ",".join(f"{b.label}:{b.status}:{b.anomaly:g}" for b in baseline) or "-",
+        )
         links = {
             "media_ids": sorted(records),
             "detection_ids": [sd.id for sd in stored],
         }
         return context, links
+
+    # --- re-ID ---------------------------------------------------------------------------------
+
+    async def _reid_sightings(
+        self,
+        window: ClosedWindow,
+        tracks: Sequence[Track],
+        origin: dict[tuple[float, Detection], StoredDetection],
+        records: dict[int, MediaRecord],
+    ) -> list[ReidSighting]:
+        store = await self.prepare()
+        if store is None or self.embedder is None or self.media_dir is None:
+            return []
+        jobs: list[_CropJob] = []
+        for tr in tracks:
+            if category_of(tr.label) not in REID_CATEGORIES:
+                continue
+            best = max(tr.points, key=lambda p: p.confidence)  # the first wins a tie
+            sd = origin.get((best.t, Detection(best.label, best.confidence, best.box)))
+            if sd is None or sd.media_id not in records:
+                continue
+            media = records[sd.media_id]
+            jobs.append(_CropJob(tr.label, sd, media, self.media_dir / media.path))
+        if not jobs:
+            return []
+        loop = asyncio.get_running_loop()
+        try:
+            vectors = await loop.run_in_executor(self._embed_thread, _embed_jobs, self.embedder, jobs)
+        except Exception as exc:  # a model or file problem must not lose the event
+            log.warning("reid skipped event=%s reason=%s", window.id, exc)
+            return []
+        best_by_key: dict[tuple[str, str], ReidSighting] = {}
+        for job, vector in zip(jobs, vectors, strict=True):
+            if vector is None:
+                continue
+            seen_at = job.media.captured_at + timedelta(seconds=job.stored.frame_offset_s)
+            result = await store.match_or_create(
+                vector,
+                label=job.track_label,
+                camera=window.camera,
+                seen_at=seen_at,
+                event_id=window.id,
+                detection_id=job.stored.id,
+            )
+            for s in result.sightings:
+                key = (s.entity_id, s.camera)
+                if key not in best_by_key or s.similarity > best_by_key[key].similarity:
+                    best_by_key[key] = s
+        return sorted(best_by_key.values(), key=lambda s: (-s.similarity, s.minutes_ago, s.camera))
+
+    # --- baseline ------------------------------------------------------------------------------
+
+    async def _baseline(
+        self, window: ClosedWindow, started: datetime, counts: dict[str, int]
+    ) -> list[BaselineInfo]:
+        if not counts:
+            return []
+        slot = await understanding.record_event_counts(
+            self.pool, event_id=window.id, camera=window.camera, started_at=started, counts=counts, tz=self.tz
+        )
+        await understanding.fold_baselines(
+            self.pool, window.camera, slot, self.tz, self.baseline_config, labels=sorted(counts)
+        )
+        how = hour_of_week(slot.astimezone(self.tz))
+        cells = await understanding.baseline_cells(self.pool, window.camera, how)
+        totals = await understanding.slot_totals(self.pool, window.camera, slot)
+        return [
+            anomaly(
+                cells.get(label) or BaselineCell(camera=window.camera, hour_of_week=how, label=label),
+                totals.get(label, counts[label]),
+                started,
+                self.baseline_config,
+            )
+            for label in sorted(counts)
+        ]
+
+
+def _counts(stored: Sequence[StoredDetection]) -> dict[str, int]:
+    """Objects of each class present at once (the most in any one frame)."""
+    per_frame: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for sd in stored:
+        per_frame[(sd.media_id, sd.frame_index)][sd.detection.label] += 1
+    best: dict[str, int] = defaultdict(int)
+    for frame in per_frame.values():
+        for label, n in frame.items():
+            best[label] = max(best[label], n)
+    return dict(best)
+
+
+def _frame_observations(
+    stored: Sequence[StoredDetection], records: dict[int, MediaRecord], window_start: float
+) -> tuple[list[FrameObservation], dict[tuple[float, Detection], StoredDetection]]:
+    """The window's frames with t = seconds since the window opened, and each detection's row."""
+    by_frame: dict[tuple[int, int], list[StoredDetection]] = defaultdict(list)
+    for sd in stored:
+        if sd.media_id in records:
+            by_frame[(sd.media_id, sd.frame_index)].append(sd)
+    observations: list[FrameObservation] = []
+    origin: dict[tuple[float, Detection], StoredDetection] = {}
+    for (media_id, _index), rows in by_frame.items():
+        t = round(records[media_id].captured_at.timestamp() - window_start + rows[0].frame_offset_s, 3)
+        observations.append(FrameObservation(t=t, detections=tuple(sd.detection for sd in rows)))
+        for sd in rows:
+            origin.setdefault((t, sd.detection), sd)
+    observations.sort(key=lambda f: f.t)
+    return observations, origin
+
+
+def _embed_jobs(embedder: Embedder, jobs: Sequence[_CropJob]) -> list[list[float] | None]:
+    """Cut each job's crop out of its media and embed them in one batch (runs in a thread).
+
+    A job whose file is missing or undecodable, or whose crop is too small, gets None.
+    """
+    frames: dict[tuple[int, int], np.ndarray | None] = {}
+    crops: list[np.ndarray] = []
+    index: list[int] = []
+    for i, job in enumerate(jobs):
+        key = (job.media.id, job.stored.frame_index)
+        if key not in frames:
+            frames[key] = _load_frame(job)
+        frame = frames[key]
+        if frame is None:
+            continue
+        piece = crop(frame, job.stored.detection.box)
+        if piece.shape[0] < MIN_CROP_PIXELS or piece.shape[1] < MIN_CROP_PIXELS:
+            continue
+        crops.append(piece)
+        index.append(i)
+    out: list[list[float] | None] = [None] * len(jobs)
+    if crops:
+        vectors = embedder.embed(crops)
+        for i, vector in zip(index, vectors, strict=True):
+            out[i] = [float(v) for v in vector]
+    return out
+
+
+def _load_frame(job: _CropJob) -> np.ndarray | None:
+    try:
+        if job.media.kind == "video":
+            return _video_frame(job.path, job.stored.frame_offset_s)
+        return decode_image(job.path.read_bytes())
+    except (OSError, UndecodableMedia) as exc:
+        log.warning("reid frame unavailable media_id=%d reason=%s", job.media.id, exc)
+        return None
+
+
+def _video_frame(path: Path, offset: float) -> np.ndarray | None:
+    """The frame at `offset` seconds, timed as ml/frames.sample_video_frames does (index / fps)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise UndecodableMedia(f"cannot open video {path.name}")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        index = 0
+        while capture.grab():
+            at = index / fps if fps and fps > 0 else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            index += 1
+            if at + 1e-3 >= offset:
+                ok, frame = capture.retrieve()
+                return frame if ok else None
+        return None
+    finally:
+        capture.release()

@@ -259,6 +259,9 @@ class Ingest:
         parts = rel.parts
         if any(p in ("..", ".") for p in parts):
             raise Rejected("outside_watch_dir", "path climbs out of the watch directory")
+        st = os.lstat(absolute)
+        if stat.S_ISDIR(st.st_mode):
+            return IngestResult("ignored", reason="a folder (its files are ingested one by one)")
         name = parts[-1]
         if name.startswith(".") or name.lower().endswith(_IGNORED_SUFFIXES):
             return IngestResult("ignored", reason="temporary or hidden file")
@@ -270,7 +273,6 @@ class Ingest:
             camera = camera_slug(parts[0])
         except InvalidName as exc:
             raise Rejected("bad_camera_name", str(exc)) from None
-        st = os.lstat(absolute)
         if stat.S_ISLNK(st.st_mode):
             raise Rejected("symlink", "symbolic links are not accepted")
         real = Path(os.path.realpath(absolute))

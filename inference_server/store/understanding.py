@@ -28,7 +28,13 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from inference_server.domain.baseline import DEFAULT_CONFIG, BaselineCell, BaselineConfig, hour_of_week, observe
+from inference_server.domain.baseline import (
+    DEFAULT_CONFIG,
+    BaselineCell,
+    BaselineConfig,
+    hour_of_week,
+    observe,
+)
 from inference_server.domain.context import ReidSighting
 from inference_server.domain.detections import OBJECT_CATEGORY, category_of
 from inference_server.domain.reid import DEFAULT_THRESHOLD, ReidCandidate, best_match, sightings
@@ -88,7 +94,7 @@ def slot_start(at: datetime, tz: ZoneInfo) -> datetime:
 
 
 async def record_event_counts(
-    pool: asyncpg.Pool | asyncpg.Connection,
+    pool: asyncpg.Pool,
     *,
     event_id: str,
     camera: str,
@@ -103,7 +109,7 @@ async def record_event_counts(
     """
     start = slot_start(started_at, tz)
     rows = [(uuid.UUID(event_id), label, camera, start, int(n)) for label, n in counts.items() if n > 0]
-    async with _connection(pool) as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO baseline_cameras (camera_id, tracking_since) VALUES ($1, $2)"
             " ON CONFLICT (camera_id) DO UPDATE"
@@ -140,7 +146,9 @@ async def fold_baselines(
     folded = 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('hsi_baseline:' || $1))", camera)
-        since = await conn.fetchval("SELECT tracking_since FROM baseline_cameras WHERE camera_id = $1", camera)
+        since = await conn.fetchval(
+            "SELECT tracking_since FROM baseline_cameras WHERE camera_id = $1", camera
+        )
         if since is None:
             return 0
         progress = {
@@ -166,10 +174,7 @@ async def fold_baselines(
                 start + hours * HOUR,
             ):
                 totals[int((r["slot_start"] - start) / HOUR)] += r["count"]
-            cells = {
-                c.hour_of_week: c
-                for c in await _load_cells(conn, camera, label)
-            }
+            cells = {c.hour_of_week: c for c in await _load_cells(conn, camera, label)}
             changed: set[int] = set()
             for i, total in enumerate(totals):
                 begin = start + i * HOUR
@@ -183,7 +188,15 @@ async def fold_baselines(
                 " ON CONFLICT (camera_id, hour_of_week, label) DO UPDATE SET mean = EXCLUDED.mean,"
                 " variance = EXCLUDED.variance, weight = EXCLUDED.weight, updated_at = EXCLUDED.updated_at",
                 [
-                    (camera, how, label, cells[how].mean, cells[how].variance, cells[how].weight, cells[how].updated_at)
+                    (
+                        camera,
+                        how,
+                        label,
+                        cells[how].mean,
+                        cells[how].variance,
+                        cells[how].weight,
+                        cells[how].updated_at,
+                    )
                     for how in sorted(changed)
                 ],
             )
@@ -276,7 +289,9 @@ async def setup_vector_search(pool: asyncpg.Pool, dimensions: int) -> bool:
                     current = None
                 if current is None:
                     # The width is an integer we checked, not user text: safe to place in DDL.
-                    await conn.execute(f"ALTER TABLE sightings ADD COLUMN embedding_vec vector({int(dimensions)})")
+                    await conn.execute(
+                        f"ALTER TABLE sightings ADD COLUMN embedding_vec vector({int(dimensions)})"
+                    )
                     await conn.execute(
                         "UPDATE sightings SET embedding_vec = embedding::vector"
                         " WHERE array_length(embedding, 1) = $1",
@@ -300,6 +315,14 @@ class ReidResult:
     created: bool
     similarity: float | None  # to the best match; None for a new entity
     sightings: tuple[ReidSighting, ...]  # matches on OTHER cameras, most similar first
+
+
+@dataclass(frozen=True, slots=True)
+class ReidSearch:
+    """The matches of one embedding at or above the threshold."""
+
+    best: tuple[str, float] | None  # (entity id, similarity) of the most similar match
+    found: list[ReidSighting]  # every match, the best per (entity, camera), most similar first
 
 
 def _category_labels(label: str) -> list[str]:
@@ -343,7 +366,10 @@ class ReidStore:
         threshold: float = DEFAULT_THRESHOLD,
         window_hours: float = 24.0,
     ) -> ReidStore:
-        """A store using pgvector when `vector_search` is None/True and the server has it."""
+        """A store using pgvector when `vector_search` is None (auto) or True and the server has it.
+
+        Raises RuntimeError when `vector_search` is True and pgvector cannot be set up.
+        """
         use_vector = False
         if vector_search is not False:
             use_vector = await setup_vector_search(pool, dimensions)
@@ -367,18 +393,10 @@ class ReidStore:
         entity; the result's sightings are the matches on other cameras, the best per (entity,
         camera). Recording the same (event, detection) again changes nothing.
         """
-        vector = [float(v) for v in embedding]
-        if len(vector) != self.dimensions:
-            raise ValueError(f"embedding has {len(vector)} values, the store expects {self.dimensions}")
-        labels = _category_labels(label)
-        since = seen_at - self.window
-        if self.vector_search:
-            found = await self._search_vector(vector, labels, since, seen_at)
-        else:
-            found = await self._search_exact(vector, labels, since, seen_at)
-        best_entity, best_similarity = found[0] if found else (None, None)
-        others = tuple(s for s in _per_entity_camera(found_rows=found, sightings_of=self._last_rows) if s.camera != camera)
-        self._last_rows = []
+        vector = self._checked(embedding)
+        result = await self.search(vector, label=label, seen_at=seen_at)
+        others = tuple(s for s in result.found if s.camera != camera)
+        best_similarity = result.best[1] if result.best else None
         event_uuid = uuid.UUID(event_id) if event_id else None
         async with self.pool.acquire() as conn, conn.transaction():
             if detection_id is not None and event_uuid is not None:
@@ -389,7 +407,18 @@ class ReidStore:
                 )
                 if existing is not None:
                     return ReidResult(str(existing), False, best_similarity, others)
-            created = best_entity is None
+            entity = None
+            if result.best is not None:
+                entity = await conn.fetchval(
+                    "UPDATE entities SET last_seen = GREATEST(last_seen, $2),"
+                    " first_seen = LEAST(first_seen, $2), sightings = sightings + 1,"
+                    " cameras = CASE WHEN $3::text = ANY(cameras) THEN cameras ELSE cameras || $3::text END"
+                    " WHERE id = $1 RETURNING id",
+                    uuid.UUID(result.best[0]),
+                    seen_at,
+                    camera,
+                )
+            created = entity is None  # no match, or the match was deleted by retention meanwhile
             if created:
                 entity = await conn.fetchval(
                     "INSERT INTO entities (label, first_seen, last_seen, cameras, sightings)"
@@ -398,51 +427,40 @@ class ReidStore:
                     seen_at,
                     camera,
                 )
-            else:
-                entity = await conn.fetchval(
-                    "UPDATE entities SET last_seen = GREATEST(last_seen, $2),"
-                    " first_seen = LEAST(first_seen, $2), sightings = sightings + 1,"
-                    " cameras = CASE WHEN $3::text = ANY(cameras) THEN cameras ELSE cameras || $3::text END"
-                    " WHERE id = $1 RETURNING id",
-                    uuid.UUID(best_entity),
-                    seen_at,
-                    camera,
-                )
-                if entity is None:  # deleted by retention meanwhile: found a new one
-                    created = True
-                    entity = await conn.fetchval(
-                        "INSERT INTO entities (label, first_seen, last_seen, cameras, sightings)"
-                        " VALUES ($1, $2, $2, ARRAY[$3::text], 1) RETURNING id",
-                        label,
-                        seen_at,
-                        camera,
-                    )
-            columns = "entity_id, camera_id, event_id, detection_id, label, seen_at, similarity, embedding"
-            values = "$1, $2, $3, $4, $5, $6, $7, $8"
-            args: list[Any] = [
-                entity,
-                camera,
-                event_uuid,
-                detection_id,
-                label,
-                seen_at,
-                None if created else best_similarity,
-                vector,
-            ]
+            similarity = None if created else best_similarity
+            args: list[Any] = [entity, camera, event_uuid, detection_id, label, seen_at, similarity, vector]
             if self.vector_search:
-                columns += ", embedding_vec"
-                values += ", $9::text::vector"
-                args.append(_vector_text(vector))
-            await conn.execute(f"INSERT INTO sightings ({columns}) VALUES ({values})", *args)
-        return ReidResult(str(entity), created, None if created else best_similarity, others)
+                await conn.execute(
+                    "INSERT INTO sightings (entity_id, camera_id, event_id, detection_id, label, seen_at,"
+                    " similarity, embedding, embedding_vec) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::vector)",
+                    *args,
+                    _vector_text(vector),
+                )
+            else:
+                await conn.execute(
+                    "INSERT INTO sightings (entity_id, camera_id, event_id, detection_id, label, seen_at,"
+                    " similarity, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    *args,
+                )
+        return ReidResult(str(entity), created, similarity, others)
 
-    # Both searches return [(entity_id, similarity)] most similar first, and leave the rows
-    # behind them (camera, label, seen_at) in _last_rows for the per-camera sightings.
-    _last_rows: list[tuple[str, str, str, float, float]] = []  # entity, camera, label, minutes, similarity
+    async def search(self, embedding: Sequence[float], *, label: str, seen_at: datetime) -> ReidSearch:
+        """The recorded sightings like this embedding (same category, within the window before
+        `seen_at`, similarity >= threshold), without recording anything."""
+        vector = self._checked(embedding)
+        search = self._search_vector if self.vector_search else self._search_exact
+        return await search(vector, _category_labels(label), seen_at - self.window, seen_at)
+
+    def _checked(self, embedding: Sequence[float]) -> list[float]:
+        vector = [float(v) for v in embedding]
+        if len(vector) != self.dimensions:
+            raise ValueError(f"embedding has {len(vector)} values, the store expects {self.dimensions}")
+        return vector
 
     async def _search_exact(
         self, vector: list[float], labels: list[str], since: datetime, seen_at: datetime
-    ) -> list[tuple[str, float]]:
+    ) -> ReidSearch:
+        """Every candidate of the window, compared in the application (domain/reid.py)."""
         rows = await self.pool.fetch(
             "SELECT entity_id, camera_id, label, seen_at, embedding FROM sightings"
             " WHERE seen_at >= $1 AND seen_at <= $2 AND label = ANY($3::text[])"
@@ -463,61 +481,54 @@ class ReidStore:
             for r in rows
         ]
         match = best_match(vector, candidates, self.threshold)
-        seen = sightings(vector, candidates, self.threshold)
-        self._last_rows = [(s.entity_id, s.camera, s.label, s.minutes_ago, s.similarity) for s in seen]
-        if match is None:
-            return []
-        return [(match.entity_id, round(match.similarity, 6))]
+        found = sightings(vector, candidates, self.threshold)
+        return ReidSearch(None if match is None else (match.entity_id, match.similarity), found)
 
     async def _search_vector(
         self, vector: list[float], labels: list[str], since: datetime, seen_at: datetime
-    ) -> list[tuple[str, float]]:
+    ) -> ReidSearch:
+        """The nearest sightings by pgvector's cosine distance `<=>` (HNSW index)."""
         text = _vector_text(vector)
         async with self.pool.acquire() as conn, conn.transaction():
             # pgvector >= 0.8: keep scanning the index until LIMIT rows pass the filters.
             await conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
             rows = await conn.fetch(
                 "SELECT entity_id, camera_id, label, seen_at, distance FROM ("
-                " SELECT entity_id, camera_id, label, seen_at, id,"
+                " SELECT id, entity_id, camera_id, label, seen_at,"
                 " embedding_vec <=> $1::text::vector AS distance FROM sightings"
                 " WHERE seen_at >= $2 AND seen_at <= $3 AND label = ANY($4::text[])"
                 " AND embedding_vec IS NOT NULL"
                 " ORDER BY embedding_vec <=> $1::text::vector LIMIT $5) AS nearest"
-                " WHERE distance <= $6 ORDER BY distance, seen_at DESC, id DESC",
+                " ORDER BY distance, seen_at DESC, id DESC",
                 text,
                 since,
                 seen_at,
                 labels,
                 VECTOR_SEARCH_LIMIT,
-                1.0 - self.threshold + 1e-6,
             )
-        found: list[tuple[str, str, str, float, float]] = []
+        best: tuple[str, float] | None = None
+        found: list[ReidSighting] = []
+        keys: set[tuple[str, str]] = set()
         for r in rows:
             similarity = max(-1.0, min(1.0, 1.0 - float(r["distance"])))
             if similarity < self.threshold:
+                break  # rows come most similar first
+            entity = str(r["entity_id"])
+            if best is None:
+                best = (entity, similarity)
+            if (entity, r["camera_id"]) in keys:
                 continue
+            keys.add((entity, r["camera_id"]))
             found.append(
-                (str(r["entity_id"]), r["camera_id"], r["label"], _minutes(seen_at, r["seen_at"]), similarity)
+                ReidSighting(
+                    entity_id=entity,
+                    label=r["label"],
+                    camera=r["camera_id"],
+                    minutes_ago=_minutes(seen_at, r["seen_at"]),
+                    similarity=round(similarity, 4),
+                )
             )
-        seen_keys: set[tuple[str, str]] = set()
-        self._last_rows = []
-        for row in found:
-            if (row[0], row[1]) not in seen_keys:
-                seen_keys.add((row[0], row[1]))
-                self._last_rows.append((row[0], row[1], row[2], row[3], round(row[4], 4)))
-        if not found:
-            return []
-        return [(found[0][0], round(found[0][4], 6))]
-
-
-def _per_entity_camera(
-    *, found_rows: list[tuple[str, float]], sightings_of: list[tuple[str, str, str, float, float]]
-) -> list[ReidSighting]:
-    del found_rows
-    return [
-        ReidSighting(entity_id=e, label=lbl, camera=cam, minutes_ago=round(m, 2), similarity=s)
-        for e, cam, lbl, m, s in sightings_of
-    ]
+        return ReidSearch(best, found)
 
 
 def _minutes(now: datetime, then: datetime) -> float:
@@ -550,26 +561,3 @@ async def delete_expired(pool: asyncpg.Pool, older_than: datetime) -> int:
     if deleted:
         log.info("reid retention deleted_sightings=%d older_than=%s", deleted, older_than.isoformat())
     return int(deleted or 0)
-
-
-class _Conn:
-    """`async with _connection(pool_or_conn) as conn`: a pooled connection or the given one."""
-
-    def __init__(self, target: asyncpg.Pool | asyncpg.Connection) -> None:
-        self.target = target
-        self._acquired: Any = None
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        if isinstance(self.target, asyncpg.Pool):
-            self._acquired = self.target.acquire()
-            conn: asyncpg.Connection = await self._acquired.__aenter__()
-            return conn
-        return self.target
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._acquired is not None:
-            await self._acquired.__aexit__(*exc)
-
-
-def _connection(target: asyncpg.Pool | asyncpg.Connection) -> _Conn:
-    return _Conn(target)

@@ -103,7 +103,13 @@ class FakeHsiServer:
 
     def add_camera(self, camera_id: str, name: str) -> dict[str, Any]:
         """A camera as GET /api/cameras lists it."""
-        camera = {"id": camera_id, "name": name, "last_seen_at": None, "last_event": None, "muted_until": None}
+        camera = {
+            "id": camera_id,
+            "name": name,
+            "last_seen_at": None,
+            "last_event": None,
+            "muted_until": None,
+        }
         self.cameras[camera_id] = camera
         return camera
 

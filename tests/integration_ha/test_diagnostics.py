@@ -31,6 +31,9 @@ async def test_diagnostics_hide_the_key(
 
 
 def test_url_credentials_are_redacted() -> None:
-    assert _redact_url("https://user:pw@hsi.local:8000/x") == "https://**REDACTED**:**REDACTED**@hsi.local:8000/x"
+    assert (
+        _redact_url("https://user:pw@hsi.local:8000/x")
+        == "https://**REDACTED**:**REDACTED**@hsi.local:8000/x"
+    )
     assert _redact_url("https://user@hsi.local") == "https://**REDACTED**@hsi.local"
     assert _redact_url("http://hsi.local:8000") == "http://hsi.local:8000"

@@ -35,8 +35,9 @@ async def test_each_new_event_fires_once(
         event = hsi_server.add_event("front_door", 20, objects, summary)
         await hsi_server.push("event.created", event)
         await wait_for(
-            lambda e=event: hass.states.get("event.front_door_security_event").attributes.get("event_id")
-            == e["id"],
+            lambda e=event: (
+                hass.states.get("event.front_door_security_event").attributes.get("event_id") == e["id"]
+            ),
             hass,
         )
         states.append(hass.states.get("event.front_door_security_event"))

@@ -9,7 +9,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from .hsi_server import FakeHsiServer
 
 CONTEXT = llm.LLMContext(
-    platform="test", context=Context(), user_prompt="what happened?", language="en", assistant=None, device_id=None
+    platform="test",
+    context=Context(),
+    user_prompt="what happened?",
+    language="en",
+    assistant=None,
+    device_id=None,
 )
 
 
@@ -49,13 +54,19 @@ async def test_list_events_by_time_camera_object_and_risk(
     result = await instance.async_call_tool(
         llm.ToolInput(
             tool_name="list_security_events",
-            tool_args={"since": "2025-01-01T12:00:00", "until": "2025-01-03T00:00:00+00:00", "object": "person"},
+            tool_args={
+                "since": "2025-01-01T12:00:00",
+                "until": "2025-01-03T00:00:00+00:00",
+                "object": "person",
+            },
         )
     )
     assert [e["id"] for e in result["events"]] == ["evt-1"]
 
     result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="list_security_events", tool_args={"hours": 1, "camera": "garage", "limit": 5})
+        llm.ToolInput(
+            tool_name="list_security_events", tool_args={"hours": 1, "camera": "garage", "limit": 5}
+        )
     )
     assert [e["summary"] for e in result["events"]] == ["A cat walks by."]
     assert result["more_available"] is False

@@ -62,7 +62,9 @@ async def test_event_updated_refines_without_refiring(
     # Reviewed: one fewer unreviewed event.
     assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "1"
 
-    await hsi_server.push("event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": False})
+    await hsi_server.push(
+        "event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": False}
+    )
     await wait_for(lambda: hass.states.get("sensor.hsi_test_unreviewed_events").state == "2", hass)
 
 
@@ -119,9 +121,7 @@ async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor
     assert hass.states.get("event.garage_security_event").state == STATE_UNAVAILABLE
     assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == STATE_UNAVAILABLE
     # Several failed reconnects, one log line.
-    with patch.object(
-        HsiClient, "ws_connect", autospec=True, side_effect=HsiClient.ws_connect
-    ) as attempts:
+    with patch.object(HsiClient, "ws_connect", autospec=True, side_effect=HsiClient.ws_connect) as attempts:
         await wait_for(lambda: attempts.call_count >= 3, hass)
     lost = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lost) == 1, [r.getMessage() for r in lost]
@@ -152,7 +152,9 @@ async def test_revoked_key_on_websocket_starts_reauth(
 ) -> None:
     hsi_server.api_key = "revoked"
     await hsi_server.drop_websockets()
-    await wait_for(lambda: any(hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")), hass)
+    await wait_for(
+        lambda: any(hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")), hass
+    )
     flow = hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")[0]
     assert flow["context"]["source"] == "reauth"
     assert hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE
@@ -168,3 +170,20 @@ async def test_server_error_on_websocket_is_retried(
     hsi_server.fail_status = None
     await wait_for(lambda: len(hsi_server.ws_clients) == 1, hass)
     await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
+
+
+async def test_pushed_event_survives_a_poll_that_has_not_caught_up(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    # The server has not yet listed this event on the camera when the next poll runs.
+    newer = {
+        **hsi_server.events[0],
+        "id": "evt-push",
+        "started_at": "2025-01-02T04:00:00+00:00",
+        "risk_score": 5,
+    }
+    await hsi_server.push("event.created", newer)
+    await wait_for(lambda: hass.states.get("sensor.front_door_risk_score").state == "5", hass)
+    await setup_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.front_door_risk_score").state == "5"

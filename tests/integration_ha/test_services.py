@@ -15,9 +15,7 @@ from .hsi_server import INSTANCE_ID, FakeHsiServer
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any], response: bool = False) -> Any:
-    return await hass.services.async_call(
-        DOMAIN, service, data, blocking=True, return_response=response
-    )
+    return await hass.services.async_call(DOMAIN, service, data, blocking=True, return_response=response)
 
 
 async def test_get_events_filters_and_default_limit(
@@ -110,9 +108,7 @@ async def test_zone_errors(
     assert err.value.translation_key == "zone_fields_missing"
     assert err.value.translation_placeholders == {"fields": "camera, polygon"}
     with pytest.raises(ServiceValidationError) as err:
-        await _call(
-            hass, "set_zone", {"camera": "moon", "name": "x", "polygon": [[0, 0], [1, 0], [1, 1]]}
-        )
+        await _call(hass, "set_zone", {"camera": "moon", "name": "x", "polygon": [[0, 0], [1, 0], [1, 1]]})
     assert err.value.translation_key == "invalid_request"
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "delete_zone", {"zone_id": "z404"})

@@ -15,7 +15,7 @@ from inference_server.ml.protocols import Embedder, ModelUnavailable
 @pytest.fixture(scope="module")
 def embedder() -> ClipEmbedder:
     # ViT-B-32 with random weights: the smallest real model, no download.
-    return ClipEmbedder("ViT-B-32", pretrained=None, device="cpu", batch_size=4)
+    return ClipEmbedder("ViT-B-32", pretrained=None, device="cpu", batch_size=3)
 
 
 def _image(seed: int, height: int, width: int) -> np.ndarray:
@@ -40,13 +40,12 @@ def test_identical_crops_match_and_different_crops_do_not(embedder: ClipEmbedder
     other = np.full((180, 70, 3), 40, dtype=np.uint8)
     other[60:120] = (10, 200, 30)
 
-    # Six crops with a batch size of four: the two batches agree with each other.
-    vectors = embedder.embed([person, other, person.copy(), other, person, other])
+    # Four crops with a batch size of three: the two batches agree with each other.
+    vectors = embedder.embed([person, other, person.copy(), person])
     similarity = vectors @ vectors.T
 
     assert similarity[0, 2] == pytest.approx(1.0, abs=1e-5)
-    assert similarity[0, 4] == pytest.approx(1.0, abs=1e-5)
-    assert similarity[1, 5] == pytest.approx(1.0, abs=1e-5)
+    assert similarity[0, 3] == pytest.approx(1.0, abs=1e-5)
     assert similarity[0, 1] < 0.999
 
 

@@ -21,7 +21,7 @@ from inference_server.domain.detections import Box, Detection
 from inference_server.ml import detector_onnx, detectors
 from inference_server.ml.bench_detector import raw_detector_loop
 from inference_server.ml.detector_onnx import OnnxDetector, decode_output, input_shape, letterbox
-from inference_server.ml.detector_opencv import OpenCVPersonDetector
+from inference_server.ml.detector_opencv import OpenCVPersonDetector, hog_blocks
 from inference_server.ml.detector_yolo import YoloDetector
 from inference_server.ml.detectors import COCO_LABELS, build_detector
 from inference_server.ml.protocols import Detector, ModelUnavailable
@@ -98,6 +98,16 @@ def test_hog_finds_nothing_in_blank_or_noise_frames() -> None:
     noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     tiny = np.zeros((40, 30, 3), dtype=np.uint8)
     assert OpenCVPersonDetector().detect([grey, noise, tiny]) == [[], [], []]
+
+
+def test_hog_features_reproduce_opencv_4_scores() -> None:
+    # Reference: OpenCV 4.14 HOGDescriptor().compute(bus grey, locations=[(200, 296)]) scored with
+    # getDefaultPeopleDetector() gives -2.1508; OpenCV 5 no longer ships HOGDescriptor.
+    gray = cv2.imread(str(sample_images()[0]), cv2.IMREAD_GRAYSCALE)
+    detector = OpenCVPersonDetector()
+    window = hog_blocks(gray)[296 // 8 : 296 // 8 + 15, 200 // 8 : 200 // 8 + 7]
+    score = float((window * detector._weights).sum()) + detector._bias
+    assert score == pytest.approx(-2.1508, abs=0.05)
 
 
 def test_hog_keeps_one_box_per_person(photos: dict[str, np.ndarray]) -> None:

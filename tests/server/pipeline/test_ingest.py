@@ -203,3 +203,10 @@ def test_magic_bytes() -> None:
     assert sniff_kind(b"\0\0\0\x18ftypmp42" + b"\0" * 4) == ("video", ".mp4")
     with pytest.raises(Exception, match="not JPEG, PNG or MP4"):
         sniff_kind(b"GIF89a" + b"\0" * 10)
+
+
+async def test_new_camera_folder_is_left_alone(ingest: Ingest, dirs) -> None:
+    watch, media = dirs
+    (watch / "new_cam").mkdir()
+    assert (await ingest.ingest(watch / "new_cam")).outcome == "ignored"
+    assert (watch / "new_cam").is_dir() and not (media / "quarantine").exists()
