@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("assess", help="score one event context JSON file and print the assessment")
     s.add_argument("context", help="path of an EventContext JSON file ('-' for stdin)")
     s.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    c = sub.add_parser(
+        "calibrate", help="score the calibration scenarios and report agreement with expected levels"
+    )
+    c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
     return p
 
 
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": _bench,
         "apikey": _apikey,
         "assess": _assess,
+        "calibrate": _calibrate,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -232,4 +238,34 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
             indent=2,
         )
     )
+    return 0
+
+
+async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.app import build_llm
+    from inference_server.domain.calibration import default_scenario_dir, evaluate, load_scenarios
+    from inference_server.domain.risk import RiskAssessment
+    from inference_server.ml.protocols import AssessmentFailed
+    from inference_server.pipeline.assess import HeuristicAssessor
+
+    scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
+    if args.backend:
+        settings = settings.model_copy(update={"llm_backend": args.backend})
+    llm = build_llm(settings) or HeuristicAssessor()
+    heuristic = HeuristicAssessor()
+    answers: dict[str, RiskAssessment] = {}
+    failures = 0
+    for scenario in scenarios:
+        try:
+            answers[scenario.name] = await asyncio.wait_for(
+                llm.assess(scenario.context), settings.llm_timeout_seconds + 5
+            )
+        except (AssessmentFailed, TimeoutError) as exc:
+            failures += 1
+            log.warning("calibrate scenario=%s backend=%s failed: %s", scenario.name, llm.name, exc)
+            answers[scenario.name] = await heuristic.assess(scenario.context)
+    by_context = {id(s.context): answers[s.name] for s in scenarios}
+    report = evaluate(lambda ctx: by_context[id(ctx)], scenarios)
+    print(f"backend: {llm.name}   scenarios: {report.total}   valid model answers: {report.total - failures}")
+    print(report.describe())
     return 0

@@ -18,7 +18,12 @@ class HsiConnectionError(HsiError):
 
 
 class HsiAuthError(HsiError):
-    """The API key was refused (401/403)."""
+    """The API key was refused (401) or its scope does not allow the request (403)."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        """Keep the status: 403 means "valid key, not allowed", 401 "no valid key"."""
+        super().__init__(message)
+        self.status = status
 
 
 class HsiApiError(HsiError):
@@ -33,6 +38,23 @@ class HsiApiError(HsiError):
 
 
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+# What PUT accepts (the server forbids other fields, e.g. a stored rule's bookkeeping).
+ZONE_FIELDS = ("camera", "name", "zone_type", "priority", "polygon", "enabled")
+RULE_FIELDS = (
+    "name",
+    "enabled",
+    "severity",
+    "conditions",
+    "channels",
+    "cooldown_seconds",
+    "group_window_seconds",
+)
+
+
+def writable(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The part of a stored zone or rule that may be sent back in a PUT."""
+    return {key: item[key] for key in fields if key in item}
 
 
 def _listing(payload: Any, key: str) -> list[dict[str, Any]]:
@@ -104,7 +126,7 @@ class HsiClient:
         code = str(error.get("code", "error"))
         message = str(error.get("message", response.reason or ""))
         if response.status in (401, 403):
-            raise HsiAuthError(message or "API key refused")
+            raise HsiAuthError(message or "API key refused", response.status)
         if response.status >= 500:
             raise HsiConnectionError(f"{method} {path}: {response.status} {message}")
         raise HsiApiError(response.status, code, message)
@@ -211,7 +233,7 @@ class HsiClient:
             )
         except aiohttp.WSServerHandshakeError as err:
             if err.status in (401, 403):
-                raise HsiAuthError("API key refused by /api/ws") from err
+                raise HsiAuthError("API key refused by /api/ws", err.status) from err
             raise HsiConnectionError(f"ws handshake: {err.status} {err.message}") from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"ws: {err or type(err).__name__}") from err

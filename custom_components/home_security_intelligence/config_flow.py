@@ -102,34 +102,54 @@ class HsiConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
-        """The Supervisor announced the add-on (config: host, port, api_key; or url)."""
+        """The Supervisor announced the add-on (config: host and port, or url; api_key optional)."""
         config = discovery_info.config
         url = str(config.get("url") or f"http://{config.get('host')}:{config.get('port', 8000)}")
         api_key = str(config.get("api_key") or "")
         info, errors = await self._async_validate(url, api_key)
-        if info is None:
+        if info is not None:
+            await self.async_set_unique_id(str(info["instance_id"]))
+            updates = {CONF_URL: url, CONF_API_KEY: api_key} if api_key else {CONF_URL: url}
+            self._abort_if_unique_id_configured(updates=updates)
+        elif errors["base"] == "invalid_auth":
+            # The add-on requires a key it does not announce: ask for one in the confirm step.
+            self._async_abort_entries_match({CONF_URL: url})
+        else:
             return self.async_abort(reason=errors["base"])
-        await self.async_set_unique_id(str(info["instance_id"]))
-        self._abort_if_unique_id_configured(updates={CONF_URL: url, CONF_API_KEY: api_key})
         self._discovered = {
             CONF_URL: url,
             CONF_API_KEY: api_key,
-            "title": str(info.get("name") or MANUFACTURER),
+            "info": info,
             "addon": discovery_info.name,
         }
         self.context["title_placeholders"] = {"name": discovery_info.name}
         return await self.async_step_hassio_confirm()
 
     async def async_step_hassio_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user confirm the discovered add-on."""
+        """Let the user confirm the discovered add-on, with an API key when it needs one."""
+        errors: dict[str, str] = {}
+        info: dict[str, Any] | None = self._discovered["info"]
+        needs_key = info is None
         if user_input is not None:
-            return self.async_create_entry(
-                title=self._discovered["title"],
-                data={CONF_URL: self._discovered[CONF_URL], CONF_API_KEY: self._discovered[CONF_API_KEY]},
-            )
-        self._set_confirm_only()
+            api_key = user_input.get(CONF_API_KEY, self._discovered[CONF_API_KEY])
+            if needs_key:
+                info, errors = await self._async_validate(self._discovered[CONF_URL], api_key)
+            if info is not None:
+                await self.async_set_unique_id(str(info["instance_id"]))
+                self._abort_if_unique_id_configured(
+                    updates={CONF_URL: self._discovered[CONF_URL], CONF_API_KEY: api_key}
+                )
+                return self.async_create_entry(
+                    title=str(info.get("name") or MANUFACTURER),
+                    data={CONF_URL: self._discovered[CONF_URL], CONF_API_KEY: api_key},
+                )
+        if not needs_key:
+            self._set_confirm_only()
         return self.async_show_form(
-            step_id="hassio_confirm", description_placeholders={"addon": self._discovered["addon"]}
+            step_id="hassio_confirm",
+            data_schema=REAUTH_SCHEMA if needs_key else None,
+            errors=errors,
+            description_placeholders={"addon": self._discovered["addon"]},
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:

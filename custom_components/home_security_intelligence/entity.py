@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -85,6 +86,7 @@ def async_add_camera_entities(
     """Add a camera's entities now and whenever a new camera shows up on the server."""
     known: set[str] = set()
 
+    @callback
     def _add_new() -> None:
         current = set(coordinator.included_cameras())
         known.intersection_update(current)  # a camera that comes back gets its entities again

@@ -17,7 +17,10 @@ async def translate_errors() -> AsyncIterator[None]:
     try:
         yield
     except HsiAuthError as err:
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="forbidden" if err.status == 403 else "auth_failed",
+        ) from err
     except HsiConnectionError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

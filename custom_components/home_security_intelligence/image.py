@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -75,8 +73,3 @@ class HsiSnapshotImage(HsiEntity, ImageEntity):
                 LOGGER.debug("Snapshot of event %s unavailable: %s", self._image_event_id, err)
                 return None
         return self._image_bytes
-
-    @property
-    def image_last_updated(self) -> datetime | None:
-        """When the latest event ended."""
-        return self._attr_image_last_updated

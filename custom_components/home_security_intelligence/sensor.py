@@ -16,6 +16,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiData
 from .entity import HsiEntity, async_add_camera_entities
 
@@ -80,7 +81,7 @@ class HsiServerSensor(HsiEntity, SensorEntity):
 
     entity_description: HsiServerSensorDescription
 
-    def __init__(self, coordinator: Any, description: HsiServerSensorDescription) -> None:
+    def __init__(self, coordinator: HsiCoordinator, description: HsiServerSensorDescription) -> None:
         """Attach to the server device."""
         super().__init__(coordinator, description.key)
         self.entity_description = description

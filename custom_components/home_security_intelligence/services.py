@@ -11,6 +11,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
+from .api import RULE_FIELDS, ZONE_FIELDS, writable
 from .const import DOMAIN
 from .data import HsiConfigEntry
 from .errors import translate_errors
@@ -63,7 +64,7 @@ SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("camera"): cv.string,
             vol.Optional("name"): cv.string,
             vol.Optional("zone_type"): vol.In(ZONE_TYPES),
-            vol.Optional("priority"): vol.Coerce(int),
+            vol.Optional("priority"): vol.All(vol.Coerce(int), vol.Range(min=-1000, max=1000)),
             vol.Optional("polygon"): vol.All([_POINT], vol.Length(min=3)),
             vol.Optional("enabled"): cv.boolean,
         }
@@ -75,10 +76,11 @@ SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("rule_id"): cv.string,
             vol.Optional("name"): cv.string,
             vol.Optional("enabled"): cv.boolean,
-            vol.Optional("severity"): cv.string,
+            vol.Optional("severity"): vol.In(RISK_LEVELS),
             vol.Optional("conditions"): dict,
-            vol.Optional("channels"): vol.All(cv.ensure_list, [cv.string]),
-            vol.Optional("cooldown_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+            vol.Optional("channels"): vol.All(cv.ensure_list, [dict]),
+            vol.Optional("cooldown_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0, max=7 * 24 * 3600)),
+            vol.Optional("group_window_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0, max=3600)),
         }
     ),
     SERVICE_SNOOZE_CAMERA: vol.Schema(
@@ -155,11 +157,7 @@ async def _review_event(call: ServiceCall) -> None:
 async def _set_zone(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call.hass, call)
     client = entry.runtime_data.client
-    fields = {
-        key: call.data[key]
-        for key in ("camera", "name", "zone_type", "priority", "polygon", "enabled")
-        if key in call.data
-    }
+    fields = {key: call.data[key] for key in ZONE_FIELDS if key in call.data}
     async with translate_errors():
         if zone_id := call.data.get("zone_id"):
             zones = {str(zone.get("id")): zone for zone in await client.get_zones()}
@@ -169,8 +167,7 @@ async def _set_zone(call: ServiceCall) -> ServiceResponse:
                     translation_key="zone_not_found",
                     translation_placeholders={"zone_id": zone_id},
                 )
-            body = {key: value for key, value in zones[zone_id].items() if key != "id"}
-            zone = await client.update_zone(zone_id, {**body, **fields})
+            zone = await client.update_zone(zone_id, {**writable(zones[zone_id], ZONE_FIELDS), **fields})
         else:
             missing = [key for key in ("camera", "name", "polygon") if key not in fields]
             if missing:
@@ -192,11 +189,7 @@ async def _delete_zone(call: ServiceCall) -> None:
 async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call.hass, call)
     coordinator = entry.runtime_data.coordinator
-    fields = {
-        key: call.data[key]
-        for key in ("name", "enabled", "severity", "conditions", "channels", "cooldown_seconds")
-        if key in call.data
-    }
+    fields = {key: call.data[key] for key in RULE_FIELDS if key in call.data}
     async with translate_errors():
         if rule_id := call.data.get("rule_id"):
             if rule_id not in coordinator.data.rules:
@@ -205,9 +198,8 @@ async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
                     translation_key="rule_not_found",
                     translation_placeholders={"rule_id": rule_id},
                 )
-            current = coordinator.data.rules[rule_id]
-            body = {key: value for key, value in current.items() if key != "id"}
-            rule = await coordinator.client.update_alert_rule(rule_id, {**body, **fields})
+            current = writable(coordinator.data.rules[rule_id], RULE_FIELDS)
+            rule = await coordinator.client.update_alert_rule(rule_id, {**current, **fields})
         else:
             if "name" not in fields:
                 raise ServiceValidationError(
@@ -215,9 +207,7 @@ async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
                     translation_key="rule_fields_missing",
                     translation_placeholders={"fields": "name"},
                 )
-            rule = await coordinator.client.create_alert_rule(
-                {"enabled": True, "severity": "medium", "conditions": {}, "channels": [], **fields}
-            )
+            rule = await coordinator.client.create_alert_rule(fields)
     coordinator.data.rules[str(rule["id"])] = rule
     coordinator.async_update_listeners()
     return {"rule": rule}

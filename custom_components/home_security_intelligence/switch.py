@@ -8,6 +8,7 @@ from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import RULE_FIELDS, writable
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry
 from .entity import HsiEntity
@@ -79,8 +80,7 @@ class HsiAlertRuleSwitch(HsiEntity, SwitchEntity):
 
     async def _set_enabled(self, enabled: bool) -> None:
         # PUT replaces the rule, so send it whole with only `enabled` changed.
-        body = {key: value for key, value in self.rule.items() if key != "id"}
-        body["enabled"] = enabled
+        body = {**writable(self.rule, RULE_FIELDS), "enabled": enabled}
         async with translate_errors():
             updated = await self.coordinator.client.update_alert_rule(self.rule_id, body)
         self.coordinator.data.rules[self.rule_id] = {**self.rule, **updated, "id": self.rule_id}

@@ -96,6 +96,8 @@ class LlamaCppAssessor:
             text, finish_reason = await asyncio.wait_for(future, self._timeout_s)
         except TimeoutError:
             raise AssessmentFailed(f"llama_cpp gave no answer within {self._timeout_s:g} s") from None
+        except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than n_ctx
+            raise AssessmentFailed(f"llama_cpp failed: {exc}") from exc
         if finish_reason == "cancelled":
             raise AssessmentFailed(f"llama_cpp gave no complete answer within {self._timeout_s:g} s")
         if finish_reason == "length":

@@ -135,14 +135,15 @@ async def fold_baselines(
     config: BaselineConfig = DEFAULT_CONFIG,
     labels: Sequence[str] = (),
 ) -> int:
-    """Fold every finished hour slot of the camera before `until` into its baseline cells.
+    """Fold every finished hour slot of the camera before `until` (the start of its local hour)
+    into its baseline cells.
 
     Each class ever counted on the camera (plus `labels`) gets one observation per hour slot
     since it was last folded: the slot's summed event counts, or zero. Returns the number of
     (slot, class) observations made. One transaction, serialized per camera, so concurrent
     workers never fold a slot twice.
     """
-    until = until.astimezone(UTC)
+    until = slot_start(until, tz)  # only whole hour slots are folded
     folded = 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('hsi_baseline:' || $1))", camera)
@@ -355,6 +356,8 @@ class ReidStore:
         self.vector_search = vector_search
         self.threshold = threshold
         self.window = timedelta(hours=window_hours)
+        # pgvector >= 0.8 can keep scanning the HNSW index until enough rows pass the filters.
+        self.iterative_scan = False
 
     @classmethod
     async def open(
@@ -375,7 +378,13 @@ class ReidStore:
             use_vector = await setup_vector_search(pool, dimensions)
             if vector_search and not use_vector:
                 raise RuntimeError("pgvector search was asked for but the server cannot provide it")
-        return cls(pool, dimensions, vector_search=use_vector, threshold=threshold, window_hours=window_hours)
+        store = cls(
+            pool, dimensions, vector_search=use_vector, threshold=threshold, window_hours=window_hours
+        )
+        if use_vector:
+            version = await pool.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            store.iterative_scan = _version_at_least(str(version or "0"), (0, 8))
+        return store
 
     async def match_or_create(
         self,
@@ -490,8 +499,10 @@ class ReidStore:
         """The nearest sightings by pgvector's cosine distance `<=>` (HNSW index)."""
         text = _vector_text(vector)
         async with self.pool.acquire() as conn, conn.transaction():
-            # pgvector >= 0.8: keep scanning the index until LIMIT rows pass the filters.
-            await conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+            # An HNSW scan yields at most ef_search rows before the filters (time, class) apply.
+            await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", str(VECTOR_SEARCH_LIMIT * 2))
+            if self.iterative_scan:
+                await conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
             rows = await conn.fetch(
                 "SELECT entity_id, camera_id, label, seen_at, distance FROM ("
                 " SELECT id, entity_id, camera_id, label, seen_at,"
@@ -529,6 +540,14 @@ class ReidStore:
                 )
             )
         return ReidSearch(best, found)
+
+
+def _version_at_least(version: str, wanted: tuple[int, ...]) -> bool:
+    parts: list[int] = []
+    for piece in version.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts) >= wanted
 
 
 def _minutes(now: datetime, then: datetime) -> float:

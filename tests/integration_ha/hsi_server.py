@@ -9,6 +9,24 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+ZONE_FIELDS = {"camera", "name", "zone_type", "priority", "polygon", "enabled"}
+RULE_FIELDS = {
+    "name",
+    "enabled",
+    "severity",
+    "conditions",
+    "channels",
+    "cooldown_seconds",
+    "group_window_seconds",
+}
+RULE_DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "severity": "medium",
+    "conditions": {},
+    "channels": [],
+    "cooldown_seconds": 300,
+    "group_window_seconds": 120,
+}
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
@@ -54,9 +72,10 @@ class FakeHsiServer:
         }
         self.cameras: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []  # newest first
+        # Ids are integers and PUT/POST reject unknown fields, as on the real server.
         self.zones: dict[str, dict[str, Any]] = {
-            "z1": {
-                "id": "z1",
+            "1": {
+                "id": 1,
                 "camera": "front_door",
                 "name": "Porch",
                 "zone_type": "entry_point",
@@ -66,16 +85,19 @@ class FakeHsiServer:
             }
         }
         self.rules: dict[str, dict[str, Any]] = {
-            "r1": {
-                "id": "r1",
+            "1": {
+                "id": 1,
                 "name": "Night intruder",
                 "enabled": True,
                 "severity": "high",
                 "conditions": {"min_risk": 70},
-                "channels": ["ha"],
+                "channels": [{"type": "ha"}],
                 "cooldown_seconds": 300,
+                "group_window_seconds": 120,
+                "created_at": "2025-01-01T00:00:00+00:00",
             }
         }
+        self.read_only_key = "read-only-key"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.ws_queries: list[dict[str, str]] = []
         self.ws_clients: set[web.WebSocketResponse] = set()
@@ -217,7 +239,9 @@ class FakeHsiServer:
         if self.fail_status is not None:
             return _error(self.fail_status, "unavailable", "server is failing")
         key = request.headers.get("X-API-Key") or request.query.get("api_key")
-        if key != self.api_key:
+        if key == self.read_only_key and request.method != "GET":
+            return _error(403, "forbidden", "this API key's scope (read) does not allow this")
+        if key not in (self.api_key, self.read_only_key):
             return _error(401, "unauthorized", "invalid API key")
         return await handler(request)
 
@@ -314,19 +338,30 @@ class FakeHsiServer:
     async def _zones(self, request: web.Request) -> web.Response:
         return web.json_response({"zones": list(self.zones.values())})
 
-    async def _create_zone(self, request: web.Request) -> web.Response:
+    async def _zone_body(self, request: web.Request) -> dict[str, Any] | web.Response:
         body = await request.json()
+        if extra := set(body) - ZONE_FIELDS:
+            return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
         if body.get("camera") not in self.cameras:
             return _error(422, "invalid_zone", f"unknown camera {body.get('camera')}")
-        zone = {**body, "id": f"z{len(self.zones) + 1}"}
-        self.zones[zone["id"]] = zone
+        return {"zone_type": "other", "priority": 0, "enabled": True, **body}
+
+    async def _create_zone(self, request: web.Request) -> web.Response:
+        body = await self._zone_body(request)
+        if isinstance(body, web.Response):
+            return body
+        zone = {**body, "id": len(self.zones) + 1}
+        self.zones[str(zone["id"])] = zone
         return web.json_response(zone, status=201)
 
     async def _update_zone(self, request: web.Request) -> web.Response:
         zone_id = request.match_info["id"]
         if zone_id not in self.zones:
             return _error(404, "not_found", "no such zone")
-        self.zones[zone_id] = {**(await request.json()), "id": zone_id}
+        body = await self._zone_body(request)
+        if isinstance(body, web.Response):
+            return body
+        self.zones[zone_id] = {**body, "id": int(zone_id)}
         return web.json_response(self.zones[zone_id])
 
     async def _delete_zone(self, request: web.Request) -> web.Response:
@@ -337,20 +372,30 @@ class FakeHsiServer:
     async def _rules(self, request: web.Request) -> web.Response:
         return web.json_response({"rules": list(self.rules.values())})
 
-    async def _create_rule(self, request: web.Request) -> web.Response:
+    async def _rule_body(self, request: web.Request) -> dict[str, Any] | web.Response:
         body = await request.json()
-        rule = {**body, "id": f"r{len(self.rules) + 1}"}
-        self.rules[rule["id"]] = rule
+        if extra := set(body) - RULE_FIELDS:
+            return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
+        if "name" not in body:  # PUT replaces: a partial body is a client bug
+            return _error(400, "invalid_field", "name is required")
+        return {**RULE_DEFAULTS, **body, "created_at": "2025-01-01T00:00:00+00:00"}
+
+    async def _create_rule(self, request: web.Request) -> web.Response:
+        body = await self._rule_body(request)
+        if isinstance(body, web.Response):
+            return body
+        rule = {**body, "id": len(self.rules) + 1}
+        self.rules[str(rule["id"])] = rule
         return web.json_response(rule, status=201)
 
     async def _update_rule(self, request: web.Request) -> web.Response:
         rule_id = request.match_info["id"]
         if rule_id not in self.rules:
             return _error(404, "not_found", "no such rule")
-        body = await request.json()
-        if "name" not in body:  # PUT replaces: a partial body is a client bug
-            return _error(422, "invalid_rule", "name is required")
-        self.rules[rule_id] = {**body, "id": rule_id}
+        body = await self._rule_body(request)
+        if isinstance(body, web.Response):
+            return body
+        self.rules[rule_id] = {**body, "id": int(rule_id)}
         return web.json_response(self.rules[rule_id])
 
     async def _delete_rule(self, request: web.Request) -> web.Response:

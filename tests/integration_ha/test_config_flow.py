@@ -134,11 +134,45 @@ async def test_hassio_discovery_updates_existing_entry(
 async def test_hassio_discovery_aborts_when_unreachable(
     hass: HomeAssistant, hsi_server: FakeHsiServer
 ) -> None:
+    await hsi_server.stop()
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_HASSIO}, data=_discovery(hsi_server, api_key="nope")
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=_discovery(hsi_server)
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "invalid_auth"
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_hassio_discovery_without_key_asks_for_one(
+    hass: HomeAssistant, hsi_server: FakeHsiServer
+) -> None:
+    """The add-on announces host and port only; its server requires a key."""
+    discovery = HassioServiceInfo(
+        config={"host": "127.0.0.1", "port": hsi_server.port},
+        name="Home Security Intelligence",
+        slug="hsi",
+        uuid="1234",
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "hassio_confirm"
+    assert CONF_API_KEY in result["data_schema"].schema
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: "wrong"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    with patch("custom_components.home_security_intelligence.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: hsi_server.api_key}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_URL: hsi_server.url, CONF_API_KEY: hsi_server.api_key}
+
+    # Announced again later: the configured server is recognised by its URL.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 async def test_reauth_updates_key(

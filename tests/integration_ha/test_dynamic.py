@@ -49,16 +49,16 @@ async def test_rules_come_and_go(
     entity_registry: er.EntityRegistry,
 ) -> None:
     coordinator = setup_entry.runtime_data.coordinator
-    hsi_server.rules["r9"] = {"id": "r9", "name": "Garage open", "enabled": False, "severity": "low"}
+    hsi_server.rules["9"] = {"id": 9, "name": "Garage open", "enabled": False, "severity": "low"}
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get("switch.hsi_test_alert_rule_garage_open").state == "off"
 
-    del hsi_server.rules["r1"]
+    del hsi_server.rules["1"]
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get("switch.hsi_test_alert_rule_night_intruder") is None
-    assert entity_registry.async_get_entity_id("switch", DOMAIN, f"{INSTANCE_ID}_rule_r1") is None
+    assert entity_registry.async_get_entity_id("switch", DOMAIN, f"{INSTANCE_ID}_rule_1") is None
 
 
 async def test_failed_poll_removes_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import voluptuous_openapi
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import llm
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -95,3 +96,24 @@ async def test_search_events(
         llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
     )
     assert result["error"].startswith("The security server could not answer")
+
+
+async def test_tool_parameters_convert_to_json_schema(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    """Conversation agents send the tools to the model as OpenAPI/JSON schema."""
+    instance = await _api(hass, setup_entry)
+    schemas = {
+        tool.name: voluptuous_openapi.convert(tool.parameters, custom_serializer=instance.custom_serializer)
+        for tool in instance.tools
+    }
+    assert schemas["search_security_events"]["required"] == ["query"]
+    assert schemas["list_security_events"]["properties"]["min_risk"] == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100,
+        "description": "Minimum risk score 0-100",
+    }
+    assert set(schemas["list_security_events"]["properties"]) == {
+        "since", "until", "hours", "camera", "object", "min_risk", "limit",
+    }  # fmt: skip

@@ -78,10 +78,10 @@ async def test_alert_and_other_messages(
         await ws.send_str("[1, 2]")
     await hsi_server.push("detection", {"label": "person"})
     await hsi_server.push("system", {"pipeline": "ok"})
-    await hsi_server.push("alert", {"rule_id": "r1", "event": event})
+    await hsi_server.push("alert", {"rule_id": 1, "event": event})
     await wait_for(lambda: len(bus_events) == 1, hass)
     assert bus_events[0].data["type"] == "alert"
-    assert bus_events[0].data["rule_id"] == "r1"
+    assert bus_events[0].data["rule_id"] == 1
     assert hass.states.get("sensor.front_door_risk_score").state == "88"
     assert setup_entry.runtime_data.coordinator.cursor == "c000003"
 

@@ -85,23 +85,23 @@ async def test_zones_create_update_delete(
         hass, "set_zone", {"camera": "garage", "name": "Drive", "polygon": polygon}, response=True
     )
     zone = result["zone"]
-    assert zone["id"] == "z2"
-    assert hsi_server.zones["z2"]["zone_type"] == "other"
-    assert hsi_server.zones["z2"]["polygon"] == [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0]]
+    assert zone["id"] == 2
+    assert hsi_server.zones["2"]["zone_type"] == "other"
+    assert hsi_server.zones["2"]["polygon"] == [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0]]
 
-    await _call(hass, "set_zone", {"zone_id": "z1", "priority": 9, "enabled": False})
-    assert hsi_server.zones["z1"]["priority"] == 9
-    assert hsi_server.zones["z1"]["name"] == "Porch"  # untouched fields kept
+    await _call(hass, "set_zone", {"zone_id": "1", "priority": 9, "enabled": False})
+    assert hsi_server.zones["1"]["priority"] == 9
+    assert hsi_server.zones["1"]["name"] == "Porch"  # untouched fields kept
 
-    await _call(hass, "delete_zone", {"zone_id": "z1"})
-    assert "z1" not in hsi_server.zones
+    await _call(hass, "delete_zone", {"zone_id": "1"})
+    assert "1" not in hsi_server.zones
 
 
 async def test_zone_errors(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "set_zone", {"zone_id": "z404", "name": "x"})
+        await _call(hass, "set_zone", {"zone_id": "404", "name": "x"})
     assert err.value.translation_key == "zone_not_found"
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "set_zone", {"name": "x"})
@@ -111,7 +111,7 @@ async def test_zone_errors(
         await _call(hass, "set_zone", {"camera": "moon", "name": "x", "polygon": [[0, 0], [1, 0], [1, 1]]})
     assert err.value.translation_key == "invalid_request"
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "delete_zone", {"zone_id": "z404"})
+        await _call(hass, "delete_zone", {"zone_id": "404"})
     assert err.value.translation_key == "not_found"
 
 
@@ -121,17 +121,23 @@ async def test_alert_rules_create_and_update(
     result = await _call(
         hass,
         "set_alert_rule",
-        {"name": "Parcel", "conditions": {"object": "package"}, "channels": "ha"},
+        {"name": "Parcel", "conditions": {"object": "package"}, "channels": {"type": "ha"}},
         response=True,
     )
-    assert result["rule"]["id"] == "r2"
-    assert hsi_server.rules["r2"]["channels"] == ["ha"]
+    assert result["rule"]["id"] == 2
+    assert hsi_server.rules["2"]["channels"] == [{"type": "ha"}]
+    assert hsi_server.rules["2"]["severity"] == "medium"  # the server's default
     # The new rule's switch appears at once.
     assert hass.states.get("switch.hsi_test_alert_rule_parcel").state == "on"
 
-    await _call(hass, "set_alert_rule", {"rule_id": "r1", "cooldown_seconds": 60, "enabled": False})
-    assert hsi_server.rules["r1"]["cooldown_seconds"] == 60
-    assert hsi_server.rules["r1"]["name"] == "Night intruder"
+    await _call(
+        hass,
+        "set_alert_rule",
+        {"rule_id": "1", "cooldown_seconds": 60, "enabled": False, "severity": "critical"},
+    )
+    assert hsi_server.rules["1"]["cooldown_seconds"] == 60
+    assert hsi_server.rules["1"]["severity"] == "critical"
+    assert hsi_server.rules["1"]["name"] == "Night intruder"
     assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == "off"
 
 
@@ -139,7 +145,7 @@ async def test_alert_rule_errors(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "set_alert_rule", {"rule_id": "r404", "enabled": True})
+        await _call(hass, "set_alert_rule", {"rule_id": "404", "enabled": True})
     assert err.value.translation_key == "rule_not_found"
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "set_alert_rule", {"enabled": True})
@@ -164,6 +170,7 @@ async def test_snooze_camera(
     ("status", "error", "key"),
     [
         (401, HomeAssistantError, "auth_failed"),
+        (403, HomeAssistantError, "forbidden"),
         (503, HomeAssistantError, "cannot_connect"),
         (418, HomeAssistantError, "api_error"),
     ],

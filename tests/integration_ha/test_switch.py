@@ -37,11 +37,30 @@ async def test_turn_off_and_on_puts_the_whole_rule(
 ) -> None:
     await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True)
     assert hass.states.get(SWITCH).state == "off"
-    assert hsi_server.rules["r1"]["enabled"] is False
-    assert hsi_server.rules["r1"]["cooldown_seconds"] == 300  # the rest of the rule survived
+    assert hsi_server.rules["1"]["enabled"] is False
+    assert hsi_server.rules["1"]["cooldown_seconds"] == 300  # the rest of the rule survived
+    assert hsi_server.rules["1"]["channels"] == [{"type": "ha"}]
     await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True)
     assert hass.states.get(SWITCH).state == "on"
-    assert hsi_server.rules["r1"]["enabled"] is True
+    assert hsi_server.rules["1"]["enabled"] is True
+
+
+async def test_read_only_key_cannot_switch(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+) -> None:
+    mock_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_entry, data={**mock_entry.data, "api_key": hsi_server.read_only_key}
+    )
+    await hass.config_entries.async_setup(mock_entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+        )
+    assert err.value.translation_key == "forbidden"
+    assert hass.states.get(SWITCH).state == "on"
+    await hass.config_entries.async_unload(mock_entry.entry_id)
 
 
 async def test_switch_error_is_translated(

@@ -139,6 +139,15 @@ async def test_assessment_past_the_timeout_fails(tiny_model: Path) -> None:
         assessor.close()  # waits for the generation left running in the worker thread
 
 
+async def test_prompt_longer_than_the_context_window_fails_with_the_reason(tiny_model: Path) -> None:
+    assessor = LlamaCppAssessor(tiny_model, n_ctx=512, n_threads=1)
+    try:
+        with pytest.raises(AssessmentFailed, match="context window"):
+            await assessor.assess(CONTEXT)
+    finally:
+        assessor.close()
+
+
 async def test_answer_cut_off_by_max_tokens_fails_with_the_reason(tiny_model: Path) -> None:
     assessor = LlamaCppAssessor(tiny_model, n_ctx=N_CTX, n_threads=1, max_tokens=5)
     try:

@@ -75,8 +75,19 @@ def _assert_well_formed(found: list[Detection], labels: tuple[str, ...] = COCO_L
 # --- OpenCV HOG: real people in real photos ---------------------------------------------------
 
 
-def test_hog_finds_the_person_in_the_bus_photo(photos: dict[str, np.ndarray]) -> None:
-    detector = OpenCVPersonDetector()
+HOG_BACKENDS = [
+    pytest.param(
+        True,
+        id="opencv-hog",
+        marks=pytest.mark.skipif(not hasattr(cv2, "HOGDescriptor"), reason="OpenCV 5 has no HOG"),
+    ),
+    pytest.param(False, id="numpy-hog"),
+]
+
+
+@pytest.mark.parametrize("native", HOG_BACKENDS)
+def test_hog_finds_the_person_in_the_bus_photo(photos: dict[str, np.ndarray], native: bool) -> None:
+    detector = OpenCVPersonDetector(native=native)
     [found] = detector.detect([photos["bus.jpg"]])
     assert found, "no person found in bus.jpg"
     _assert_well_formed(found, ("person",))
@@ -93,11 +104,12 @@ def test_hog_finds_upper_body_people_in_zidane(photos: dict[str, np.ndarray]) ->
     assert found
 
 
-def test_hog_finds_nothing_in_blank_or_noise_frames() -> None:
+@pytest.mark.parametrize("native", HOG_BACKENDS)
+def test_hog_finds_nothing_in_blank_or_noise_frames(native: bool) -> None:
     grey = np.full((480, 640, 3), 128, dtype=np.uint8)
     noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     tiny = np.zeros((40, 30, 3), dtype=np.uint8)
-    assert OpenCVPersonDetector().detect([grey, noise, tiny]) == [[], [], []]
+    assert OpenCVPersonDetector(native=native).detect([grey, noise, tiny]) == [[], [], []]
 
 
 def test_hog_features_reproduce_opencv_4_scores() -> None:

@@ -100,7 +100,9 @@ class MediaFactory:
         return media_id, [r["id"] for r in ids]
 
 
-def person(x1: float, y1: float, x2: float, y2: float, confidence: float = 0.9, label: str = "person") -> Detection:
+def person(
+    x1: float, y1: float, x2: float, y2: float, confidence: float = 0.9, label: str = "person"
+) -> Detection:
     """A detection with a normalized box."""
     return Detection(label, confidence, Box(x1, y1, x2, y2))
 

@@ -46,13 +46,20 @@ async def test_the_same_appearance_on_another_camera_is_the_same_entity(reid_poo
     store = await open_store(kind, pool)
 
     first = await store.match_or_create(A, label="person", camera="cam_a", seen_at=T0)
-    second = await store.match_or_create(A_NEAR, label="person", camera="cam_b", seen_at=T0 + timedelta(minutes=3))
+    second = await store.match_or_create(
+        A_NEAR, label="person", camera="cam_b", seen_at=T0 + timedelta(minutes=3)
+    )
 
     assert first.created and first.sightings == ()
     assert not second.created and second.entity_id == first.entity_id
     assert second.similarity == pytest.approx(0.998, abs=0.002)
     [seen] = second.sightings
-    assert (seen.entity_id, seen.camera, seen.label, seen.minutes_ago) == (first.entity_id, "cam_a", "person", 3.0)
+    assert (seen.entity_id, seen.camera, seen.label, seen.minutes_ago) == (
+        first.entity_id,
+        "cam_a",
+        "person",
+        3.0,
+    )
     entity = await pool.fetchrow("SELECT * FROM entities WHERE id = $1::uuid", first.entity_id)
     assert entity["cameras"] == ["cam_a", "cam_b"] and entity["sightings"] == 2
     assert entity["first_seen"] == T0 and entity["last_seen"] == T0 + timedelta(minutes=3)
@@ -69,7 +76,9 @@ async def test_a_different_appearance_other_class_or_old_sighting_founds_a_new_e
 
     other = await store.match_or_create(B, label="person", camera="cam_b", seen_at=T0)
     again = await store.match_or_create(A, label="person", camera="cam_b", seen_at=T0 + timedelta(minutes=1))
-    truck = await store.match_or_create(A_NEAR, label="truck", camera="cam_c", seen_at=T0 + timedelta(minutes=2))
+    truck = await store.match_or_create(
+        A_NEAR, label="truck", camera="cam_c", seen_at=T0 + timedelta(minutes=2)
+    )
 
     assert other.created and other.sightings == ()
     assert again.created and again.entity_id != old.entity_id  # 25 h ago is outside the 24 h window
@@ -129,11 +138,16 @@ async def test_pgvector_search_agrees_with_the_exact_search(vector_pool) -> None
         assert by_vector.best is not None and by_exact.best is not None
         assert by_vector.best[0] == by_exact.best[0]
         assert by_vector.best[1] == pytest.approx(by_exact.best[1], abs=1e-5)
-        assert [(s.entity_id, s.camera) for s in by_vector.found] == [(s.entity_id, s.camera) for s in by_exact.found]
+        assert [(s.entity_id, s.camera) for s in by_vector.found] == [
+            (s.entity_id, s.camera) for s in by_exact.found
+        ]
     # The HNSW index exists and the planner can use it.
-    assert await vector_pool.fetchval(
-        "SELECT count(*) FROM pg_indexes WHERE indexname = 'sightings_embedding_hnsw_idx'"
-    ) == 1
+    assert (
+        await vector_pool.fetchval(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'sightings_embedding_hnsw_idx'"
+        )
+        == 1
+    )
 
 
 async def test_vector_setup_is_idempotent_and_follows_a_model_change(vector_pool, pg_pool) -> None:
@@ -219,7 +233,9 @@ async def test_the_same_person_at_two_cameras_within_minutes_is_reported_on_the_
     contexts = []
     for camera, minutes, picture in (("cam_a", 0, bus), ("cam_b", 3, bus), ("cam_c", 5, pattern)):
         at = T0 + timedelta(minutes=minutes)
-        media_id, _ = await factory.add(camera, at, [person(*box), person(0.5, 0.1, 0.55, 0.13, 0.95)], data=picture)
+        media_id, _ = await factory.add(
+            camera, at, [person(*box), person(0.5, 0.1, 0.51, 0.11, 0.95)], data=picture
+        )
         context, _ = await builder.build(window_of(camera, [(media_id, at)], {"person": 2}))
         contexts.append(context)
     builder.close()
@@ -230,7 +246,9 @@ async def test_the_same_person_at_two_cameras_within_minutes_is_reported_on_the_
     assert seen.camera == "cam_a" and seen.label == "person" and seen.minutes_ago == 3.0
     assert seen.similarity == pytest.approx(1.0, abs=1e-4)
     assert third.reid == ()
-    # Two crops per event would be embedded, but the 0.05 x 0.03 box is too small to re-identify.
+    # Two crops per event would be embedded, but the 0.01 x 0.01 box (4 px) is too small to re-identify.
     assert await pool.fetchval("SELECT count(*) FROM sightings") == 3
     assert await pool.fetchval("SELECT count(*) FROM entities") == 2
-    assert (await pool.fetchval("SELECT array_length(embedding, 1) FROM sightings LIMIT 1")) == clip.dimensions
+    assert (
+        await pool.fetchval("SELECT array_length(embedding, 1) FROM sightings LIMIT 1")
+    ) == clip.dimensions

@@ -14,10 +14,10 @@ TZ = ZoneInfo("Europe/Berlin")
 T0 = datetime(2025, 5, 13, 1, 10, tzinfo=UTC)  # a Tuesday, 03:10 in Berlin
 
 
-async def add_zone(pool, camera: str, name: str, zone_type: str, polygon, priority: int = 0, enabled: bool = True):
-    await pool.execute(
-        "INSERT INTO cameras (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", camera
-    )
+async def add_zone(
+    pool, camera: str, name: str, zone_type: str, polygon, priority: int = 0, enabled: bool = True
+):
+    await pool.execute("INSERT INTO cameras (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", camera)
     return await queries.save_zone(
         pool,
         {
@@ -33,12 +33,17 @@ async def add_zone(pool, camera: str, name: str, zone_type: str, polygon, priori
 
 async def test_zones_come_back_as_domain_zones_highest_priority_first(pg_pool) -> None:
     await add_zone(pg_pool, "front_door", "lawn", "yard", [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], priority=1)
-    await add_zone(pg_pool, "front_door", "porch", "entry_point", [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95]], priority=3)
+    await add_zone(
+        pg_pool, "front_door", "porch", "entry_point", [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95]], priority=3
+    )
     await add_zone(pg_pool, "backyard", "patio", "yard", [[0, 0], [1, 0], [1, 1]])
 
     zones = await zones_for_camera(pg_pool, "front_door")
 
-    assert [(z.name, z.zone_type, z.priority) for z in zones] == [("porch", "entry_point", 3), ("lawn", "yard", 1)]
+    assert [(z.name, z.zone_type, z.priority) for z in zones] == [
+        ("porch", "entry_point", 3),
+        ("lawn", "yard", 1),
+    ]
     assert zones[0].polygon == ((0.6, 0.6), (0.9, 0.6), (0.9, 0.95))
     assert zones[0].contains((0.85, 0.8)) and not zones[1].contains((0.5, 0.2))
     assert await zones_for_camera(pg_pool, "nowhere") == []
@@ -57,20 +62,34 @@ async def test_a_corrupt_stored_polygon_is_skipped_not_fatal(pg_pool) -> None:
 async def test_person_standing_at_the_door_across_three_snapshots_gives_a_zone_hit_with_dwell(
     pg_pool, tmp_path
 ) -> None:
-    await add_zone(pg_pool, "front_door", "front_door", "entry_point", [[0.4, 0.5], [0.8, 0.5], [0.8, 0.9], [0.4, 0.9]], 3)
+    await add_zone(
+        pg_pool,
+        "front_door",
+        "front_door",
+        "entry_point",
+        [[0.4, 0.5], [0.8, 0.5], [0.8, 0.9], [0.4, 0.9]],
+        3,
+    )
     await add_zone(pg_pool, "front_door", "street", "sidewalk", [[0, 0], [1, 0], [1, 0.2], [0, 0.2]])
     factory = MediaFactory(pg_pool, tmp_path)
     media = []
     # Feet (bottom-centre) at (0.6, 0.8): inside the door polygon, in snapshots 0 s, 6 s and 12 s.
     for i, at in enumerate((T0, T0 + timedelta(seconds=6), T0 + timedelta(seconds=12))):
-        media_id, _ = await factory.add("front_door", at, [person(0.5 + 0.005 * i, 0.3, 0.7 + 0.005 * i, 0.8)])
+        media_id, _ = await factory.add(
+            "front_door", at, [person(0.5 + 0.005 * i, 0.3, 0.7 + 0.005 * i, 0.8)]
+        )
         media.append((media_id, at))
     window = window_of("front_door", media, {"person": 1})
 
     context, links = await ContextBuilder(pg_pool, TZ).build(window)
 
     [hit] = context.zones
-    assert (hit.name, hit.zone_type, hit.priority, hit.labels) == ("front_door", "entry_point", 3, ("person",))
+    assert (hit.name, hit.zone_type, hit.priority, hit.labels) == (
+        "front_door",
+        "entry_point",
+        3,
+        ("person",),
+    )
     # First to last sighting in the zone (12 s) plus one frame's worth (1 s).
     assert hit.dwell_seconds == 13.0
     [tr] = context.tracks
@@ -82,7 +101,9 @@ async def test_person_standing_at_the_door_across_three_snapshots_gives_a_zone_h
 
 
 async def test_tracks_follow_two_people_across_the_media_of_one_window(pg_pool, tmp_path) -> None:
-    await add_zone(pg_pool, "driveway", "side_door", "entry_point", [[0.85, 0.4], [1, 0.4], [1, 0.7], [0.85, 0.7]], 2)
+    await add_zone(
+        pg_pool, "driveway", "side_door", "entry_point", [[0.85, 0.4], [1, 0.4], [1, 0.7], [0.85, 0.7]], 2
+    )
     factory = MediaFactory(pg_pool, tmp_path)
     media = []
     for i in range(4):
@@ -104,11 +125,12 @@ async def test_tracks_follow_two_people_across_the_media_of_one_window(pg_pool, 
     by_label = sorted((t.label, t.frames, t.duration_seconds) for t in context.tracks)
     assert by_label == [("car", 4, 7.0), ("person", 4, 7.0), ("person", 4, 7.0)]
     walker = max(
-        (t for t in context.tracks if t.label == "person"), key=lambda t: t.approach.speed if t.approach else 0
+        (t for t in context.tracks if t.label == "person"),
+        key=lambda t: t.approach.speed if t.approach else 0,
     )
     assert walker.approach is not None
     assert walker.approach.direction == "toward:side_door" and walker.approach.target_zone == "side_door"
     assert walker.approach.speed == 0.05 and walker.approach.eta_seconds is not None
-    still = [t for t in context.tracks if t.label == "person" and t is not walker][0]
+    still = next(t for t in context.tracks if t.label == "person" and t is not walker)
     assert still.approach is not None and still.approach.direction == "stationary"
     assert context.frames == 4
