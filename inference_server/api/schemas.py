@@ -364,6 +364,7 @@ class Info(BaseModel):
     version: str
     api_version: int
     name: str
+    mqtt_discovery: bool
 
 
 class Quantiles(BaseModel):

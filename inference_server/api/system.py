@@ -88,6 +88,8 @@ async def get_info(call: Call) -> web.StreamResponse:
             "version": call.ctx.version,
             "api_version": API_VERSION,
             "name": "Home Security Intelligence",
+            # The integration warns (repairs issue) when it and MQTT discovery would both create entities.
+            "mqtt_discovery": bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery),
         }
     )
 

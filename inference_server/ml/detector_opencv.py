@@ -42,18 +42,23 @@ def _block_kernels() -> tuple[np.ndarray, np.ndarray]:
 _KERNELS = _block_kernels()
 
 
-def hog_blocks(gray: np.ndarray) -> np.ndarray:
-    """Normalized HOG block descriptors of a uint8 grey image, shape (blocks_y, blocks_x, 36).
+def hog_blocks(image: np.ndarray) -> np.ndarray:
+    """Normalized HOG block descriptors of a uint8 grey or BGR image, shape (blocks_y, blocks_x, 36).
 
     Blocks are 16x16 pixels at an 8-pixel stride; each holds 2x2 cells of 9 orientation bins in
-    OpenCV's order (cell x outer, cell y inner), L2-Hys normalized.
+    OpenCV's order (cell x outer, cell y inner), L2-Hys normalized. In a colour image each pixel
+    takes the gradient of its strongest channel, as OpenCV does (and as the model was trained).
     """
-    img = np.sqrt(gray.astype(np.float32))  # OpenCV's gamma correction
+    img = np.sqrt(image.astype(np.float32))  # OpenCV's gamma correction
     cells_y, cells_x = img.shape[0] // _CELL, img.shape[1] // _CELL
     height, width = cells_y * _CELL, cells_x * _CELL  # pixels past the last whole cell are unused
     padded = cv2.copyMakeBorder(img, 1, 1, 1, 1, cv2.BORDER_REFLECT_101)
     dx = cv2.subtract(padded[1 : height + 1, 2 : width + 2], padded[1 : height + 1, :width])
     dy = cv2.subtract(padded[2 : height + 2, 1 : width + 1], padded[:height, 1 : width + 1])
+    if dx.ndim == 3:
+        strongest = np.argmax(dx * dx + dy * dy, axis=2)[..., None]
+        dx = np.take_along_axis(dx, strongest, axis=2)[..., 0]
+        dy = np.take_along_axis(dy, strongest, axis=2)[..., 0]
     magnitude, angle = cv2.cartToPolar(dx, dy)
     # Soft-assign each pixel's magnitude to its two nearest bins (bin k centred on 20k+10 degrees).
     position = angle * np.float32(_BINS / np.pi) - np.float32(0.5)  # in [-0.5, 17.5)
@@ -88,10 +93,10 @@ def hog_blocks(gray: np.ndarray) -> np.ndarray:
     return blocks
 
 
-def window_scores(gray: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+def window_scores(image: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
     """SVM margin of every 64x128 window at an 8-pixel stride; window (r, c) starts at pixel
     (8c - 8, 8r - 8) because the image is padded by 8 pixels (edges reflected)."""
-    padded = cv2.copyMakeBorder(gray, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REFLECT_101)
+    padded = cv2.copyMakeBorder(image, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REFLECT_101)
     blocks = hog_blocks(padded)
     rows, cols = blocks.shape[0] - _BLOCKS_Y + 1, blocks.shape[1] - _BLOCKS_X + 1
     scores = np.full((max(rows, 0), max(cols, 0)), bias, np.float32)
@@ -165,12 +170,12 @@ class OpenCVPersonDetector:
             raise ValueError(f"expected a BGR frame of shape (H, W, 3), got {frame.shape}")
         height, width = frame.shape[:2]
         factor = min(1.0, self.max_side / max(height, width))
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        image = frame
         if factor < 1.0:
-            gray = cv2.resize(
-                gray, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
+            image = cv2.resize(
+                frame, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
             )
-        rects, margins = self._raw_hits(gray)
+        rects, margins = self._raw_hits(image)
         if len(rects) == 0:
             return []
         groups, best_margins = _group(rects, margins, self.min_group)
@@ -184,13 +189,13 @@ class OpenCVPersonDetector:
             detections.append(Detection("person", round(scores[i], 4), box))
         return detections
 
-    def _raw_hits(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_hits(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All windows over the image pyramid with a positive margin, as (x, y, w, h) rects."""
-        if gray.shape[0] < _WIN_H or gray.shape[1] < _WIN_W:  # OpenCV asserts on these
+        if image.shape[0] < _WIN_H or image.shape[1] < _WIN_W:  # OpenCV asserts on these
             return np.zeros((0, 4)), np.zeros(0)
         if self._native is not None:
             found, weights = self._native.detectMultiScale(
-                gray,
+                image,
                 hitThreshold=0.0,
                 winStride=(_CELL, _CELL),
                 padding=(_PAD, _PAD),
@@ -198,12 +203,12 @@ class OpenCVPersonDetector:
                 groupThreshold=0,
             )
             return np.asarray(found, dtype=np.float64).reshape(-1, 4), np.asarray(weights).reshape(-1)
-        height, width = gray.shape
+        height, width = image.shape[:2]
         rects, margins = [], []
         level_scale = 1.0
         while round(width / level_scale) >= _WIN_W and round(height / level_scale) >= _WIN_H:
             size = (round(width / level_scale), round(height / level_scale))
-            level = gray if level_scale == 1.0 else cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
+            level = image if level_scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
             scores = window_scores(level, self._weights, self._bias)
             rows, cols = np.nonzero(scores > 0.0)
             for r, c in zip(rows, cols, strict=True):
