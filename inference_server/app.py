@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,7 @@ from redis.exceptions import RedisError
 
 from inference_server.config import ConfigError, Settings
 from inference_server.metrics import Metrics
-from inference_server.ml.protocols import Detector, RiskAssessor
+from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.detect import DetectStage
 from inference_server.pipeline.enrich import ContextBuilder
@@ -106,6 +107,15 @@ def build_detector(settings: Settings) -> Detector:
     )
 
 
+def build_embedder(settings: Settings) -> Embedder | None:
+    """The re-ID embedder (CLIP) when enabled; loading takes seconds, so it happens at start-up."""
+    if settings.embedder != "clip":
+        return None
+    from inference_server.ml.embedder_clip import ClipEmbedder
+
+    return ClipEmbedder(settings.embedder_model, pretrained=settings.embedder_weights)
+
+
 def build_llm(settings: Settings) -> RiskAssessor | None:
     """The configured LLM backend, or None for the heuristic alone."""
     if settings.llm_backend == "llama_cpp":
@@ -136,6 +146,8 @@ class Pipeline:
     stages: tuple[str, ...]
     detector: Detector | None = None
     llm: RiskAssessor | None = None
+    embedder: Embedder | None = None
+    contexts: ContextBuilder | None = None
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     ingest: Ingest | None = None
     detect: DetectStage | None = None
@@ -152,7 +164,14 @@ class Pipeline:
             svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds
         )
         streams = self.streams = Streams(svc.redis, svc.keys)
-        contexts = ContextBuilder(svc.pool, svc.tz)
+        contexts = self.contexts = ContextBuilder(
+            svc.pool,
+            svc.tz,
+            embedder=self.embedder,
+            media_dir=s.media_dir,
+            reid_threshold=s.reid_threshold,
+            reid_window_hours=s.reid_window_hours,
+        )
         assessor = FallbackAssessor(self.llm, svc.metrics, s.llm_timeout_seconds + 5)
         self.assess = AssessStage(
             pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
@@ -255,9 +274,26 @@ class Pipeline:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
 
+    async def retention_loop(self, stop: asyncio.Event) -> None:
+        """Hourly: delete re-ID sightings and embeddings older than the retention window."""
+        from inference_server.store.understanding import delete_expired
+
+        days = self.services.settings.reid_retention_days
+        while not stop.is_set():
+            try:
+                deleted = await delete_expired(self.services.pool, datetime.now(UTC) - timedelta(days=days))
+                if deleted:
+                    log.info("retention deleted_sightings=%d older_than_days=%s", deleted, days)
+            except Exception as exc:
+                log.warning("retention: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=3600)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Run every stage of this process until `stop` is set."""
         coros: list[Awaitable[Any]] = [w.run(stop) for w in self.workers]
+        if "assess" in self.stages:
+            coros.append(self.retention_loop(stop))
         if self.ingest is not None:
             coros.append(self.ingest.run(stop))
         if "window" in self.stages:
@@ -272,6 +308,8 @@ class Pipeline:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.detect is not None:
                 self.detect.close()
+            if self.contexts is not None:
+                self.contexts.close()
 
 
 async def data_dirs(settings: Settings) -> None:

@@ -99,6 +99,7 @@ class Settings(BaseModel):
     embedder_weights: str | None = None
     reid_threshold: float = Field(0.85, ge=0.0, le=1.0)
     reid_window_hours: float = Field(24.0, gt=0)
+    reid_retention_days: float = Field(30.0, gt=0)  # sightings and their embeddings are deleted after this
 
     batch_window_seconds: float = Field(90.0, gt=0)
     batch_idle_seconds: float = Field(30.0, gt=0)
@@ -211,4 +212,6 @@ def load_settings(config_file: str | Path | None = None, environ: dict[str, str]
         settings.watch_dir = settings.data_dir / "uploads"
     if "media_dir" not in values:
         settings.media_dir = settings.data_dir / "media"
+    # Derived, not chosen: callers (the demo) tell explicit settings by model_fields_set.
+    settings.__pydantic_fields_set__ -= {"watch_dir", "media_dir"} - set(values)
     return settings

@@ -36,6 +36,7 @@ def _with_marker(jpeg: bytes, marker: str) -> bytes:
 
 
 def _encode(image: np.ndarray, marker: str) -> bytes:
+    # The marker names the run and the camera: the same picture on two cameras is two uploads.
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return _with_marker(buf.tobytes(), marker)
@@ -67,24 +68,27 @@ def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, in
     evening = (tz_now - timedelta(days=1)).replace(hour=23, minute=10, second=0, microsecond=0)
     counts: dict[str, int] = {}
 
-    for i, frame in enumerate([zidane, *_walk(zidane, 2)]):
+    # Someone walks up to the front door in the middle of the night.
+    for i, frame in enumerate(_walk(bus, 3)):
         _write_upload(
             watch_dir / "front_door" / f"MDAlarm_{i:03d}.jpg",
-            _encode(frame, marker),
-            night + timedelta(seconds=5 * i),
+            _encode(frame, marker + " front_door"),
+            night + timedelta(seconds=i),
         )
     counts["front_door"] = 3
-    for i, frame in enumerate([bus, *_walk(bus, 3)]):
+    # People at the driveway at lunchtime (zidane.jpg is found by YOLO; the offline detector
+    # only finds upright full-body people).
+    for i, frame in enumerate([bus, zidane, *_walk(bus, 2)]):
         _write_upload(
             watch_dir / "driveway" / f"snap_{i:03d}.jpg",
-            _encode(frame, marker),
-            noon + timedelta(seconds=4 * i),
+            _encode(frame, marker + " driveway"),
+            noon + timedelta(seconds=i),
         )
     counts["driveway"] = 4
     # A short clip: the camera's MP4 of someone crossing the back yard.
     clip_dir = watch_dir / "backyard"
     clip_dir.mkdir(parents=True, exist_ok=True)
-    clip_tmp = clip_dir / ".clip.mp4.part"
+    clip_tmp = clip_dir / ".clip-writing.mp4"  # hidden: ingest ignores it until renamed
     frames = _walk(bus, 6)
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
@@ -231,7 +235,7 @@ async def _wait_until_done(services, pipeline, total: int, since: datetime, time
         )
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
-        if row["n"] >= total - 1 and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
+        if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)
             return
         await asyncio.sleep(0.3)

@@ -10,6 +10,7 @@ from inference_server.app import (
     Pipeline,
     Services,
     build_detector,
+    build_embedder,
     build_llm,
     data_dirs,
     open_services,
@@ -24,8 +25,11 @@ async def start_pipeline(settings: Settings, stages: tuple[str, ...]) -> tuple[S
     await data_dirs(settings)
     detector = build_detector(settings) if "detect" in stages else None
     llm = build_llm(settings) if "assess" in stages else None
+    embedder = build_embedder(settings) if "assess" in stages else None
     services = await open_services(settings)
-    pipeline = Pipeline(services, stages, detector=detector, llm=llm)
+    pipeline = Pipeline(services, stages, detector=detector, llm=llm, embedder=embedder)
+    if "assess" in stages and pipeline.contexts is not None:
+        await pipeline.contexts.prepare()  # pgvector index when the server has the extension
     return services, pipeline
 
 

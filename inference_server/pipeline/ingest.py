@@ -116,6 +116,7 @@ class Ingest:
         self.camera_names = camera_names or {}
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._retry: set[str] = set()
+        self._recent: dict[str, float] = {}  # paths ingested lately: a late second event is no news
         self.needs_recovery = True
 
     # ------------------------------------------------------------------ watching
@@ -182,6 +183,8 @@ class Ingest:
             try:
                 now = os.lstat(path)
             except OSError:
+                if os.fsdecode(path) in self._recent:
+                    return  # we moved it ourselves (the start-up scan and the watcher both saw it)
                 self.metrics.ingest_files.labels("vanished").inc()
                 log.info("ingest vanished path=%s reason=deleted before it was read", _printable(path))
                 return
@@ -189,7 +192,14 @@ class Ingest:
                 break
             before = now
         try:
+            key = os.fsdecode(path)
+            if key in self._recent and not os.path.lexists(path):
+                return
             await self.ingest(path)
+            now = time.monotonic()
+            self._recent[key] = now
+            if len(self._recent) > 10_000:
+                self._recent = {k: t for k, t in self._recent.items() if now - t < 60}
         except Exception:  # never let one file stop the watcher
             log.exception("ingest failed path=%s", _printable(path))
 

@@ -105,9 +105,11 @@ class Streams:
     ) -> list[StreamEntry]:
         """Take over entries a dead consumer left pending longer than min_idle_ms (XAUTOCLAIM)."""
         stream = self.keys.stream(stage)
-        _next, items, _deleted = await self.redis.xautoclaim(
+        # Redis 7 answers [next, entries, deleted ids]; Redis 6.2 (e.g. embedded) [next, entries].
+        reply = await self.redis.xautoclaim(
             stream, group, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
         )
+        items = reply[1]
         if not items:
             return []
         ids = [entry_id for entry_id, _ in items]

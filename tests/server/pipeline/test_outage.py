@@ -25,6 +25,7 @@ async def test_service_down_for_30_seconds_loses_nothing(
         db_name = database_url.rsplit("/", 1)[1]
         user = PG_ADMIN_URL.split("//", 1)[1].split("@", 1)[0]
         overrides = {"database_url": f"postgresql://{user}@127.0.0.1:{proxy.port}/{db_name}"}
+        database_url = overrides.pop("database_url")
     else:
         overrides = {"redis_url": f"redis://127.0.0.1:{proxy.port}/0"}
     settings = make_settings(tmp_path, database_url, redis_prefix, **overrides)

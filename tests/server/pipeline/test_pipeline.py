@@ -175,9 +175,9 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
 async def test_video_clip_is_sampled_into_an_event(tmp_path, database_url, redis_prefix) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     bus = cv2.imread(str(sample_images()[0]))
-    bus = cv2.resize(bus, (540, 404))
+    bus = cv2.resize(bus, (405, 540))  # keep the aspect: HOG wants upright people
     clip = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (540, 404))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (405, 540))
     for shift in range(6):
         writer.write(np.roll(bus, shift * 10, axis=1))
     writer.release()
