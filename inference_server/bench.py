@@ -66,7 +66,14 @@ class PeakMemory:
 
 
 async def run_bench(
-    settings: Settings, *, images: int, detector: str, batch: int, api: bool, json_out: Path | None
+    settings: Settings,
+    *,
+    images: int,
+    detector: str,
+    batch: int,
+    api: bool,
+    json_out: Path | None,
+    alerts: int = 0,
 ) -> int:
     """Run the benchmark and print the figures."""
     explicit = settings.model_fields_set
@@ -97,7 +104,18 @@ async def run_bench(
                 0.05 if "detector_confidence" not in explicit else settings.detector_confidence
             )
         bench_settings = settings.model_copy(update=updates)
-        results = await _bench(bench_settings, images)
+        results = await _bench(bench_settings, images) if images else {}
+        if alerts:
+            from inference_server.bench_alerts import alert_latency
+
+            alert_settings = bench_settings.model_copy(
+                update={
+                    "detector": "opencv",
+                    "ingest_stable_seconds": settings.ingest_stable_seconds,
+                    "redis_prefix": f"hsi-bench-{uuid.uuid4().hex[:8]}",
+                }
+            )
+            results["fast_path_alert"] = await alert_latency(alert_settings, alerts, _person_jpeg())
         if api:
             from inference_server.api.bench import bench_events_api
             from inference_server.store.db import create_pool
@@ -190,7 +208,23 @@ async def _bench(settings: Settings, n: int) -> dict[str, Any]:
     }
 
 
+def _person_jpeg() -> bytes:
+    image = cv2.imread(str(sample_images()[0]))
+    ok, buf = cv2.imencode(".jpg", cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2)))
+    assert ok
+    return buf.tobytes()
+
+
 def _print(r: dict[str, Any]) -> None:
+    if "fast_path_alert" in r:
+        a = r["fast_path_alert"]
+        print(
+            f"file landing -> MQTT alert (fast path, {a['detector']}, {a['samples']} samples): "
+            f"median {a['median_ms']} ms, p95 {a['p95_ms']} ms, max {a['max_ms']} ms "
+            f"(includes the {a['ingest_settle_seconds']} s upload-settle wait)"
+        )
+    if "raw_detector" not in r:
+        return
     raw = r["raw_detector"]
     print()
     print(

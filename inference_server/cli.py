@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--batch", type=int, default=8, help="detector batch size")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
+    b.add_argument(
+        "--alerts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N file-to-MQTT-alert round trips of fast-path events (needs MQTT)",
+    )
     b.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
 
     a = sub.add_parser("apikey", help="create, list or revoke API keys")

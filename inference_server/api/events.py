@@ -14,6 +14,7 @@ from inference_server.api.errors import bad_request, not_found
 from inference_server.api.media import resolve_media_path
 from inference_server.api.routing import Call, Reply, Router
 from inference_server.api.snapshot import SnapshotUnavailable, snapshot_file
+from inference_server.media.event_clips import ClipUnavailable, event_clip
 from inference_server.store import queries
 
 log = logging.getLogger(__name__)
@@ -159,4 +160,30 @@ async def get_snapshot(call: Call) -> web.StreamResponse:
         raise not_found(str(exc)) from None
     return web.FileResponse(
         path, headers={"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=60"}
+    )
+
+
+@router.route(
+    "GET",
+    "/api/events/{id}/clip",
+    summary="A clip of the event (MP4 H.264 or GIF) from its snapshots or source video",
+    tag="events",
+    route_class="media",
+    path_params={"id": "uuid"},
+    query=schemas.ClipQuery,
+    responses={200: Reply("The clip", media_types=("video/mp4", "image/gif"))},
+    description="Made with ffmpeg on first request (then cached); pre/post roll add the camera's "
+    "other media up to 300 s around the event.",
+)
+async def get_clip(call: Call) -> web.StreamResponse:
+    q: schemas.ClipQuery = call.query
+    try:
+        path = await event_clip(
+            call.ctx.pool, call.ctx.media_dir, call.params["id"], q.format, q.pre_roll, q.post_roll
+        )
+    except ClipUnavailable as exc:
+        raise not_found(str(exc)) from None
+    media_type = "video/mp4" if q.format == "mp4" else "image/gif"
+    return web.FileResponse(
+        path, headers={"Content-Type": media_type, "Cache-Control": "private, max-age=300"}
     )

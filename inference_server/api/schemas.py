@@ -41,6 +41,14 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ClipQuery(_Query):
+    """How to cut an event clip."""
+
+    format: Literal["mp4", "gif"] = "mp4"
+    pre_roll: float = Field(0.0, ge=0, le=300, description="seconds of media before the event")
+    post_roll: float = Field(0.0, ge=0, le=300, description="seconds of media after the event")
+
+
 class EventFilterQuery(_Query):
     """Filters shared by the event list and search."""
 

@@ -216,6 +216,7 @@ class AlertEngine:
             "event": event,
             "url": link,
             "snapshot_url": snapshot_url,
+            "clip_url": f"{self.settings.public_url}/api/events/{facts.event_id}/clip",
             "channels": [],
         }
         deliveries: list[Delivery] = []

@@ -110,6 +110,34 @@ async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(
                 assert resp.status == 200 and resp.headers["Content-Type"] == "image/jpeg"
             async with session.get(f"{base}/api/events/{event['id']}/snapshot", headers=headers) as resp:
                 assert resp.status == 200 and (await resp.read())[:3] == b"\xff\xd8\xff"
+            async with session.get(
+                f"{base}/api/events/{event['id']}/clip?format=mp4", headers=headers
+            ) as resp:
+                assert resp.status == 200 and resp.headers["Content-Type"] == "video/mp4"
+                clip = tmp_path / "clip.mp4"
+                clip.write_bytes(await resp.read())
+            probe = subprocess.run(
+                [
+                    "ffprobe",
+                    "-v",
+                    "error",
+                    "-select_streams",
+                    "v:0",
+                    "-show_entries",
+                    "stream=codec_name",
+                    "-of",
+                    "csv=p=0",
+                    str(clip),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert probe.stdout.strip() == "h264", probe.stderr
+            async with session.get(
+                f"{base}/api/events/{event['id']}/clip?format=gif&pre_roll=999", headers=headers
+            ) as resp:
+                assert resp.status == 400, "pre/post roll are limited to 0-300 s"
             async with session.get(f"{base}/metrics", headers=headers) as resp:
                 metrics = await resp.text()
             assert 'hsi_ingest_files_total{outcome="accepted"} 2.0' in metrics
