@@ -203,6 +203,7 @@ class Pipeline:
                 on_fast_path=self.assess.preliminary,
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
+                decode_target_side=s.detector_image_size,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(

@@ -166,7 +166,10 @@ async def _bench(settings: Settings, n: int) -> dict[str, Any]:
                 dest = settings.watch_dir / f"cam{i % 4}" / p.name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(p, dest)
+            deadline = time.monotonic() + 600
             while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the pipeline did not process every image within 10 minutes")
                 row = await services.pool.fetchrow(
                     "SELECT count(*) AS n, count(*) FILTER (WHERE status <> 'queued') AS done FROM media_files"
                 )

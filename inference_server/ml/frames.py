@@ -25,11 +25,43 @@ class UndecodableMedia(ValueError):
     """A file that cannot be turned into frames: the message says why (truncated, not an image...)."""
 
 
-def decode_image(data: bytes) -> np.ndarray:
+_REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, without decoding; None if not found."""
+    pos = 2
+    n = len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            if pos + 9 > n:
+                return None
+            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
     """Decode a JPEG or PNG into a BGR uint8 array (H, W, 3), or raise UndecodableMedia.
 
     A JPEG must end with its end-of-image marker and a PNG with its IEND chunk, so a file cut
     short by an interrupted upload is rejected instead of yielding a partly grey frame.
+
+    With `target_side` (the detector's input size), a large JPEG is decoded at 1/2, 1/4 or 1/8
+    scale by the JPEG decoder itself (several times cheaper) as long as its long side stays at or
+    above `target_side`: the detector would shrink it to that size anyway.
     """
     if not data:
         raise UndecodableMedia("empty file (0 bytes)")
@@ -49,9 +81,15 @@ def decode_image(data: bytes) -> np.ndarray:
     else:
         raise UndecodableMedia(f"not a JPEG or PNG image (starts with {data[:8]!r})")
 
+    flag = cv2.IMREAD_COLOR
+    if target_side and kind == "JPEG" and (size := jpeg_size(data)):
+        for factor in (8, 4, 2):
+            if max(size) // factor >= target_side:
+                flag = _REDUCED[factor]
+                break
     buffer = np.frombuffer(data, dtype=np.uint8)
     try:
-        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+        image = cv2.imdecode(buffer, flag)
     except cv2.error as exc:  # e.g. dimensions over OpenCV's pixel limit
         raise UndecodableMedia(f"corrupt {kind}: {str(exc).strip().splitlines()[-1]}") from exc
     if image is None or image.size == 0:

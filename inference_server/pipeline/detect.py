@@ -64,6 +64,7 @@ class DetectStage:
         on_fast_path: FastPathHandler,
         video_sample_seconds: float = 1.0,
         video_max_frames: int = 10,
+        decode_target_side: int | None = None,
     ) -> None:
         self.pool = pool
         self.media_dir = media_dir
@@ -75,6 +76,7 @@ class DetectStage:
         self.on_fast_path = on_fast_path
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
+        self.decode_target_side = decode_target_side
         # One thread owns the model: detectors are not guaranteed thread-safe.
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="detector")
         self._decode_threads = ThreadPoolExecutor(2, thread_name_prefix="decode")
@@ -100,17 +102,18 @@ class DetectStage:
         queued = [m for m in records.values() if m.status == "queued"]
         decoded = await asyncio.gather(*(self._decode(m) for m in queued))
         ok = [d for d in decoded if d is not None]
-        results = await self._detect(ok)
-        for item, frames in zip(ok, results, strict=True):
-            if await media_store.save_detections(self.pool, item.media.id, frames):
-                for _i, _o, dets in frames:
-                    for d in dets:
-                        self.metrics.detections.labels(d.label).inc()
+        results = dict(zip((d.media.id for d in ok), await self._detect(ok), strict=True))
+        saved = await media_store.save_detections(self.pool, results)
+        for media_id in saved:
+            for _i, _o, dets in results[media_id]:
+                for d in dets:
+                    self.metrics.detections.labels(d.label).inc()
 
-        # Window every media that has detections (also those detected before a crash).
-        detected_ids = [m.id for m in records.values() if m.status in ("queued", "detected")]
-        stored = await media_store.detections_for_media(self.pool, detected_ids) if detected_ids else []
-        frames_by_media: dict[int, list[tuple[int, float, list[Detection]]]] = {}
+        # Window every media with detections: the ones just detected (from memory) and any detected
+        # before a crash whose window step did not happen (from the database).
+        frames_by_media = {m: results[m] for m in saved if any(dets for _i, _o, dets in results[m])}
+        earlier = [m.id for m in records.values() if m.status == "detected"]
+        stored = await media_store.detections_for_media(self.pool, earlier) if earlier else []
         for sd in stored:
             frames = frames_by_media.setdefault(sd.media_id, [])
             if not frames or frames[-1][0] != sd.frame_index:
@@ -139,7 +142,9 @@ class DetectStage:
                 frames = [(i, t, f) for i, (t, f) in enumerate(sampled)]
             else:
                 data = await loop.run_in_executor(self._decode_threads, path.read_bytes)
-                image = await loop.run_in_executor(self._decode_threads, decode_image, data)
+                image = await loop.run_in_executor(
+                    self._decode_threads, decode_image, data, self.decode_target_side
+                )
                 frames = [(0, 0.0, image)]
         except (UndecodableMedia, FileNotFoundError) as exc:
             reason = (

@@ -117,6 +117,9 @@ class Ingest:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._retry: set[str] = set()
         self._recent: dict[str, float] = {}  # paths ingested lately: a late second event is no news
+        # A burst of uploads (or a backlog at start-up) is ingested a few files at a time, so it
+        # never opens more connections than the pools hold.
+        self._slots = asyncio.Semaphore(8)
         self.needs_recovery = True
 
     # ------------------------------------------------------------------ watching
@@ -193,9 +196,10 @@ class Ingest:
             before = now
         try:
             key = os.fsdecode(path)
-            if key in self._recent and not os.path.lexists(path):
-                return
-            await self.ingest(path)
+            async with self._slots:
+                if key in self._recent and not os.path.lexists(path):
+                    return
+                await self.ingest(path)
             now = time.monotonic()
             self._recent[key] = now
             if len(self._recent) > 10_000:
@@ -237,7 +241,8 @@ class Ingest:
         shown = _printable(path)
         started = time.perf_counter()
         try:
-            result = await self._ingest(path)
+            async with asyncio.timeout(120):  # a hung service call becomes a retry, never a stuck file
+                result = await self._ingest(path)
             if result.outcome == "accepted":
                 self.metrics.observe_latency("ingest", time.perf_counter() - started)
         except Rejected as exc:

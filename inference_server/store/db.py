@@ -55,8 +55,9 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
     """Open a pool, creating the database if needed. Raises DatabaseUnavailable with the reason."""
     await ensure_database(url)
     try:
+        # command_timeout: a statement on a connection whose peer vanished fails instead of hanging.
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, timeout=10, init=_init_connection
+            url, min_size=min_size, max_size=max_size, timeout=10, command_timeout=30, init=_init_connection
         )
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc

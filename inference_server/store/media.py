@@ -110,31 +110,41 @@ async def queued_media_ids(pool: asyncpg.Pool) -> list[int]:
 
 
 async def save_detections(
-    pool: asyncpg.Pool, media_id: int, frames: list[tuple[int, float, list[Detection]]]
-) -> bool:
-    """Persist all detections of one media file and mark it done, in one transaction.
+    pool: asyncpg.Pool, results: dict[int, list[tuple[int, float, list[Detection]]]]
+) -> set[int]:
+    """Persist the detections of several media files and mark them done, in one transaction.
 
-    Idempotent: returns False (and writes nothing) when the media was already processed.
+    Idempotent: media already processed (a redelivered queue entry) are skipped; returns the ids
+    whose detections were written now.
     """
+    if not results:
+        return set()
     async with pool.acquire() as conn, conn.transaction():
-        status = await conn.fetchval("SELECT status FROM media_files WHERE id = $1 FOR UPDATE", media_id)
-        if status != "queued":
-            return False
-        rows = [
+        rows = await conn.fetch(
+            "SELECT id FROM media_files WHERE id = ANY($1::bigint[]) AND status = 'queued' ORDER BY id FOR UPDATE",
+            list(results),
+        )
+        fresh = {r["id"] for r in rows}
+        values = [
             (media_id, idx, offset, d.label, d.confidence, d.box.x1, d.box.y1, d.box.x2, d.box.y2)
-            for idx, offset, dets in frames
+            for media_id in sorted(fresh)
+            for idx, offset, dets in results[media_id]
             for d in dets
         ]
-        if rows:
+        if values:
             await conn.executemany(
                 "INSERT INTO detections (media_id, frame_index, frame_offset_s, label, confidence, x1, y1, x2, y2)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                rows,
+                values,
             )
+        with_objects = [m for m in fresh if any(dets for _i, _o, dets in results[m])]
         await conn.execute(
-            "UPDATE media_files SET status = $2 WHERE id = $1", media_id, "detected" if rows else "no_objects"
+            "UPDATE media_files SET status = CASE WHEN id = ANY($2::bigint[]) THEN 'detected' ELSE 'no_objects' END"
+            " WHERE id = ANY($1::bigint[])",
+            sorted(fresh),
+            with_objects,
         )
-        return True
+        return fresh
 
 
 async def detections_for_media(pool: asyncpg.Pool, media_ids: list[int]) -> list[StoredDetection]:

@@ -41,7 +41,9 @@ def _person_jpeg(variant: int) -> bytes:
         "import sys; from tests.server.pipeline.helpers import person_jpeg; "
         f"sys.stdout.buffer.write(person_jpeg({variant}))"
     )
-    return subprocess.run([SERVER_PYTHON, "-c", code], cwd=ROOT, capture_output=True, check=True, timeout=120).stdout
+    return subprocess.run(
+        [SERVER_PYTHON, "-c", code], cwd=ROOT, capture_output=True, check=True, timeout=120
+    ).stdout
 
 
 def _upload(watch: Path, camera: str, name: str, data: bytes) -> None:
@@ -75,7 +77,12 @@ async def real_server(socket_enabled: None, tmp_path: Path) -> AsyncGenerator[di
     hsi = [str(SERVER_PYTHON), "-m", "inference_server"]
     created = subprocess.run(
         [*hsi, "apikey", "create", "home-assistant", "--scope", "admin"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     key = created.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
     log = (tmp_path / "serve.log").open("wb")
@@ -100,8 +107,17 @@ async def real_server(socket_enabled: None, tmp_path: Path) -> AsyncGenerator[di
         proc.wait(30)
         log.close()
         subprocess.run(
-            ["psql", "-U", "postgres", "-h", "127.0.0.1", "-c", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'],
-            capture_output=True, timeout=60,
+            [
+                "psql",
+                "-U",
+                "postgres",
+                "-h",
+                "127.0.0.1",
+                "-c",
+                f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
+            ],
+            capture_output=True,
+            timeout=60,
         )
 
 

@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def calibrate(*args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "inference_server", "calibrate", *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=600, env=env,
+        [sys.executable, "-m", "inference_server", "calibrate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

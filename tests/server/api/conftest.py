@@ -155,7 +155,7 @@ class Seeder:
         dets = (
             detections if detections is not None else [Detection("person", 0.9, Box(0.25, 0.25, 0.75, 0.75))]
         )
-        await media_store.save_detections(self.pool, media_id, [(0, 0.0, dets)])
+        await media_store.save_detections(self.pool, {media_id: [(0, 0.0, dets)]})
         rows = await self.pool.fetch("SELECT id FROM detections WHERE media_id = $1 ORDER BY id", media_id)
         return media_id, [r["id"] for r in rows], rel
 

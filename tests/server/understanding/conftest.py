@@ -95,7 +95,7 @@ class MediaFactory:
             captured_at=captured_at,
         )
         assert media_id is not None
-        await media_store.save_detections(self.pool, media_id, [(0, 0.0, detections)])
+        await media_store.save_detections(self.pool, {media_id: [(0, 0.0, detections)]})
         ids = await self.pool.fetch("SELECT id FROM detections WHERE media_id = $1 ORDER BY id", media_id)
         return media_id, [r["id"] for r in ids]
 
