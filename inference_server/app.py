@@ -301,6 +301,8 @@ class Pipeline:
             coros.append(self.close_windows_loop(stop))
         coros.extend(task(stop) for task in self.extra_tasks)
         tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
+        for t in tasks:
+            t.add_done_callback(_report_crash)
         try:
             await stop.wait()
         finally:
@@ -311,6 +313,12 @@ class Pipeline:
                 self.detect.close()
             if self.contexts is not None:
                 self.contexts.close()
+
+
+def _report_crash(task: asyncio.Task[Any]) -> None:
+    # A stage that dies must say so loudly, not vanish until shutdown.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("stage task crashed: %r", task.exception(), exc_info=task.exception())
 
 
 async def data_dirs(settings: Settings) -> None:

@@ -172,6 +172,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
         images=args.images,
         detector=args.detector,
         batch=args.batch,
+        alerts=args.alerts,
         api=args.api,
         json_out=Path(args.json_out) if args.json_out else None,
     )
