@@ -85,9 +85,9 @@ async def run_bench(
             "ingest_stable_seconds": 0.2,
             "batch_idle_seconds": 2.0,
             "urgent_rules": [],
-            "data_dir": settings.data_dir / "bench",
-            "watch_dir": settings.data_dir / "bench" / "uploads",
-            "media_dir": settings.data_dir / "bench" / "media",
+            "data_dir": settings.data_dir.resolve() / "bench",
+            "watch_dir": settings.data_dir.resolve() / "bench" / "uploads",
+            "media_dir": settings.data_dir.resolve() / "bench" / "media",
         }
         embedded = settings.data_dir / "embedded"
         if "database_url" not in explicit:

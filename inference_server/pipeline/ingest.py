@@ -144,16 +144,22 @@ class Ingest:
             ):
                 for change, raw in changes:
                     if change in (Change.added, Change.modified):
-                        self.schedule(Path(raw))
+                        path = Path(raw)
+                        if change == Change.added and path.is_dir() and not path.is_symlink():
+                            # Files can land in a new folder before the watcher watches it.
+                            for found in await asyncio.to_thread(self.scan, path):
+                                self.schedule(found)
+                        self.schedule(path)
         finally:
             retry_task.cancel()
             for task in list(self._pending.values()):
                 task.cancel()
 
-    def scan(self) -> list[Path]:
-        """Every file currently below the watch dir (symlinks included, so they get rejected)."""
+    def scan(self, top: Path | None = None) -> list[Path]:
+        """Every file currently below the watch dir, or below `top` in it (symlinks included, so
+        they get rejected)."""
         found: list[Path] = []
-        for root, dirs, files in os.walk(self.watch_dir, followlinks=False):
+        for root, dirs, files in os.walk(top or self.watch_dir, followlinks=False):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(Path(root) / f for f in files)
             found.extend(Path(root) / d for d in dirs if (Path(root) / d).is_symlink())

@@ -212,3 +212,24 @@ async def test_many_cameras_at_once(tmp_path, database_url, redis_prefix, count)
         await wait_for(all_done, what="one event per camera")
         per_camera = await services.pool.fetch("SELECT camera_id, count(*) FROM media_files GROUP BY 1")
         assert {r["count"] for r in per_camera} == {3}
+
+
+async def test_file_moved_into_a_brand_new_camera_folder_is_not_missed(
+    tmp_path, database_url, redis_prefix
+) -> None:
+    settings = make_settings(tmp_path, database_url, redis_prefix)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    async with running(settings) as (services, _):
+        await _settle(1.0)
+        for i in range(3):
+            src = staging / f"{i}.jpg"
+            src.write_bytes(person_jpeg(8800 + i))
+            folder = settings.watch_dir / f"newcam{i}"
+            folder.mkdir()
+            src.replace(folder / "snap.jpg")  # lands before the watcher can add the new folder
+
+        async def all_ingested() -> bool:
+            return await services.pool.fetchval("SELECT count(*) FROM media_files") == 3
+
+        await wait_for(all_ingested, timeout=30, what="files in new folders to be ingested")
