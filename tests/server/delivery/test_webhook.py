@@ -115,12 +115,10 @@ async def test_default_policy_blocks_loopback_and_never_connects(receiver: Recei
     ],
 )
 async def test_default_policy_blocks_private_link_local_and_metadata(url: str, words: str) -> None:
-    started = time.perf_counter()
     result = await channel().send(PAYLOAD, url, SECRET)
     assert result.outcome == "blocked"
-    assert result.attempts == 0
+    assert result.attempts == 0  # refused before any connection attempt
     assert words in result.detail
-    assert time.perf_counter() - started < 1.0  # refused before any connection attempt
 
 
 async def test_metadata_stays_blocked_even_when_link_local_is_allowed() -> None:
