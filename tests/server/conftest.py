@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from inference_server.ml.testing_models import ensure_ultralytics_offline
+from tests.support.models import ensure_ultralytics_offline
 from inference_server.store.db import create_pool, migrate
 from inference_server.store.streams import Keys
 
