@@ -18,10 +18,10 @@ import numpy as np
 import psutil
 
 from inference_server.config import Settings
-from tools.uploads import with_marker
-from tools.embedded import embedded_postgres, embedded_redis
-from tools.bench_detector import raw_detector_loop
 from tests.support.models import build_random_yolo, sample_images
+from tools.bench_detector import raw_detector_loop
+from tools.embedded import embedded_postgres, embedded_redis
+from tools.uploads import with_marker
 
 
 def make_images(n: int, seed: int = 0) -> list[bytes]:
@@ -117,8 +117,8 @@ async def run_bench(
             )
             results["fast_path_alert"] = await alert_latency(alert_settings, alerts, _person_jpeg())
         if api:
-            from tools.bench_api import bench_events_api
             from inference_server.store.db import create_pool
+            from tools.bench_api import bench_events_api
 
             pool = await create_pool(bench_settings.database_url)
             try:

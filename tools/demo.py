@@ -16,9 +16,9 @@ import numpy as np
 
 from inference_server.config import Settings
 from inference_server.domain.events import Event
+from tests.support.models import sample_images
 from tools.embedded import embedded_postgres, embedded_redis
 from tools.uploads import with_marker
-from tests.support.models import sample_images
 
 log = logging.getLogger(__name__)
 

@@ -169,4 +169,3 @@ def format_distribution(counts: dict[str, int]) -> str:
     """E.g. "low 160 (80.0%) / medium 30 (15.0%) / high 8 (4.0%) / critical 2 (1.0%)"."""
     total = sum(counts.values()) or 1
     return " / ".join(f"{lv} {counts.get(lv, 0)} ({counts.get(lv, 0) / total:.1%})" for lv in LEVELS)
-

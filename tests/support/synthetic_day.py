@@ -20,7 +20,6 @@ from inference_server.domain.context import (
     ZoneHit,
 )
 
-
 _TZ: Final = timezone(timedelta(hours=2))
 _DAY: Final = datetime(2025, 5, 13, tzinfo=_TZ)  # a Tuesday in May
 _WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tools.bench_api import bench_events_api
 from tests.server.conftest import REDIS_URL
+from tools.bench_api import bench_events_api
 
 
 async def test_bench_reports_throughput_and_latency(pg_pool):
