@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,9 @@ from inference_server.store.streams import Keys, StreamEntry, Streams
 from inference_server.store.windows import WindowStore
 
 log = logging.getLogger(__name__)
+
+# A long-running task of a process: runs until the event is set.
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 ALL_STAGES = ("ingest", "detect", "window", "assess", "publish", "api", "ftp")
 WORKER_STAGES = ("ingest", "detect", "window", "assess", "publish")
@@ -155,7 +158,7 @@ class Pipeline:
     windows: WindowStore | None = None
     streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
-    extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    extra_tasks: list[Runner] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         s = self.services.settings
@@ -292,7 +295,7 @@ class Pipeline:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run every stage of this process until `stop` is set."""
-        coros: list[Awaitable[Any]] = [w.run(stop) for w in self.workers]
+        coros: list[Coroutine[Any, Any, None]] = [w.run(stop) for w in self.workers]
         if "assess" in self.stages:
             coros.append(self.retention_loop(stop))
         if self.ingest is not None:
@@ -300,7 +303,7 @@ class Pipeline:
         if "window" in self.stages:
             coros.append(self.close_windows_loop(stop))
         coros.extend(task(stop) for task in self.extra_tasks)
-        tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
+        tasks = [asyncio.create_task(c) for c in coros]
         for t in tasks:
             t.add_done_callback(_report_crash)
         try:

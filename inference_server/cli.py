@@ -9,7 +9,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hsi: configuration error: {exc}", file=sys.stderr)
         return 2
     _setup_logging(settings.log_level)
-    commands: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+    commands: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
         "serve": _serve,
         "worker": _worker,
         "migrate": _migrate,

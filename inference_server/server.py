@@ -8,6 +8,7 @@ import logging
 from inference_server.app import (
     ALL_STAGES,
     Pipeline,
+    Runner,
     Services,
     build_detector,
     build_embedder,
@@ -39,7 +40,7 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
     if "ftp" in chosen and not settings.ftp_enabled and stages is None:
         chosen = tuple(s for s in chosen if s != "ftp")
     services, pipeline = await start_pipeline(settings, chosen)
-    runners = []
+    runners: list[Runner] = []
     try:
         if "publish" in chosen:
             runners.extend(_publish_runners(services, pipeline))
@@ -56,7 +57,7 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
     return 0
 
 
-def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
+def _ftp_runner(settings: Settings) -> Runner:
     from inference_server.pipeline.ftp import CameraFtpServer, parse_port_range
 
     users = {cam: c.ftp_password for cam, c in settings.cameras.items() if c.ftp_password}
@@ -74,7 +75,7 @@ def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
     return server.run
 
 
-def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+def _publish_runners(services: Services, pipeline: Pipeline) -> list[Runner]:
     """Alert engine (consumer group `alerts`) and, when configured, the MQTT publisher."""
     from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
     from inference_server.notify.engine import AlertEngine, AlertSettings
@@ -89,7 +90,7 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
     )
     streams = Streams(services.redis, services.keys)
     pipeline.workers.append(pipeline.make_worker(streams, "publish", "alerts", engine.handle, 16))
-    runners = [engine.run_digest]
+    runners: list[Runner] = [engine.run_digest]
     if s.mqtt_url:
         mqtt = MqttPublisher(
             options=MqttOptions.from_settings(s),
@@ -103,7 +104,7 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
     return runners
 
 
-async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+async def _api_runner(services: Services, pipeline: Pipeline) -> Runner:
     from inference_server.api import ApiContext, create_app, start_api
 
     async def detector_ready() -> bool:

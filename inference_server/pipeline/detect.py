@@ -121,9 +121,9 @@ class DetectStage:
             frames[-1][2].append(sd.detection)
         for media_id in sorted(records):
             media = records[media_id]
-            frames = frames_by_media.get(media_id)
-            if frames:
-                await self._window(media, frames)
+            media_frames = frames_by_media.get(media_id)
+            if media_frames:
+                await self._window(media, media_frames)
             done.append(by_media[media_id])
         return done
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
@@ -31,7 +32,8 @@ class CameraFtpServer:
             home.mkdir(parents=True, exist_ok=True)
             # Upload-only rights: list, change dir, store, make dir. No delete, rename or read-back.
             authorizer.add_user(slug, password, str(home), perm="elwm")
-        handler = type("CameraFtpHandler", (FTPHandler,), {})
+        # pyftpdlib (untyped) is configured through class attributes of a handler subclass.
+        handler: Any = type("CameraFtpHandler", (FTPHandler,), {})
         handler.authorizer = authorizer
         handler.banner = "HSI camera upload"
         handler.permit_foreign_addresses = False

@@ -173,9 +173,12 @@ class Ingest:
             previous.cancel()
         task = asyncio.create_task(self._settle_then_ingest(path))
         self._pending[key] = task
-        task.add_done_callback(
-            lambda t, k=key: self._pending.pop(k, None) if self._pending.get(k) is t else None
-        )
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._pending.get(key) is done:
+                del self._pending[key]
+
+        task.add_done_callback(forget)
 
     async def idle(self) -> None:
         """Wait until no file is waiting to settle (used by the demo and tests)."""
@@ -206,10 +209,10 @@ class Ingest:
                 if key in self._recent and not os.path.lexists(path):
                     return
                 await self.ingest(path)
-            now = time.monotonic()
-            self._recent[key] = now
+            done_at = time.monotonic()
+            self._recent[key] = done_at
             if len(self._recent) > 10_000:
-                self._recent = {k: t for k, t in self._recent.items() if now - t < 60}
+                self._recent = {k: t for k, t in self._recent.items() if done_at - t < 60}
         except Exception:  # never let one file stop the watcher
             log.exception("ingest failed path=%s", _printable(path))
 

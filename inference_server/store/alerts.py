@@ -16,6 +16,7 @@ from inference_server.domain.alert_rules import (
     rule_to_json,
     why_not,
 )
+from inference_server.store.db import Connection, Executor
 from inference_server.store.events import fetch_event
 
 _LEVELS = ("low", "medium", "high", "critical")
@@ -308,7 +309,7 @@ async def update_alert_with_event(
 
 
 async def _merge(
-    conn: asyncpg.Connection,
+    conn: Connection,
     row: asyncpg.Record,
     event: dict[str, Any],
     objects: list[str],
@@ -415,7 +416,7 @@ def _delivery_json(row: asyncpg.Record) -> dict[str, Any]:
 # Facts about events and cameras the engine needs
 
 
-async def event_context(pool: asyncpg.Pool | asyncpg.Connection, event_id: str) -> dict[str, Any] | None:
+async def event_context(pool: Executor, event_id: str) -> dict[str, Any] | None:
     """The stored EventContext JSON of an event (confidences, re-ID cues), or None."""
     try:
         value = await pool.fetchval("SELECT context FROM events WHERE id = $1::uuid", str(event_id))

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from inference_server.store.db import Executor
+
 _MAX_TEXT = 512
 
 
@@ -16,7 +18,7 @@ def _clip(value: str) -> str:
 
 
 async def record(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Executor,
     *,
     actor: str,
     action: str,

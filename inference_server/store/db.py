@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 import logging
 from importlib import resources
+from typing import TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
+
+# A connection of its own or one borrowed from the pool (`async with pool.acquire() as conn`).
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+# Anything that runs one statement: a pool (which borrows a connection for it) or a connection.
+Executor: TypeAlias = asyncpg.Pool | Connection
 
 MIGRATIONS_PACKAGE = "inference_server.store.migrations"
 _MIGRATION_LOCK = 0x48_53_49  # advisory lock id: one migrator at a time

@@ -9,6 +9,7 @@ import asyncpg
 
 from inference_server.domain.events import Event
 from inference_server.domain.risk import RiskAssessment
+from inference_server.store.db import Executor
 
 MEDIA_URL_PREFIX = "/api/media/"
 
@@ -117,7 +118,7 @@ def event_from_row(row: asyncpg.Record) -> Event:
     )
 
 
-async def fetch_event(conn: asyncpg.Connection | asyncpg.Pool, event_id: str) -> Event | None:
+async def fetch_event(conn: Executor, event_id: str) -> Event | None:
     """One event by id."""
     row = await conn.fetchrow(_SELECT + " WHERE e.id = $1", event_id)
     return event_from_row(row) if row else None

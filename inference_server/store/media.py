@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from inference_server.domain.detections import Box, Detection
+from inference_server.store.db import Executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ def _media(row: asyncpg.Record) -> MediaRecord:
     )
 
 
-async def ensure_camera(conn: asyncpg.Connection | asyncpg.Pool, camera: str, name: str) -> None:
+async def ensure_camera(conn: Executor, camera: str, name: str) -> None:
     """Create the camera on first sight and record that it was seen."""
     await conn.execute(
         "INSERT INTO cameras (id, name, last_seen_at) VALUES ($1, $2, now())"

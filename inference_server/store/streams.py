@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT
 
 STAGES = ("detect", "assess", "publish")
 
@@ -81,11 +83,11 @@ class Streams:
     async def add(self, stage: str, fields: dict[str, Any], *, maxlen: int | None = None) -> str:
         """Append an entry; values are JSON-encoded unless already strings. `maxlen` trims
         approximately (only acknowledged history should ever be trimmed: size it generously)."""
-        encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
-        entry_id: str = await self.redis.xadd(
-            self.keys.stream(stage), encoded, maxlen=maxlen, approximate=True
-        )  # type: ignore[arg-type]
-        return entry_id
+        encoded: dict[FieldT, EncodableT] = {
+            k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()
+        }
+        entry_id = await self.redis.xadd(self.keys.stream(stage), encoded, maxlen=maxlen, approximate=True)
+        return _text(entry_id)
 
     async def read(
         self, stage: str, group: str, consumer: str, count: int, block_ms: int
@@ -94,10 +96,15 @@ class Streams:
         result = await self.redis.xreadgroup(
             group, consumer, {self.keys.stream(stage): ">"}, count=count, block=block_ms
         )
+        if not result:
+            return []
+        if not isinstance(result, list):
+            # The client speaks RESP2 ([[stream, entries], ...]); RESP3 would answer a map.
+            raise TypeError(f"unexpected XREADGROUP reply of type {type(result).__name__}")
         entries: list[StreamEntry] = []
-        for _stream, items in result or []:
+        for _stream, items in result:
             for entry_id, fields in items:
-                entries.append(StreamEntry(entry_id, fields))
+                entries.append(StreamEntry(_text(entry_id), _fields(fields)))
         return entries
 
     async def reclaim(
@@ -129,7 +136,7 @@ class Streams:
             max=max(ids, key=_id_key),
             count=len(ids) * 4,
         )
-        return {r["message_id"]: int(r["times_delivered"]) for r in rows}
+        return {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
 
     async def ack(self, stage: str, group: str, ids: list[str]) -> None:
         """Mark entries done."""
@@ -150,6 +157,28 @@ class Streams:
         return 0
 
 
+async def stream_range(
+    redis: aioredis.Redis, stream: str, *, start: str, end: str = "+", count: int
+) -> list[tuple[str, dict[str, str]]]:
+    """Up to `count` entries of a stream from `start` to `end` (XRANGE bounds), as (id, fields)."""
+    rows = await redis.xrange(stream, min=start, max=end, count=count)
+    return [
+        (_text(entry_id), _fields(fields))
+        for entry_id, fields in rows or []
+        if entry_id is not None and fields is not None
+    ]
+
+
 def _id_key(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms), int(seq or 0)
+
+
+def _text(value: bytes | str | int) -> str:
+    """A reply value as text (the client decodes responses; bytes only without decode_responses)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
+    """An entry's fields as text."""
+    return {_text(k): _text(v) for k, v in raw.items()}

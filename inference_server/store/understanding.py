@@ -39,6 +39,7 @@ from inference_server.domain.context import ReidSighting
 from inference_server.domain.detections import OBJECT_CATEGORY, category_of
 from inference_server.domain.reid import DEFAULT_THRESHOLD, ReidCandidate, best_match, sightings
 from inference_server.domain.zones import InvalidZone, Zone
+from inference_server.store.db import Connection
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ async def slot_totals(pool: asyncpg.Pool, camera: str, start: datetime) -> dict[
     return {r["label"]: r["total"] for r in rows}
 
 
-async def _load_cells(conn: asyncpg.Connection, camera: str, label: str) -> list[BaselineCell]:
+async def _load_cells(conn: Connection, camera: str, label: str) -> list[BaselineCell]:
     rows = await conn.fetch(
         "SELECT * FROM baselines WHERE camera_id = $1 AND label = $2 FOR UPDATE", camera, label
     )
