@@ -21,10 +21,10 @@ from inference_server.domain.risk import RiskAssessment
 from inference_server.ml.models.hardware import Gpu, Hardware, read_cpuinfo
 from inference_server.ml.models.manifest import builtin_manifest
 from inference_server.ml.protocols import RiskAssessor
-from inference_server.ml.testing_models import build_random_yolo, sample_images
-from inference_server.ml.tiny_gguf import write_tiny_llama_gguf
 from tests.server.models.conftest import ModelsEnv
 from tests.support.fake_hub import FakeHub
+from tests.support.models import build_random_yolo, sample_images
+from tests.support.tiny_gguf import write_tiny_llama_gguf
 
 MANIFEST = builtin_manifest()
 NEMO = MANIFEST.get("nemotron-mini-4b")
