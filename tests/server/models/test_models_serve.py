@@ -75,5 +75,5 @@ async def test_offline_start_without_models_runs_fallbacks_and_announces_them(
     for stage in ("detector", "llm", "embedder"):
         lines = [ln for ln in text.splitlines() if f"model_fallback stage={stage} " in ln]
         assert len(lines) == 1, (stage, lines)
-        assert "fix='hsi models pull " in lines[0] or stage == "embedder" and "fix=" in lines[0]
+        assert "fix='hsi models pull " in lines[0]
     assert "weights_missing" not in text, "one announcement per fallback, not two"
