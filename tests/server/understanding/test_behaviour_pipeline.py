@@ -13,11 +13,11 @@ import pytest
 
 from inference_server.domain.heuristic import score_context
 from inference_server.ml.embedder_clip import ClipEmbedder
-from inference_server.ml.testing_models import sample_images
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.store import tripwires
 from tests.server.understanding.conftest import MediaFactory, person, window_of
 from tests.server.understanding.test_zones_and_tracks import add_zone
+from tests.support.models import sample_images
 
 TZ = ZoneInfo("UTC")
 NIGHT = datetime(2025, 5, 13, 2, 0, tzinfo=UTC)
