@@ -210,6 +210,10 @@ class Event(BaseModel):
     notes: str
     media: list[str]
     assessed_by: Literal["llama_cpp", "openai", "heuristic"]
+    model: str | None = Field(
+        description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
+        "null for events stored before models were recorded"
+    )
 
 
 class Detection(BaseModel):
@@ -220,6 +224,7 @@ class Detection(BaseModel):
     box: list[float] = Field(min_length=4, max_length=4)
     media_id: int
     frame: int
+    detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
 class EventDetail(Event):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime
 
@@ -58,7 +59,11 @@ class FallbackAssessor:
         """An assessment from the LLM if it gives a valid one in time, else from the heuristic."""
         if self.primary is not None:
             try:
-                return await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+                result = await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+                if result.model is None:
+                    model_id = getattr(self.primary, "model_id", None) or self.primary.name
+                    result = dataclasses.replace(result, model=str(model_id))
+                return result
             except (AssessmentFailed, TimeoutError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
             except Exception as exc:  # a backend bug must not lose the event
