@@ -349,6 +349,20 @@ class Ready(BaseModel):
     checks: dict[str, bool]
 
 
+class ModelFallback(BaseModel):
+    """A stage that runs a fallback, and the command that fixes it (see `hsi doctor`)."""
+
+    stage: Literal["detector", "llm", "embedder"]
+    backend: str
+    model_id: str | None
+    path: str | None
+    reason: str
+    fallback: bool
+    wanted: str | None
+    fix: str | None
+    extra: dict[str, Any]
+
+
 class Info(BaseModel):
     """Who this server is."""
 
@@ -357,6 +371,8 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    fallbacks: list[ModelFallback]
+    doctor: dict[str, Any] | None
 
 
 class Quantiles(BaseModel):

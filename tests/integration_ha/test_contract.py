@@ -19,7 +19,7 @@ def test_levels_follow_the_servers_bands() -> None:
         "critical",
         "critical",
     ]
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         contract.risk_level(101)
 
 

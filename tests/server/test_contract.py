@@ -4,6 +4,7 @@ codec; and the Home Assistant integration's generated copy stays equal to it."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_sync_check_runs_as_a_command() -> None:
 
 def test_bands_cover_every_score_once_in_order() -> None:
     assert RISK_BANDS[0][0] == 0 and RISK_BANDS[-1][1] == 100
-    for (_, high, _), (low, _, _) in zip(RISK_BANDS, RISK_BANDS[1:], strict=False):
+    for (_, high, _), (low, _, _) in itertools.pairwise(RISK_BANDS):
         assert low == high + 1
     assert [level for _, _, level in RISK_BANDS] == list(RiskLevel)
     with pytest.raises(ValueError):
