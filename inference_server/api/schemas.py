@@ -393,3 +393,72 @@ class Stats(BaseModel):
     highest_risk_today: int | None
     stage_latency_ms: dict[str, Quantiles]
     pipeline: Literal["ok", "degraded"]
+
+
+# --- tripwires and entity history (behaviour over time) ----------------------------------------
+
+
+# Strict: a coordinate given as a string ("0.5") is refused, not converted.
+_StrictCoordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+_StrictPoint = Annotated[list[_StrictCoordinate], Field(min_length=2, max_length=2)]
+
+
+class TripwireIn(BaseModel):
+    """A directed line on a camera's picture; crossing it left-to-right of a->b is "in"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+    name: Text = Field(..., min_length=1, max_length=64)
+    a: _StrictPoint
+    b: _StrictPoint
+    enabled: StrictBool = True
+
+
+class Tripwire(BaseModel):
+    """A stored tripwire."""
+
+    id: int
+    camera: str
+    name: str
+    a: list[float]
+    b: list[float]
+    enabled: bool
+
+
+class TripwireList(BaseModel):
+    """Tripwires."""
+
+    tripwires: list[Tripwire]
+
+
+class HistoryQuery(_Query):
+    """Entity history paging: newest first, older than `before`."""
+
+    limit: int = Field(100, ge=1, le=500)
+    before: AwareDatetime | None = None
+
+
+class EntitySighting(BaseModel):
+    """One sighting of an entity."""
+
+    camera: str
+    seen_at: str
+    event_id: str | None
+    label: str
+    similarity: float | None
+    risk_score: int | None
+    risk_level: str | None
+    summary: str | None
+
+
+class EntityHistory(BaseModel):
+    """A re-ID entity and its timeline."""
+
+    id: str
+    label: str
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+    history: list[EntitySighting]
