@@ -160,18 +160,22 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
         path = choice.path or settings.llm_model_path
         if path is None:
             raise ConfigError("setting 'llm_model_path': required when llm_backend is llama_cpp")
-        return LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama = LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama.model_id = choice.model_id or Path(path).stem  # type: ignore[attr-defined]
+        return llama
     if choice.backend == "openai":
         from inference_server.ml.llm_openai import OpenAIAssessor
 
         if not settings.llm_url:
             raise ConfigError("setting 'llm_url': required when llm_backend is openai")
-        return OpenAIAssessor(
+        remote = OpenAIAssessor(
             settings.llm_url,
             settings.llm_model,
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_seconds,
         )
+        remote.model_id = settings.llm_model  # type: ignore[attr-defined]
+        return remote
     return None
 
 

@@ -277,6 +277,7 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
                 "summary": result.summary,
                 "reasoning": result.reasoning,
                 "assessed_by": result.assessed_by,
+                "model": result.model,
             },
             indent=2,
         )

@@ -123,6 +123,11 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
+    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+        None,
+        description="The residents' answer (marks the event reviewed; null clears it). Similar later "
+        "events are scored up or down by it (docs/scoring.md).",
+    )
 
 
 class MuteRequest(BaseModel):
@@ -199,6 +204,7 @@ class Detection(BaseModel):
     box: list[float] = Field(min_length=4, max_length=4)
     media_id: int
     frame: int
+    detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
 class EventDetail(Event):
@@ -462,3 +468,53 @@ class EntityHistory(BaseModel):
     cameras: list[str]
     sightings: int
     history: list[EntitySighting]
+
+
+class EntityQuery(_Query):
+    """Entity list filters."""
+
+    known: bool | None = None
+    label: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=500)
+
+
+class EntityPatch(BaseModel):
+    """Name an entity and/or mark it known ("name": null clears the name)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = Field(None, min_length=1, max_length=64)
+    known: StrictBool | None = None
+
+
+class Entity(BaseModel):
+    """A re-identified person or vehicle."""
+
+    id: str
+    label: str
+    name: str | None
+    known: bool
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+
+
+class EntityList(BaseModel):
+    """Entities."""
+
+    entities: list[Entity]
+
+
+class FeedbackReset(BaseModel):
+    """Clear the residents' answers of one camera (or of all cameras without `camera`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str | None = Field(None, pattern=SLUG_PATTERN)
+
+
+class FeedbackResetResult(BaseModel):
+    """How many events had their answer cleared."""
+
+    cleared: int

@@ -40,6 +40,10 @@ class Event(BaseModel):
     notes: str
     media: list[str]
     assessed_by: AssessedBy
+    model: str | None = Field(
+        description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
+        "null for events stored before models were recorded"
+    )
 
 
 EVENT_FIELDS: Final[tuple[str, ...]] = tuple(Event.model_fields)
@@ -62,6 +66,7 @@ def event_json(
     reviewed: bool = False,
     notes: str = "",
     media: list[str] | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """The Event JSON of these values (validated; `risk_level` derived from the score)."""
     return Event.model_validate(
@@ -82,5 +87,6 @@ def event_json(
             "notes": notes,
             "media": list(media or []),
             "assessed_by": assessed_by,
+            "model": model,
         }
     ).model_dump(mode="json")

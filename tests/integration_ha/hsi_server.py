@@ -168,6 +168,7 @@ class FakeHsiServer:
             "notes": "",
             "media": [f"/api/media/{camera}/x.jpg"],
             "assessed_by": "heuristic",
+            "model": "heuristic",
         }
         self.events.insert(0, event)
         if camera in self.cameras:
