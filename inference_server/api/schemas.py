@@ -373,6 +373,7 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    mqtt_discovery_suppressed: bool = False
 
 
 class Quantiles(BaseModel):
