@@ -120,6 +120,11 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
+    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+        None,
+        description="The residents' answer (marks the event reviewed; null clears it). Similar later "
+        "events are scored up or down by it (docs/scoring.md).",
+    )
 
 
 class MuteRequest(BaseModel):
@@ -205,6 +210,10 @@ class Event(BaseModel):
     notes: str
     media: list[str]
     assessed_by: Literal["llama_cpp", "openai", "heuristic"]
+    model: str | None = Field(
+        description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
+        "null for events stored before models were recorded"
+    )
 
 
 class Detection(BaseModel):
@@ -215,6 +224,7 @@ class Detection(BaseModel):
     box: list[float] = Field(min_length=4, max_length=4)
     media_id: int
     frame: int
+    detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
 class EventDetail(Event):
@@ -365,6 +375,20 @@ class Ready(BaseModel):
     checks: dict[str, bool]
 
 
+class ModelFallback(BaseModel):
+    """A stage that runs a fallback, and the command that fixes it (see `hsi doctor`)."""
+
+    stage: Literal["detector", "llm", "embedder"]
+    backend: str
+    model_id: str | None
+    path: str | None
+    reason: str
+    fallback: bool
+    wanted: str | None
+    fix: str | None
+    extra: dict[str, Any]
+
+
 class Info(BaseModel):
     """Who this server is."""
 
@@ -374,6 +398,8 @@ class Info(BaseModel):
     name: str
     mqtt_discovery: bool
     mqtt_discovery_suppressed: bool = False
+    fallbacks: list[ModelFallback]
+    doctor: dict[str, Any] | None
 
 
 class Quantiles(BaseModel):
@@ -394,3 +420,122 @@ class Stats(BaseModel):
     highest_risk_today: int | None
     stage_latency_ms: dict[str, Quantiles]
     pipeline: Literal["ok", "degraded"]
+
+
+# --- tripwires and entity history (behaviour over time) ----------------------------------------
+
+
+# Strict: a coordinate given as a string ("0.5") is refused, not converted.
+_StrictCoordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+_StrictPoint = Annotated[list[_StrictCoordinate], Field(min_length=2, max_length=2)]
+
+
+class TripwireIn(BaseModel):
+    """A directed line on a camera's picture; crossing it left-to-right of a->b is "in"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+    name: Text = Field(..., min_length=1, max_length=64)
+    a: _StrictPoint
+    b: _StrictPoint
+    enabled: StrictBool = True
+
+
+class Tripwire(BaseModel):
+    """A stored tripwire."""
+
+    id: int
+    camera: str
+    name: str
+    a: list[float]
+    b: list[float]
+    enabled: bool
+
+
+class TripwireList(BaseModel):
+    """Tripwires."""
+
+    tripwires: list[Tripwire]
+
+
+class HistoryQuery(_Query):
+    """Entity history paging: newest first, older than `before`."""
+
+    limit: int = Field(100, ge=1, le=500)
+    before: AwareDatetime | None = None
+
+
+class EntitySighting(BaseModel):
+    """One sighting of an entity."""
+
+    camera: str
+    seen_at: str
+    event_id: str | None
+    label: str
+    similarity: float | None
+    risk_score: int | None
+    risk_level: str | None
+    summary: str | None
+
+
+class EntityHistory(BaseModel):
+    """A re-ID entity and its timeline."""
+
+    id: str
+    label: str
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+    history: list[EntitySighting]
+
+
+class EntityQuery(_Query):
+    """Entity list filters."""
+
+    known: bool | None = None
+    label: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=500)
+
+
+class EntityPatch(BaseModel):
+    """Name an entity and/or mark it known ("name": null clears the name)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = Field(None, min_length=1, max_length=64)
+    known: StrictBool | None = None
+
+
+class Entity(BaseModel):
+    """A re-identified person or vehicle."""
+
+    id: str
+    label: str
+    name: str | None
+    known: bool
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+
+
+class EntityList(BaseModel):
+    """Entities."""
+
+    entities: list[Entity]
+
+
+class FeedbackReset(BaseModel):
+    """Clear the residents' answers of one camera (or of all cameras without `camera`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str | None = Field(None, pattern=SLUG_PATTERN)
+
+
+class FeedbackResetResult(BaseModel):
+    """How many events had their answer cleared."""
+
+    cleared: int

@@ -94,6 +94,9 @@ async def get_info(call: Call) -> web.StreamResponse:
             "name": "Home Security Intelligence",
             "mqtt_discovery": configured and not suppressed,
             "mqtt_discovery_suppressed": suppressed,
+            # Stages running less than they should (the integration raises a repair issue for each).
+            "fallbacks": call.ctx.models.get("fallbacks", []),
+            "doctor": call.ctx.models or None,
         }
     )
 

@@ -28,6 +28,7 @@ class Event:
     reviewed: bool = False
     notes: str = ""
     media: list[str] = field(default_factory=list)
+    model: str | None = None  # the model id that scored it (None: stored before models were recorded)
 
     @property
     def risk_level(self) -> RiskLevel:
@@ -53,4 +54,5 @@ class Event:
             "notes": self.notes,
             "media": list(self.media),
             "assessed_by": self.assessed_by,
+            "model": self.model,
         }

@@ -49,6 +49,7 @@ class RiskAssessment:
     summary: str
     reasoning: str
     assessed_by: str
+    model: str | None = None  # the model id that scored it (manifest id, GGUF stem, server model)
 
     def __post_init__(self) -> None:
         if not 0 <= self.risk_score <= 100:
