@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from inference_server.config import ConfigError, Settings
+from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
@@ -87,7 +88,7 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
         await pool.close()
         await redis.aclose()
         raise ServiceUnavailable(
-            f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)"
+            f"cannot connect to Redis at {redact_url(settings.redis_url)}: {exc} (set HSI_REDIS_URL)"
         ) from exc
     if run_migrations:
         await migrate(pool)

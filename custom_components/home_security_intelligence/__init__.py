@@ -7,17 +7,18 @@ from pathlib import Path
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import HsiAuthError, HsiClient, HsiError
+from .api import HsiClient
 from .const import CONF_CAMERAS, DOMAIN, FRONTEND_URL, LOGGER
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiRuntimeData
 from .entity import camera_identifier, server_device_info, server_identifier
+from .errors import translate_setup_errors
 from .issues import async_clear_issues
 from .llm_api import async_register_llm_api
 from .services import async_setup_services
@@ -53,16 +54,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: HsiConfigEntry) -> bool:
     """Connect to the server, load the platforms and open the push stream."""
     client = HsiClient(async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_API_KEY])
-    try:
+    with translate_setup_errors(ConfigEntryNotReady, "cannot_connect"):
         info = await client.get_info()
-    except HsiAuthError as err:
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
-    except HsiError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
 
     coordinator = HsiCoordinator(hass, entry, client, info)
     await coordinator.async_config_entry_first_refresh()

@@ -9,6 +9,8 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from . import contract
+
 
 class HsiError(Exception):
     """Base error of the inference server client."""
@@ -45,16 +47,8 @@ class HsiApiError(HsiError):
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 # What PUT accepts (the server forbids other fields, e.g. a stored rule's bookkeeping).
-ZONE_FIELDS = ("camera", "name", "zone_type", "priority", "polygon", "enabled")
-RULE_FIELDS = (
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-)
+ZONE_FIELDS = contract.ZONE_FIELDS
+RULE_FIELDS = contract.RULE_FIELDS
 
 
 def writable(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-ZONE_FIELDS = {"camera", "name", "zone_type", "priority", "polygon", "enabled"}
-RULE_FIELDS = {
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-}
-RULE_DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "severity": "medium",
-    "conditions": {},
-    "channels": [],
-    "cooldown_seconds": 300,
-    "group_window_seconds": 120,
-}
+
+
+def _load_contract() -> ModuleType:
+    # The integration's copy of the server contract, loaded by path: this module also runs in the
+    # server's test environment (which checks it against /api/openapi.json) without Home Assistant.
+    path = Path(__file__).resolve().parents[2] / "custom_components/home_security_intelligence/contract.py"
+    spec = importlib.util.spec_from_file_location("hsi_ha_contract", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = _load_contract()
+ZONE_FIELDS = set(contract.ZONE_FIELDS)
+RULE_FIELDS = set(contract.RULE_FIELDS)
+RULE_DEFAULTS: dict[str, Any] = dict(contract.RULE_DEFAULTS)
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
@@ -43,17 +45,6 @@ def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> An
     return registry.async_get_device(identifiers={identifier})
 
 
-def level_for(score: int) -> str:
-    """The server's fixed risk bands."""
-    if score <= 29:
-        return "low"
-    if score <= 59:
-        return "medium"
-    if score <= 84:
-        return "high"
-    return "critical"
-
-
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
@@ -68,6 +59,9 @@ class FakeHsiServer:
             "version": "0.1.0",
             "api_version": 1,
             "name": "HSI Test",
+            "mqtt_discovery": False,
+            "fallbacks": [],
+            "doctor": None,
         }
         self.stats: dict[str, Any] = {
             "queues": {"detect": 0, "assess": 1, "publish": 0},
@@ -164,7 +158,7 @@ class FakeHsiServer:
             "started_at": started.isoformat(),
             "ended_at": (started + duration).isoformat(),
             "risk_score": score,
-            "risk_level": level_for(score),
+            "risk_level": contract.risk_level(score),
             "summary": summary,
             "reasoning": f"Reasoning about {summary.lower()}",
             "objects": objects,
@@ -174,6 +168,7 @@ class FakeHsiServer:
             "notes": "",
             "media": [f"/api/media/{camera}/x.jpg"],
             "assessed_by": "heuristic",
+            "model": "heuristic",
         }
         self.events.insert(0, event)
         if camera in self.cameras:
@@ -312,7 +307,7 @@ class FakeHsiServer:
     async def _search(self, request: web.Request) -> web.Response:
         words = request.query.get("q", "").lower().split()
         hits = [
-            {**e, "snippet": e["summary"]}
+            {**e, "snippet": e["summary"], "rank": 1.0}
             for e in self._filtered(request)
             if all(w in (e["summary"] + " " + e["reasoning"]).lower() for w in words)
         ]
