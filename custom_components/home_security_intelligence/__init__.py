@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from homeassistant.components.http import StaticPathConfig
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -15,13 +12,16 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import HsiAuthError, HsiClient, HsiError
-from .const import DOMAIN, FRONTEND_URL, LOGGER
+from .const import DOMAIN, LOGGER
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiRuntimeData
 from .entity import camera_identifier, server_identifier
+from .frontend import async_register_card
 from .issues import async_clear_issues
 from .llm_api import async_register_llm_api
+from .media import HsiEventMediaView
 from .services import async_setup_services
+from .websocket import async_register_websocket_commands
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -33,19 +33,13 @@ PLATFORMS: list[Platform] = [
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
-CARD_FILE = Path(__file__).parent / "frontend" / "hsi-events-card.js"
-
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, and serve the Lovelace card."""
+    """Register the actions once, and serve the Lovelace card with its media and commands."""
     async_setup_services(hass)
-    await hass.http.async_register_static_paths(
-        [StaticPathConfig(FRONTEND_URL, str(CARD_FILE), cache_headers=False)]
-    )
-    if "frontend" in hass.config.components:
-        from homeassistant.components.frontend import add_extra_js_url
-
-        add_extra_js_url(hass, FRONTEND_URL)
+    hass.http.register_view(HsiEventMediaView(hass))
+    async_register_websocket_commands(hass)
+    await async_register_card(hass)
     return True
 
 
