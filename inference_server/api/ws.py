@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
 
 from inference_server.api.errors import ApiError, error_response
+from inference_server.contract import messages
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,8 @@ def cursor_key(cursor: str) -> tuple[int, int]:
 
 def envelope(entry_id: str, fields: dict[str, str]) -> str | None:
     """The client message of a publish-stream entry (None when the entry is not a message)."""
-    try:
-        message = json.loads(fields.get("message", ""))
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or "type" not in message:
-        return None
-    return json.dumps(
-        {"type": message["type"], "data": message.get("data", {}), "cursor": entry_id}, default=str
-    )
+    message = messages.decode(fields)
+    return None if message is None else messages.envelope(message, entry_id)
 
 
 class WsClient:

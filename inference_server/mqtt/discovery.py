@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from inference_server.contract.risk import LEVELS
+
 ORIGIN = {
     "name": "Home Security Intelligence",
     "sw_version": "0.1.0",
@@ -77,7 +79,7 @@ def device_config(
                 "name": "Security event",
                 "unique_id": f"{dev}_event",
                 "state_topic": topics["event"],
-                "event_types": ["low", "medium", "high", "critical"],
+                "event_types": list(LEVELS),
                 "value_template": (
                     '{{ {"event_type": value_json.risk_level, "event_id": value_json.id,'
                     ' "risk_score": value_json.risk_score, "summary": value_json.summary} | to_json }}'

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import asyncpg
 
+from inference_server.contract import messages
 from inference_server.metrics import Metrics
 from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic
 from inference_server.notify.mqtt_channel import ALERT_QOS, alert_topic, mqtt_payload, wants_mqtt
@@ -198,7 +199,8 @@ class MqttPublisher:
             await self._publish_all_discovery(client)
         self._client = client
         self.connected.set()
-        log.info("mqtt connected url=%s discovery=%s", _redact(self.options.url), self.options.discovery)
+        # The root handlers' RedactingFilter masks the password of the URL.
+        log.info("mqtt connected url=%s discovery=%s", self.options.url, self.options.discovery)
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         ha_status = f"{self.options.discovery_prefix}/status"
@@ -241,9 +243,8 @@ class MqttPublisher:
         """
         done: list[str] = []
         for entry in entries:
-            try:
-                message = json.loads(entry.fields.get("message", "{}"))
-            except json.JSONDecodeError:
+            message = messages.decode(entry.fields)
+            if message is None:
                 log.warning("mqtt bad message id=%s", entry.id)
                 done.append(entry.id)
                 continue
@@ -272,15 +273,10 @@ class MqttPublisher:
             stopper.cancel()
         return None
 
-    async def _publish_message(self, client: aiomqtt.Client, message: Any) -> None:
-        if not isinstance(message, dict):
-            return
-        kind = message.get("type")
-        data = message.get("data")
-        if not isinstance(data, dict):
-            return
+    async def _publish_message(self, client: aiomqtt.Client, message: messages.PublishMessage) -> None:
+        kind, data = message.type, message.data
         prefix = self.options.topic_prefix
-        if kind in ("event.created", "event.updated"):
+        if message.is_event:
             camera = str(data.get("camera", ""))
             body = json.dumps(data, default=str, separators=(",", ":"))
             if self.options.discovery and _SLUG.match(camera) and camera not in self._discovered:
@@ -290,10 +286,10 @@ class MqttPublisher:
                 topics = camera_topics(prefix, camera)
                 await client.publish(topics["event"], body, qos=1, retain=True)
                 await client.publish(topics["risk"], str(int(data.get("risk_score", 0))), qos=1, retain=True)
-        elif kind == "alert" and wants_mqtt(data):
+        elif kind == messages.MessageType.ALERT and wants_mqtt(data):
             body = json.dumps(mqtt_payload(data), default=str, separators=(",", ":"))
             await client.publish(alert_topic(prefix), body, qos=ALERT_QOS)
-        elif kind == "camera.deleted":
+        elif kind == messages.MessageType.CAMERA_DELETED:
             await self._remove_camera(client, str(data.get("id") or data.get("camera") or ""))
 
     async def remove_camera(self, camera: str) -> None:
@@ -314,10 +310,3 @@ class MqttPublisher:
 
     async def _exhausted(self, entry: StreamEntry, reason: str) -> None:
         log.error("mqtt dropped entry id=%s: %s", entry.id, reason)
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-    return url

@@ -27,7 +27,7 @@ class UnknownReference(Exception):
 
 _EVENT_COLUMNS = """
 e.id, e.camera_id, e.started_at, e.ended_at, e.risk_score, e.risk_level, e.summary, e.reasoning,
-e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.updated_at,
+e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.model, e.updated_at,
 c.name AS camera_name,
 COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
           WHERE m.event_id = e.id), '{}') AS media_paths
@@ -204,7 +204,7 @@ async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, 
     """The detections grouped into an event, in media and frame order."""
     rows = await pool.fetch(
         """
-        SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2, d.media_id, d.frame_index
+        SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2, d.media_id, d.frame_index, d.detector
         FROM event_detections ed JOIN detections d ON d.id = ed.detection_id
         WHERE ed.event_id = $1::uuid
         ORDER BY d.media_id, d.frame_index, d.id
@@ -218,6 +218,7 @@ async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, 
             "box": [round(float(r[k]), 5) for k in ("x1", "y1", "x2", "y2")],
             "media_id": r["media_id"],
             "frame": r["frame_index"],
+            "detector": r["detector"],
         }
         for r in rows
     ]

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-ZONE_FIELDS = {"camera", "name", "zone_type", "priority", "polygon", "enabled"}
-RULE_FIELDS = {
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-}
-RULE_DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "severity": "medium",
-    "conditions": {},
-    "channels": [],
-    "cooldown_seconds": 300,
-    "group_window_seconds": 120,
-}
+
+
+def _load_contract() -> ModuleType:
+    # The integration's copy of the server contract, loaded by path: this module also runs in the
+    # server's test environment (which checks it against /api/openapi.json) without Home Assistant.
+    path = Path(__file__).resolve().parents[2] / "custom_components/home_security_intelligence/contract.py"
+    spec = importlib.util.spec_from_file_location("hsi_ha_contract", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = _load_contract()
+ZONE_FIELDS = set(contract.ZONE_FIELDS)
+RULE_FIELDS = set(contract.RULE_FIELDS)
+RULE_DEFAULTS: dict[str, Any] = dict(contract.RULE_DEFAULTS)
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
@@ -36,15 +38,13 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xf
 CLIP = bytes(range(256)) * 16
 
 
-def level_for(score: int) -> str:
-    """The server's fixed risk bands."""
-    if score <= 29:
-        return "low"
-    if score <= 59:
-        return "medium"
-    if score <= 84:
-        return "high"
-    return "critical"
+def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> Any:
+    """A device by identifier: `async_get_device_by_identifier` where Home Assistant has it
+    (2026.x, where `async_get_device` is deprecated), `async_get_device` on the floor."""
+    by_identifier = getattr(registry, "async_get_device_by_identifier", None)
+    if by_identifier is not None:
+        return by_identifier(identifier, entry_id)
+    return registry.async_get_device(identifiers={identifier})
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -61,6 +61,9 @@ class FakeHsiServer:
             "version": "0.1.0",
             "api_version": 1,
             "name": "HSI Test",
+            "mqtt_discovery": False,
+            "fallbacks": [],
+            "doctor": None,
         }
         self.stats: dict[str, Any] = {
             "queues": {"detect": 0, "assess": 1, "publish": 0},
@@ -157,7 +160,7 @@ class FakeHsiServer:
             "started_at": started.isoformat(),
             "ended_at": (started + duration).isoformat(),
             "risk_score": score,
-            "risk_level": level_for(score),
+            "risk_level": contract.risk_level(score),
             "summary": summary,
             "reasoning": f"Reasoning about {summary.lower()}",
             "objects": objects,
@@ -167,6 +170,7 @@ class FakeHsiServer:
             "notes": "",
             "media": [f"/api/media/{camera}/x.jpg"],
             "assessed_by": "heuristic",
+            "model": "heuristic",
         }
         self.events.insert(0, event)
         if camera in self.cameras:
@@ -307,7 +311,7 @@ class FakeHsiServer:
     async def _search(self, request: web.Request) -> web.Response:
         words = request.query.get("q", "").lower().split()
         hits = [
-            {**e, "snippet": e["summary"]}
+            {**e, "snippet": e["summary"], "rank": 1.0}
             for e in self._filtered(request)
             if all(w in (e["summary"] + " " + e["reasoning"]).lower() for w in words)
         ]
