@@ -251,7 +251,9 @@ class HsiClient:
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         """Open the /api/ws push stream, resuming after `since` when given."""
-        params = {"since": since} if since else {}
+        # client=home_assistant: the server then withdraws its MQTT discovery devices, which
+        # would show every camera a second time.
+        params = {"client": "home_assistant", **({"since": since} if since else {})}
         try:
             return await self._session.ws_connect(
                 self._url("ws").with_query(params),
