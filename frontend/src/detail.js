@@ -128,7 +128,11 @@ export class EventDetail extends LitElement {
             )}
           </ul>`
         : html`<p class="muted">
-            ${"sightings" in event ? "Not seen on other cameras." : "Loading…"}
+            ${"sightings" in event
+              ? "Not seen on other cameras."
+              : "detections" in event
+                ? "This server does not report re-ID sightings yet."
+                : "Loading…"}
           </p>`}
       ${event.notes ? html`<h3>Notes</h3><p>${event.notes}</p>` : nothing}
       ${event.detail_error ? html`<p class="error" role="alert">${event.detail_error}</p>` : nothing}
