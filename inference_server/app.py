@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from inference_server.config import ConfigError, Settings
+from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
+from inference_server.ml.models.hardware import Hardware
+from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.detect import DetectStage
@@ -34,9 +37,6 @@ from inference_server.store.streams import Keys, StreamEntry, Streams
 from inference_server.store.windows import WindowStore
 
 log = logging.getLogger(__name__)
-
-# A long-running task of a process: runs until the event is set.
-Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 ALL_STAGES = ("ingest", "detect", "window", "assess", "publish", "api", "ftp")
 WORKER_STAGES = ("ingest", "detect", "window", "assess", "publish")
@@ -88,7 +88,7 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
         await pool.close()
         await redis.aclose()
         raise ServiceUnavailable(
-            f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)"
+            f"cannot connect to Redis at {redact_url(settings.redis_url)}: {exc} (set HSI_REDIS_URL)"
         ) from exc
     if run_migrations:
         await migrate(pool)
@@ -96,48 +96,86 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
     return Services(settings, pool, redis, keys, Metrics(), Publisher(redis, keys), tz)
 
 
-def build_detector(settings: Settings) -> Detector:
-    """The configured detector (auto: ONNX on CPU, torch on CUDA, OpenCV when no weights exist)."""
+def model_plan(settings: Settings, hardware: Hardware | None = None) -> ModelPlan:
+    """Which backend and model each stage will use on this machine, and why (see ml/models/plan.py)."""
+    from inference_server.ml.models.hardware import probe_hardware
+    from inference_server.ml.models.manifest import load_manifest
+    from inference_server.ml.models.plan import ModelSettings, make_plan
+
+    hw = hardware if hardware is not None else probe_hardware(settings.models_path)
+    return make_plan(ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest))
+
+
+def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detector:
+    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV."""
     from inference_server.ml.detectors import build_detector as _build
 
-    return _build(
-        settings.detector,
-        settings.detector_weights,
+    choice = (plan or model_plan(settings)).detector
+    kind, weights = settings.detector, settings.detector_weights
+    if kind == "auto":
+        # The plan already announced a fallback; building "opencv" directly avoids a second warning.
+        kind = "opencv" if choice.backend == "opencv" else "auto"
+        weights = str(choice.path) if choice.path else weights
+    elif weights is None and choice.path is not None:
+        weights = str(choice.path)
+    detector = _build(
+        kind,
+        weights,
         confidence=settings.detector_confidence,
         classes=settings.detector_classes or None,
         image_size=settings.detector_image_size,
-        cache_dir=settings.data_dir / "models",
+        cache_dir=settings.models_path,
     )
+    model_id = choice.model_id if detector.name == choice.backend else None
+    if model_id is None:
+        model_id = (
+            OPENCV_MODEL_ID
+            if detector.name == "opencv"
+            else (Path(weights).stem if weights else detector.name)
+        )
+    detector.model_id = model_id  # type: ignore[attr-defined]
+    return detector
 
 
-def build_embedder(settings: Settings) -> Embedder | None:
-    """The re-ID embedder (CLIP) when enabled; loading takes seconds, so it happens at start-up."""
-    if settings.embedder != "clip":
+def build_embedder(settings: Settings, plan: ModelPlan | None = None) -> Embedder | None:
+    """The re-ID embedder (CLIP) of the plan; loading takes seconds, so it happens at start-up."""
+    choice = (plan or model_plan(settings)).embedder
+    if choice.backend != "clip":
         return None
     from inference_server.ml.embedder_clip import ClipEmbedder
 
-    return ClipEmbedder(settings.embedder_model, pretrained=settings.embedder_weights)
+    return ClipEmbedder(
+        str(choice.extra.get("model_name") or settings.embedder_model),
+        pretrained=choice.extra.get("pretrained"),
+        pretrained_tag=choice.extra.get("pretrained_tag"),
+    )
 
 
-def build_llm(settings: Settings) -> RiskAssessor | None:
-    """The configured LLM backend, or None for the heuristic alone."""
-    if settings.llm_backend == "llama_cpp":
+def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor | None:
+    """The LLM backend of the plan, or None for the heuristic alone."""
+    choice = (plan or model_plan(settings)).llm
+    if choice.backend == "llama_cpp":
         from inference_server.ml.llm_llama_cpp import LlamaCppAssessor
 
-        if settings.llm_model_path is None:
+        path = choice.path or settings.llm_model_path
+        if path is None:
             raise ConfigError("setting 'llm_model_path': required when llm_backend is llama_cpp")
-        return LlamaCppAssessor(settings.llm_model_path, timeout_s=settings.llm_timeout_seconds)
-    if settings.llm_backend == "openai":
+        llama = LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama.model_id = choice.model_id or Path(path).stem  # type: ignore[attr-defined]
+        return llama
+    if choice.backend == "openai":
         from inference_server.ml.llm_openai import OpenAIAssessor
 
         if not settings.llm_url:
             raise ConfigError("setting 'llm_url': required when llm_backend is openai")
-        return OpenAIAssessor(
+        remote = OpenAIAssessor(
             settings.llm_url,
             settings.llm_model,
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_seconds,
         )
+        remote.model_id = settings.llm_model  # type: ignore[attr-defined]
+        return remote
     return None
 
 
@@ -158,7 +196,8 @@ class Pipeline:
     windows: WindowStore | None = None
     streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
-    extra_tasks: list[Runner] = field(default_factory=list)
+    model_plan: ModelPlan | None = None
+    extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         s = self.services.settings
@@ -295,7 +334,7 @@ class Pipeline:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run every stage of this process until `stop` is set."""
-        coros: list[Coroutine[Any, Any, None]] = [w.run(stop) for w in self.workers]
+        coros: list[Awaitable[Any]] = [w.run(stop) for w in self.workers]
         if "assess" in self.stages:
             coros.append(self.retention_loop(stop))
         if self.ingest is not None:
@@ -303,7 +342,7 @@ class Pipeline:
         if "window" in self.stages:
             coros.append(self.close_windows_loop(stop))
         coros.extend(task(stop) for task in self.extra_tasks)
-        tasks = [asyncio.create_task(c) for c in coros]
+        tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
         for t in tasks:
             t.add_done_callback(_report_crash)
         try:

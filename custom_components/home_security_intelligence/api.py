@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
+
+from . import contract
 
 
 class HsiError(Exception):
@@ -15,6 +18,10 @@ class HsiError(Exception):
 
 class HsiConnectionError(HsiError):
     """The server could not be reached or answered with a server error."""
+
+
+class HsiInvalidResponseError(HsiConnectionError):
+    """Something answered, but not with the JSON an inference server sends."""
 
 
 class HsiAuthError(HsiError):
@@ -38,18 +45,13 @@ class HsiApiError(HsiError):
 
 
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+# Media is streamed: no total limit (a clip is cut by ffmpeg on its first request), but a server
+# that stops sending is given up on.
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=120)
 
 # What PUT accepts (the server forbids other fields, e.g. a stored rule's bookkeeping).
-ZONE_FIELDS = ("camera", "name", "zone_type", "priority", "polygon", "enabled")
-RULE_FIELDS = (
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-)
+ZONE_FIELDS = contract.ZONE_FIELDS
+RULE_FIELDS = contract.RULE_FIELDS
 
 
 def writable(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -62,6 +64,15 @@ def _listing(payload: Any, key: str) -> list[dict[str, Any]]:
     if isinstance(payload, Mapping):
         payload = payload.get(key, [])
     return list(payload or [])
+
+
+def quote_segment(value: object) -> str:
+    """One URL path segment: every character that could end or escape it ("/", "?", "#", "%",
+    "..") is percent-encoded, so an id can never reach another route."""
+    text = str(value)
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
 
 
 def _clean(params: Mapping[str, Any]) -> dict[str, str]:
@@ -93,7 +104,10 @@ class HsiClient:
         return {"X-API-Key": self._api_key, "Accept": "application/json"}
 
     def _url(self, path: str) -> URL:
-        return self.base_url.with_path(f"{self.base_url.path.rstrip('/')}/api/{path}")
+        # encoded=True: the path's segments are quoted already (see quote_segment); yarl must not
+        # decode %2F back into "/" or normalise "..".
+        base = self.base_url.raw_path.rstrip("/")
+        return self.base_url.with_path(f"{base}/api/{path}", encoded=True)
 
     async def _raw(
         self,
@@ -102,6 +116,8 @@ class HsiClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
     ) -> aiohttp.ClientResponse:
         try:
             response = await self._session.request(
@@ -109,8 +125,8 @@ class HsiClient:
                 self._url(path),
                 params=_clean(params or {}),
                 json=json,
-                headers=self._headers,
-                timeout=REQUEST_TIMEOUT,
+                headers={**self._headers, **(headers or {})},
+                timeout=timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"{method} {path}: {err or type(err).__name__}") from err
@@ -138,14 +154,17 @@ class HsiClient:
                 return None
             return await response.json(content_type=None)
         except (aiohttp.ClientError, ValueError, TimeoutError) as err:
-            raise HsiConnectionError(f"{method} {path}: invalid response: {err}") from err
+            raise HsiInvalidResponseError(f"{method} {path}: invalid response: {err}") from err
         finally:
             response.release()
 
     # --- system ---------------------------------------------------------------------------
     async def get_info(self) -> dict[str, Any]:
         """Instance id, version and API version (validates the key)."""
-        return dict(await self._json("GET", "system/info"))
+        info = await self._json("GET", "system/info")
+        if not isinstance(info, Mapping):
+            raise HsiInvalidResponseError(f"GET system/info: not a JSON object: {str(info)[:80]}")
+        return dict(info)
 
     async def get_stats(self) -> dict[str, Any]:
         """Queue depths, counts of today's events and pipeline health."""
@@ -158,7 +177,9 @@ class HsiClient:
 
     async def mute_camera(self, camera: str, minutes: int) -> dict[str, Any]:
         """Mute a camera's alerts for a while (0 unmutes)."""
-        return dict(await self._json("POST", f"cameras/{camera}/mute", json={"minutes": minutes}))
+        return dict(
+            await self._json("POST", f"cameras/{quote_segment(camera)}/mute", json={"minutes": minutes})
+        )
 
     # --- events ---------------------------------------------------------------------------
     async def get_events(self, **filters: Any) -> dict[str, Any]:
@@ -171,24 +192,31 @@ class HsiClient:
 
     async def get_event(self, event_id: str) -> dict[str, Any]:
         """One event with its detections."""
-        return dict(await self._json("GET", f"events/{event_id}"))
+        return dict(await self._json("GET", f"events/{quote_segment(event_id)}"))
 
     async def review_event(self, event_id: str, *, reviewed: bool, notes: str | None) -> dict[str, Any]:
         """Mark an event reviewed (or not) and attach notes."""
         body: dict[str, Any] = {"reviewed": reviewed}
         if notes is not None:
             body["notes"] = notes
-        return dict(await self._json("PATCH", f"events/{event_id}", json=body))
+        return dict(await self._json("PATCH", f"events/{quote_segment(event_id)}", json=body))
 
     async def get_snapshot(self, event_id: str) -> bytes:
         """The event's annotated best frame (JPEG)."""
-        response = await self._raw("GET", f"events/{event_id}/snapshot")
+        response = await self._raw("GET", f"events/{quote_segment(event_id)}/snapshot")
         try:
             return await response.read()
         except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"snapshot {event_id}: {err}") from err
         finally:
             response.release()
+
+    async def open_media(
+        self, path: str, *, params: Mapping[str, Any] | None = None, range_header: str | None = None
+    ) -> aiohttp.ClientResponse:
+        """Start streaming a snapshot, clip or media file; the caller reads and releases it."""
+        headers = {"Accept": "*/*", **({"Range": range_header} if range_header else {})}
+        return await self._raw("GET", path, params=params, headers=headers, timeout=MEDIA_TIMEOUT)
 
     # --- zones ----------------------------------------------------------------------------
     async def get_zones(self) -> list[dict[str, Any]]:
@@ -201,11 +229,11 @@ class HsiClient:
 
     async def update_zone(self, zone_id: str, zone: dict[str, Any]) -> dict[str, Any]:
         """Replace a zone."""
-        return dict(await self._json("PUT", f"zones/{zone_id}", json=zone))
+        return dict(await self._json("PUT", f"zones/{quote_segment(zone_id)}", json=zone))
 
     async def delete_zone(self, zone_id: str) -> None:
         """Delete a zone."""
-        await self._json("DELETE", f"zones/{zone_id}")
+        await self._json("DELETE", f"zones/{quote_segment(zone_id)}")
 
     # --- alert rules ----------------------------------------------------------------------
     async def get_alert_rules(self) -> list[dict[str, Any]]:
@@ -218,12 +246,14 @@ class HsiClient:
 
     async def update_alert_rule(self, rule_id: str, rule: dict[str, Any]) -> dict[str, Any]:
         """Replace an alert rule."""
-        return dict(await self._json("PUT", f"alert-rules/{rule_id}", json=rule))
+        return dict(await self._json("PUT", f"alert-rules/{quote_segment(rule_id)}", json=rule))
 
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         """Open the /api/ws push stream, resuming after `since` when given."""
-        params = {"since": since} if since else {}
+        # client=home_assistant: the server then withdraws its MQTT discovery devices, which
+        # would show every camera a second time.
+        params = {"client": "home_assistant", **({"since": since} if since else {})}
         try:
             return await self._session.ws_connect(
                 self._url("ws").with_query(params),

@@ -32,6 +32,8 @@ WS_BACKOFF_MAX: Final = 60.0
 WS_HEARTBEAT: Final = 30.0
 
 BUS_EVENT: Final = f"{DOMAIN}_event"
+# Fired for alerts of rules with the `ha` channel (the server's inference_server/notify/ha.py).
+ALERT_EVENT: Final = f"{DOMAIN}_alert"
 
 EVENT_TYPES: Final = ["person", "vehicle", "animal", "package", "other"]
 
@@ -39,3 +41,7 @@ FRONTEND_URL: Final = f"/{DOMAIN}/hsi-events-card.js"
 
 ISSUE_INCOMPATIBLE_API: Final = "incompatible_api"
 ISSUE_DUPLICATE_MQTT: Final = "duplicate_mqtt_discovery"
+# Issue ids and translation keys: model_fallback_<stage> (one per stage below).
+MODEL_FALLBACK_PREFIX: Final = "model_fallback"
+# The server stages that can run a fallback (GET /api/system/info `fallbacks[].stage`).
+MODEL_STAGES: Final = ("detector", "llm", "embedder")

@@ -24,7 +24,8 @@ import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
 
 from inference_server.api.errors import ApiError, error_response
-from inference_server.store.streams import stream_range
+from inference_server.contract import messages
+from inference_server.store import queries
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +42,8 @@ def cursor_key(cursor: str) -> tuple[int, int]:
 
 def envelope(entry_id: str, fields: dict[str, str]) -> str | None:
     """The client message of a publish-stream entry (None when the entry is not a message)."""
-    try:
-        message = json.loads(fields.get("message", ""))
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or "type" not in message:
-        return None
-    return json.dumps(
-        {"type": message["type"], "data": message.get("data", {}), "cursor": entry_id}, default=str
-    )
+    message = messages.decode(fields)
+    return None if message is None else messages.envelope(message, entry_id)
 
 
 class WsClient:
@@ -127,13 +121,13 @@ class Hub:
                 delay = min(delay * 2, 10.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    await pubsub.aclose()
 
     async def _catch_up(self) -> None:
         """After a pub/sub reconnect, replay what was published meanwhile (clients drop duplicates)."""
         assert self.publish_stream is not None and self.last_cursor is not None
-        entries = await stream_range(
-            self.redis, self.publish_stream, start=f"({self.last_cursor}", count=10_000
+        entries = await self.redis.xrange(
+            self.publish_stream, min=f"({self.last_cursor}", max="+", count=10_000
         )
         for entry_id, fields in entries:
             text = envelope(entry_id, fields)
@@ -205,7 +199,7 @@ async def _pump(hub: Hub, client: WsClient, publish_stream: str, since: str | No
     """Backfill from `since`, then forward live messages newer than the last one sent."""
     last = since
     if since is not None:
-        first = await stream_range(hub.redis, publish_stream, start="-", count=1)
+        first = await hub.redis.xrange(publish_stream, min="-", max="+", count=1)
         if first and since not in ("0", "0-0") and cursor_key(first[0][0]) > cursor_key(since):
             # The stream was trimmed past the client's cursor: say so rather than pretend.
             gap = json.dumps(
@@ -218,7 +212,9 @@ async def _pump(hub: Hub, client: WsClient, publish_stream: str, since: str | No
             if not await _send(hub, client, gap):
                 return
         while True:
-            entries = await stream_range(hub.redis, publish_stream, start=f"({last}", count=BACKFILL_BATCH)
+            entries: list[tuple[str, dict[str, str]]] = await hub.redis.xrange(
+                publish_stream, min=f"({last}", max="+", count=BACKFILL_BATCH
+            )
             for entry_id, fields in entries:
                 text = envelope(entry_id, fields)
                 last = entry_id
@@ -257,6 +253,12 @@ def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
             protocols=(protocol,) if protocol else (),
             max_msg_size=64 * 1024,
         )
+        if request.query.get("client") == "home_assistant":
+            # The integration is set up: MQTT discovery withdraws its duplicate devices.
+            try:
+                await queries.mark_integration_seen(state.ctx.pool)
+            except Exception as exc:  # never refuse the stream over the bookkeeping
+                log.warning("ws could not record the integration: %s", exc)
         await ws.prepare(request)
         client = WsClient(ws, request, hub.queue_size, principal.actor)
         hub.register(client)

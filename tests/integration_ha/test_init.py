@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
-from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, UrlManager
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.home_security_intelligence.const import DOMAIN, FRONTEND_URL
+from custom_components.home_security_intelligence.const import DOMAIN
 
-from .hsi_server import INSTANCE_ID, FakeHsiServer, wait_for
+from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device, wait_for
 
 
 async def test_setup_creates_server_and_camera_devices(
@@ -24,10 +21,14 @@ async def test_setup_creates_server_and_camera_devices(
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), setup_entry.entry_id)
     names = sorted(d.name for d in devices)
     assert names == ["Front door", "Garage", "HSI Test"]
-    server = dr.async_get(hass).async_get_device({(DOMAIN, INSTANCE_ID)})
-    camera = dr.async_get(hass).async_get_device({(DOMAIN, f"{INSTANCE_ID}_front_door")})
+    registry = dr.async_get(hass)
+    server = find_device(registry, (DOMAIN, INSTANCE_ID), setup_entry.entry_id)
+    camera = find_device(registry, (DOMAIN, f"{INSTANCE_ID}_front_door"), setup_entry.entry_id)
     assert camera.via_device_id == server.id
     assert server.sw_version == "0.1.0"
+    # No "Visit" link: the server has no web page, its root answers 404 JSON.
+    assert server.configuration_url is None
+    assert camera.configuration_url is None
     assert hass.states.get("sensor.front_door_risk_score").state == "72"
 
 
@@ -103,16 +104,3 @@ async def test_failing_event_seed_retries_setup(
     mock_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_entry.entry_id)
     assert mock_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_card_is_served_and_registered_with_the_frontend(
-    hass: HomeAssistant, hsi_server: FakeHsiServer, hass_client: ClientSessionGenerator
-) -> None:
-    hass.data[DATA_EXTRA_MODULE_URL] = UrlManager(lambda *_: None, [])
-    hass.config.components.add("frontend")
-    assert await async_setup_component(hass, DOMAIN, {})
-    assert FRONTEND_URL in hass.data[DATA_EXTRA_MODULE_URL].urls
-    client = await hass_client()
-    response = await client.get(FRONTEND_URL)
-    assert response.status == 200
-    assert "customElements.define" in await response.text()
