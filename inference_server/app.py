@@ -94,16 +94,33 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
 
 
 def build_detector(settings: Settings) -> Detector:
-    """The configured detector (auto: ONNX on CPU, torch on CUDA, OpenCV when no weights exist)."""
+    """The configured detector (auto: ONNX on CPU, torch on CUDA, OpenCV when no weights exist),
+    behind a dynamic batcher that merges the frames of concurrent detect workers."""
+    from inference_server.ml.batching import DynamicBatcher
     from inference_server.ml.detectors import build_detector as _build
+    from inference_server.ml.quantize import CalibrationSource
 
-    return _build(
+    detector = _build(
         settings.detector,
         settings.detector_weights,
         confidence=settings.detector_confidence,
         classes=settings.detector_classes or None,
         image_size=settings.detector_image_size,
         cache_dir=settings.data_dir / "models",
+        intra_op_threads=settings.detector_threads,
+        precision=settings.detector_precision,
+        calibration=CalibrationSource(settings.media_dir, settings.detector_calibration_frames),
+    )
+    on_gpu = str(getattr(detector, "device", "")).startswith("cuda") or "CUDAExecutionProvider" in getattr(
+        detector, "providers", ()
+    )
+    latency_ms = settings.detector_batch_latency_ms
+    if latency_ms is None:
+        latency_ms = 25.0 if on_gpu else 0.0
+    return DynamicBatcher(
+        detector,
+        max_batch=settings.detector_batch_size * settings.detect_concurrency,
+        budget_s=latency_ms / 1000.0,
     )
 
 
@@ -204,6 +221,7 @@ class Pipeline:
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
                 decode_target_side=s.detector_image_size,
+                callers=s.detect_concurrency,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(
