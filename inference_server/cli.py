@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import signal
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(commands[args.command](args, settings))
     except KeyboardInterrupt:
         return 130
+    except ToolsUnavailable as exc:
+        print(f"hsi: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         from inference_server.app import ServiceUnavailable
         from inference_server.ml.protocols import ModelUnavailable
@@ -158,23 +162,47 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.demo import run_demo
+class ToolsUnavailable(Exception):
+    """What `hsi demo` / `hsi bench` need is missing (tools/ of a source checkout, the demo extra)."""
 
-    return await run_demo(settings)
+
+def _tool(module: str) -> Any:
+    """Import `tools.<module>` from the source checkout this package runs from.
+
+    The benchmarks and the demo are not part of the installed package (a wheel has no tools/):
+    a checkout's root is put on sys.path when the package is imported from that checkout.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if (root / "tools" / "__init__.py").is_file() and sys.path[:1] != [str(root)]:
+        sys.path.insert(0, str(root))  # ahead of any unrelated `tools`/`tests` in site-packages
+    try:
+        return importlib.import_module(f"tools.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tools", f"tools.{module}"):
+            raise
+        raise ToolsUnavailable(
+            f"'hsi {module}' needs the tools/ folder of a source checkout, which an installed package "
+            "does not include: run it from a git clone (./scripts/demo, .venv/bin/hsi ...)"
+        ) from None
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    demo = _tool("demo")
+    return int(await demo.run_demo(settings))
 
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.bench import run_bench
-
-    return await run_bench(
-        settings,
-        images=args.images,
-        detector=args.detector,
-        batch=args.batch,
-        alerts=args.alerts,
-        api=args.api,
-        json_out=Path(args.json_out) if args.json_out else None,
+    bench = _tool("bench")
+    return int(
+        await bench.run_bench(
+            settings,
+            images=args.images,
+            detector=args.detector,
+            batch=args.batch,
+            alerts=args.alerts,
+            api=args.api,
+            json_out=Path(args.json_out) if args.json_out else None,
+        )
     )
 
 

@@ -42,6 +42,63 @@ ha_env() {
   make_venv .venv-ha 3.13 requirements/ha.txt
 }
 
+# --- The newest Home Assistant (Python 3.14) in a Debian testing ("forky") chroot ------------
+# Debian 12 has no Python 3.14, and installing forky's into the host would pull a newer libc, so
+# a minimal chroot holds it, cached under the ignored .data/ folder. Every command that needs the
+# chroot runs in a private mount namespace (unshare): /proc, /dev and the repository (at /src) are
+# mounted there only, so the mounts disappear when the command ends, however it ends, and a second
+# run never meets a leftover mount.
+HA_NEW_ROOT="$ROOT/.data/chroot-forky"
+HA_NEW_VENV=/opt/ha
+
+HA_VERSION_PY='import sys; from homeassistant.const import __version__; print(f"Home Assistant {__version__}, Python {sys.version.split()[0]}")'
+ha_version() { "$1" -c "$HA_VERSION_PY"; }
+
+ha_new_chroot() {  # ha_new_chroot CMD... : run CMD inside the chroot, repository at /src
+  local root="$HA_NEW_ROOT"
+  unshare --mount --propagation private /bin/sh -euc '
+    root="$1"; src="$2"; shift 2
+    mkdir -p "$root/src"
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount --bind "$src" "$root/src"
+    exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/opt/ha/bin:/usr/bin:/bin LANG=C.UTF-8 \
+      PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+      PYTHONDONTWRITEBYTECODE=1 "$@"
+  ' sh "$root" "$ROOT" "$@"
+}
+
+ha_new_env() {  # build (once) the chroot and its Home Assistant venv from requirements/ha-newest.txt
+  local root="$HA_NEW_ROOT" digest mirror
+  digest="$(cat requirements/ha-newest.txt | sha256sum | cut -c1-16)"
+  if [ -f "$root$HA_NEW_VENV/.hsi-stamp" ] && [ "$(cat "$root$HA_NEW_VENV/.hsi-stamp")" = "$digest" ]; then
+    return 0
+  fi
+  if [ ! -x "$root/usr/bin/python3.14" ]; then
+    echo "==> building the Python 3.14 chroot (Debian forky) in $root; about a minute" >&2
+    command -v debootstrap >/dev/null 2>&1 || (apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null) \
+      || { echo "error: debootstrap is needed for the newest-HA test lane" >&2; return 1; }
+    mirror="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)"
+    mirror="${mirror:-http://deb.debian.org/debian}"
+    rm -rf "$root.part"; mkdir -p "$(dirname "$root")"
+    # bookworm's debootstrap has no "forky" script; sid's works for every testing release.
+    debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates \
+      forky "$root.part" "$mirror" /usr/share/debootstrap/scripts/sid >&2
+    rm -rf "$root"; mv "$root.part" "$root"
+  fi
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # This machine's CA bundle (the package registry may sit behind a local CA).
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  echo "==> installing the newest Home Assistant test environment (Python 3.14) in the chroot" >&2
+  ha_new_chroot /bin/sh -euc "
+    [ -x $HA_NEW_VENV/bin/python ] || python3.14 -m venv $HA_NEW_VENV
+    $HA_NEW_VENV/bin/pip install -q --upgrade pip wheel
+    $HA_NEW_VENV/bin/pip install -q -r /src/requirements/ha-newest.txt
+  "
+  echo "$digest" > "$root$HA_NEW_VENV/.hsi-stamp"
+}
+
 ensure_services() {  # start PostgreSQL, Redis and Mosquitto if they are not running
   if ! pg_isready -q -h localhost 2>/dev/null; then
     echo "==> starting PostgreSQL" >&2

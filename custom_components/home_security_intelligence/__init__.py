@@ -10,18 +10,18 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import HsiAuthError, HsiClient, HsiError
-from .const import DOMAIN, FRONTEND_URL, LOGGER
+from .const import CONF_CAMERAS, DOMAIN, FRONTEND_URL, LOGGER
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiRuntimeData
-from .entity import camera_identifier, server_identifier
+from .entity import camera_identifier, server_device_info, server_identifier
 from .issues import async_clear_issues
 from .llm_api import async_register_llm_api
 from .services import async_setup_services
+from .views import async_register_views
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -39,6 +39,7 @@ CARD_FILE = Path(__file__).parent / "frontend" / "hsi-events-card.js"
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, and serve the Lovelace card."""
     async_setup_services(hass)
+    async_register_views(hass)
     await hass.http.async_register_static_paths(
         [StaticPathConfig(FRONTEND_URL, str(CARD_FILE), cache_headers=False)]
     )
@@ -67,8 +68,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: HsiConfigEntry) -> bool:
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = HsiRuntimeData(client=client, coordinator=coordinator)
 
-    _async_remove_stale(hass, entry)
-    entry.async_on_unload(coordinator.async_add_listener(lambda: _async_remove_stale(hass, entry)))
+    # The server device first: every camera device names it as via_device.
+    server_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **server_device_info(coordinator)
+    )
+    coordinator.server_device_id = server_device.id
+    _async_remove_deselected(hass, entry)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -92,38 +97,37 @@ async def _async_options_updated(hass: HomeAssistant, entry: HsiConfigEntry) -> 
 
 
 @callback
-def _async_remove_stale(hass: HomeAssistant, entry: HsiConfigEntry) -> None:
-    """Drop devices of cameras and switches of rules that are gone (or no longer selected)."""
+def _async_remove_deselected(hass: HomeAssistant, entry: HsiConfigEntry) -> None:
+    """Drop the devices of cameras the user deselected in the options.
+
+    Only an explicit choice removes a device. A camera that is missing from the server's answer
+    (deleted, renamed, or a server answering an empty list for a moment) keeps its device, whose
+    entities turn unavailable; the user deletes it from the device page
+    (async_remove_config_entry_device allows that once the server no longer lists the camera).
+    """
     coordinator = entry.runtime_data.coordinator
-    if not coordinator.last_update_success:
+    selected = set(entry.options.get(CONF_CAMERAS) or [])
+    if not selected:
         return
-    valid = {server_identifier(coordinator)} | {
-        camera_identifier(coordinator, camera) for camera in coordinator.included_cameras()
+    deselected = {camera_identifier(coordinator, camera) for camera in coordinator.data.cameras} - {
+        camera_identifier(coordinator, camera) for camera in selected
     }
     device_registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        if not device.identifiers & valid:
-            LOGGER.debug("Removing device %s: camera gone or not selected", device.name)
-            device_registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
-
-    rule_prefix = f"{coordinator.instance_id}_rule_"
-    entity_registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
-        if (
-            entity.domain == Platform.SWITCH
-            and entity.unique_id.startswith(rule_prefix)
-            and entity.unique_id.removeprefix(rule_prefix) not in coordinator.data.rules
-        ):
-            entity_registry.async_remove(entity.entity_id)
+        if device.identifiers & deselected:
+            LOGGER.debug("Removing device %s: camera not selected in the options", device.name)
+            # Our own device (one config entry per device on 2026.x): remove it outright.
+            device_registry.async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: HsiConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a camera device the server no longer has."""
+    """Let the user delete a camera device the server no longer lists (or one not selected)."""
     coordinator = entry.runtime_data.coordinator
     if server_identifier(coordinator) in device.identifiers:
         return False
     return not any(
-        camera_identifier(coordinator, camera) in device.identifiers for camera in coordinator.data.cameras
+        camera_identifier(coordinator, camera) in device.identifiers
+        for camera in coordinator.included_cameras()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
@@ -15,6 +16,10 @@ class HsiError(Exception):
 
 class HsiConnectionError(HsiError):
     """The server could not be reached or answered with a server error."""
+
+
+class HsiInvalidResponseError(HsiConnectionError):
+    """Something answered, but not with the JSON an inference server sends."""
 
 
 class HsiAuthError(HsiError):
@@ -64,6 +69,15 @@ def _listing(payload: Any, key: str) -> list[dict[str, Any]]:
     return list(payload or [])
 
 
+def quote_segment(value: object) -> str:
+    """One URL path segment: every character that could end or escape it ("/", "?", "#", "%",
+    "..") is percent-encoded, so an id can never reach another route."""
+    text = str(value)
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
+
+
 def _clean(params: Mapping[str, Any]) -> dict[str, str]:
     """Drop unset filters and render values the way the API expects."""
     out: dict[str, str] = {}
@@ -93,7 +107,10 @@ class HsiClient:
         return {"X-API-Key": self._api_key, "Accept": "application/json"}
 
     def _url(self, path: str) -> URL:
-        return self.base_url.with_path(f"{self.base_url.path.rstrip('/')}/api/{path}")
+        # encoded=True: the path's segments are quoted already (see quote_segment); yarl must not
+        # decode %2F back into "/" or normalise "..".
+        base = self.base_url.raw_path.rstrip("/")
+        return self.base_url.with_path(f"{base}/api/{path}", encoded=True)
 
     async def _raw(
         self,
@@ -138,14 +155,17 @@ class HsiClient:
                 return None
             return await response.json(content_type=None)
         except (aiohttp.ClientError, ValueError, TimeoutError) as err:
-            raise HsiConnectionError(f"{method} {path}: invalid response: {err}") from err
+            raise HsiInvalidResponseError(f"{method} {path}: invalid response: {err}") from err
         finally:
             response.release()
 
     # --- system ---------------------------------------------------------------------------
     async def get_info(self) -> dict[str, Any]:
         """Instance id, version and API version (validates the key)."""
-        return dict(await self._json("GET", "system/info"))
+        info = await self._json("GET", "system/info")
+        if not isinstance(info, Mapping):
+            raise HsiInvalidResponseError(f"GET system/info: not a JSON object: {str(info)[:80]}")
+        return dict(info)
 
     async def get_stats(self) -> dict[str, Any]:
         """Queue depths, counts of today's events and pipeline health."""
@@ -158,7 +178,9 @@ class HsiClient:
 
     async def mute_camera(self, camera: str, minutes: int) -> dict[str, Any]:
         """Mute a camera's alerts for a while (0 unmutes)."""
-        return dict(await self._json("POST", f"cameras/{camera}/mute", json={"minutes": minutes}))
+        return dict(
+            await self._json("POST", f"cameras/{quote_segment(camera)}/mute", json={"minutes": minutes})
+        )
 
     # --- events ---------------------------------------------------------------------------
     async def get_events(self, **filters: Any) -> dict[str, Any]:
@@ -171,18 +193,18 @@ class HsiClient:
 
     async def get_event(self, event_id: str) -> dict[str, Any]:
         """One event with its detections."""
-        return dict(await self._json("GET", f"events/{event_id}"))
+        return dict(await self._json("GET", f"events/{quote_segment(event_id)}"))
 
     async def review_event(self, event_id: str, *, reviewed: bool, notes: str | None) -> dict[str, Any]:
         """Mark an event reviewed (or not) and attach notes."""
         body: dict[str, Any] = {"reviewed": reviewed}
         if notes is not None:
             body["notes"] = notes
-        return dict(await self._json("PATCH", f"events/{event_id}", json=body))
+        return dict(await self._json("PATCH", f"events/{quote_segment(event_id)}", json=body))
 
     async def get_snapshot(self, event_id: str) -> bytes:
         """The event's annotated best frame (JPEG)."""
-        response = await self._raw("GET", f"events/{event_id}/snapshot")
+        response = await self._raw("GET", f"events/{quote_segment(event_id)}/snapshot")
         try:
             return await response.read()
         except (aiohttp.ClientError, TimeoutError) as err:
@@ -201,11 +223,11 @@ class HsiClient:
 
     async def update_zone(self, zone_id: str, zone: dict[str, Any]) -> dict[str, Any]:
         """Replace a zone."""
-        return dict(await self._json("PUT", f"zones/{zone_id}", json=zone))
+        return dict(await self._json("PUT", f"zones/{quote_segment(zone_id)}", json=zone))
 
     async def delete_zone(self, zone_id: str) -> None:
         """Delete a zone."""
-        await self._json("DELETE", f"zones/{zone_id}")
+        await self._json("DELETE", f"zones/{quote_segment(zone_id)}")
 
     # --- alert rules ----------------------------------------------------------------------
     async def get_alert_rules(self) -> list[dict[str, Any]]:
@@ -218,7 +240,7 @@ class HsiClient:
 
     async def update_alert_rule(self, rule_id: str, rule: dict[str, Any]) -> dict[str, Any]:
         """Replace an alert rule."""
-        return dict(await self._json("PUT", f"alert-rules/{rule_id}", json=rule))
+        return dict(await self._json("PUT", f"alert-rules/{quote_segment(rule_id)}", json=rule))
 
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:

@@ -28,8 +28,9 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+from yarl import URL
 
-from .api import HsiAuthError, HsiClient, HsiError
+from .api import HsiApiError, HsiAuthError, HsiClient, HsiError, HsiInvalidResponseError
 from .const import (
     CONF_CAMERAS,
     CONF_EVENT_HISTORY,
@@ -67,18 +68,25 @@ class HsiConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_validate(self, url: str, api_key: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """Call GET /api/system/info with these credentials."""
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            return None, {"base": "invalid_url"}
         client = HsiClient(async_get_clientsession(self.hass), url, api_key)
         try:
             info = await client.get_info()
         except HsiAuthError:
             return None, {"base": "invalid_auth"}
+        except (HsiApiError, HsiInvalidResponseError) as err:
+            # It answered (e.g. 404, or a web page): something else listens at that address.
+            LOGGER.debug("%s is not an HSI server: %s", url, err)
+            return None, {"base": "not_hsi"}
         except HsiError as err:
             LOGGER.debug("Cannot reach %s: %s", url, err)
             return None, {"base": "cannot_connect"}
         except Exception:
             LOGGER.exception("Unexpected error validating %s", url)
             return None, {"base": "unknown"}
-        if not info.get("instance_id"):
+        if not isinstance(info, dict) or not info.get("instance_id"):
             return None, {"base": "not_hsi"}
         return info, {}
 

@@ -32,6 +32,8 @@ WS_BACKOFF_MAX: Final = 60.0
 WS_HEARTBEAT: Final = 30.0
 
 BUS_EVENT: Final = f"{DOMAIN}_event"
+# Fired for alerts of rules with the `ha` channel (the server's inference_server/notify/ha.py).
+ALERT_EVENT: Final = f"{DOMAIN}_alert"
 
 EVENT_TYPES: Final = ["person", "vehicle", "animal", "package", "other"]
 

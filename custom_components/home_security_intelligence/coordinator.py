@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 from . import const
 from .api import HsiAuthError, HsiClient, HsiConnectionError, HsiError
 from .const import (
+    ALERT_EVENT,
     BUS_EVENT,
     CONF_CAMERAS,
     CONF_EVENT_HISTORY,
@@ -30,8 +31,19 @@ from .const import (
 )
 from .data import HsiConfigEntry, HsiData
 from .issues import async_check_server_issues
+from .views import async_signed_snapshot_path
 
-EventListener = Callable[[dict[str, Any]], None]
+# Called with the event and why it fires: "created", or "escalated" (a refined event whose risk
+# level rose, e.g. a fast-path event from 21 to 60).
+EventListener = Callable[[dict[str, Any], str], None]
+
+RISK_LEVELS = ("low", "medium", "high", "critical")
+
+
+def level_rank(event: dict[str, Any] | None) -> int:
+    """Order of an event's risk level (-1 when unknown)."""
+    level = (event or {}).get("risk_level")
+    return RISK_LEVELS.index(level) if level in RISK_LEVELS else -1
 
 
 def event_time(event: dict[str, Any] | None, key: str = "started_at") -> datetime | None:
@@ -64,6 +76,7 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
         self.instance_id: str = str(info["instance_id"])
         self.cursor: str | None = None
         self.push_connected = False
+        self.server_device_id: str | None = None  # set by async_setup_entry
         self.recent_events: deque[dict[str, Any]] = deque(maxlen=self.event_history)
         self._event_listeners: list[EventListener] = []
 
@@ -137,7 +150,7 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
     # --- push -------------------------------------------------------------------------------
     @callback
     def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
-        """Call `listener` with every newly created event."""
+        """Call `listener` with every newly created event and every escalation of one."""
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
 
@@ -197,11 +210,59 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
         if kind not in ("event.created", "event.updated", "alert") or not isinstance(data, dict):
             return
         event = data if kind != "alert" else data.get("event")
+        extra: dict[str, Any] = {"type": kind, "config_entry_id": self.config_entry.entry_id}
         if isinstance(event, dict) and event.get("id") and event.get("camera"):
             self.async_apply_event(event, created=kind == "event.created")
-        self.hass.bus.async_fire(
-            BUS_EVENT, {**data, "type": kind, "config_entry_id": self.config_entry.entry_id}
+            if kind != "alert":
+                # The snapshot through Home Assistant: no server API key needed (see views.py).
+                extra["snapshot_path"] = async_signed_snapshot_path(
+                    self.hass, self.config_entry.entry_id, str(event["id"])
+                )
+        self.hass.bus.async_fire(BUS_EVENT, {**data, **extra})
+        if kind == "alert" and isinstance(data.get("ha"), dict):
+            self._async_deliver_ha_alert(data["ha"], event if isinstance(event, dict) else {})
+
+    @callback
+    def _async_deliver_ha_alert(self, section: dict[str, Any], event: dict[str, Any]) -> None:
+        """The server's `ha` alert channel: fire home_security_intelligence_alert and, when the
+        rule names one, call the notify service with the title, message and image."""
+        entry_id = self.config_entry.entry_id
+        data = {k: v for k, v in section.items() if k != "event_type"}
+        if event.get("id"):
+            # The server's snapshot URL needs its API key; the signed path does not.
+            data["image"] = async_signed_snapshot_path(self.hass, entry_id, str(event["id"]))
+        self.hass.bus.async_fire(ALERT_EVENT, {**data, "config_entry_id": entry_id})
+        service = str(section.get("notify_service") or "").strip()
+        if not service:
+            return
+        service = service.removeprefix("notify.")
+        if not self.hass.services.has_service("notify", service):
+            LOGGER.warning(
+                "Alert %s: there is no notify.%s action; only the event was fired",
+                section.get("tag"),
+                service,
+            )
+            return
+        payload: dict[str, Any] = {"tag": section.get("tag"), "group": section.get("group")}
+        if data.get("image"):
+            payload["image"] = data["image"]
+        if section.get("url"):
+            payload["url"] = section["url"]
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_notify(
+                service, str(section.get("title") or ""), str(section.get("message") or ""), payload
+            ),
+            f"{DOMAIN} notify {service}",
         )
+
+    async def _async_notify(self, service: str, title: str, message: str, data: dict[str, Any]) -> None:
+        try:
+            await self.hass.services.async_call(
+                "notify", service, {"title": title, "message": message, "data": data}, blocking=True
+            )
+        except Exception as err:  # a notify platform can raise anything; the alert must not crash push
+            LOGGER.warning("Alert notification through notify.%s failed: %s", service, err)
 
     @callback
     def async_apply_event(self, event: dict[str, Any], *, created: bool) -> None:
@@ -219,6 +280,10 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
                 "muted_until": None,
             }
         previous = next((e for e in self.recent_events if e.get("id") == event["id"]), None)
+        before = previous
+        if before is None and (camera.get("last_event") or {}).get("id") == event["id"]:
+            before = camera["last_event"]
+        escalated = not created and before is not None and level_rank(event) > level_rank(before)
         if _newer(event, camera.get("last_event")):
             camera["last_event"] = event
         if previous is not None:
@@ -227,9 +292,9 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
             self.recent_events.appendleft(event)
         self._async_update_stats(event, previous, created=created)
         self.async_update_listeners()
-        if created:
+        if created or escalated:
             for listener in list(self._event_listeners):
-                listener(event)
+                listener(event, "created" if created else "escalated")
 
     @callback
     def _async_update_stats(

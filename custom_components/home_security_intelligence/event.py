@@ -1,4 +1,5 @@
-"""Event entity per camera: fires once per new server event, typed by what was seen."""
+"""Event entity per camera: fires once per new server event, typed by what was seen, and again
+when the server refines an event to a higher risk level (attribute `escalated`)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class HsiCameraEvent(HsiEntity, EventEntity):
         self.async_on_remove(self.coordinator.async_add_event_listener(self._async_on_event))
 
     @callback
-    def _async_on_event(self, event: dict[str, Any]) -> None:
+    def _async_on_event(self, event: dict[str, Any], reason: str) -> None:
+        """Fire for a new event, and again when a refined event's risk level rises."""
         if event.get("camera") != self.camera_id:
             return
         self._trigger_event(
@@ -67,6 +69,7 @@ class HsiCameraEvent(HsiEntity, EventEntity):
                 "score": event.get("risk_score"),
                 "level": event.get("risk_level"),
                 "summary": event.get("summary"),
+                "escalated": reason == "escalated",
             },
         )
         self.async_write_ha_state()

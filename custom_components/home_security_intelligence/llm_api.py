@@ -32,6 +32,19 @@ _FILTERS: dict[vol.Marker, Any] = {
     ),
 }
 
+# Home Assistant 2026.10 made tools return llm.ToolResult (a bare dict is deprecated) and added
+# ToolAnnotations; the floor (2025.4) has neither, so both are looked up, not imported.
+_TOOL_RESULT: Any = getattr(llm, "ToolResult", None)
+_TOOL_ANNOTATIONS: Any = getattr(llm, "ToolAnnotations", None)
+
+
+def _result(data: JsonObjectType) -> Any:
+    """The tool's answer in the form this Home Assistant expects."""
+    if _TOOL_RESULT is None:
+        return data
+    return _TOOL_RESULT(data=data, error="error" in data)
+
+
 PROMPT = (
     "Use the security event tools to answer questions about what the cameras of "
     "'{title}' saw. Events have a risk score 0-100 (low below 30, medium below 60, high below 85, "
@@ -43,8 +56,15 @@ PROMPT = (
 class _EventTool(llm.Tool):
     """Shared filter handling of the event tools."""
 
+    integration = DOMAIN
+
     def __init__(self, entry: HsiConfigEntry) -> None:
         self.entry = entry
+        if _TOOL_ANNOTATIONS is not None:
+            # Reads events from the local server: no writes, nothing outside the home network.
+            self.annotations = _TOOL_ANNOTATIONS(
+                read_only=True, destructive=False, idempotent=True, open_world=False
+            )
 
     def _camera_id(self, value: str) -> str:
         cameras = self.entry.runtime_data.coordinator.data.cameras
@@ -70,7 +90,10 @@ class _EventTool(llm.Tool):
                 filters[key] = _parse_time(args[key]).isoformat()
         return filters
 
-    async def _fetch(self, query: str | None, args: dict[str, Any]) -> JsonObjectType:
+    async def _fetch(self, query: str | None, args: dict[str, Any]) -> Any:
+        return _result(await self._fetch_data(query, args))
+
+    async def _fetch_data(self, query: str | None, args: dict[str, Any]) -> JsonObjectType:
         try:
             filters = self._filters(args)
         except ValueError as err:
@@ -125,7 +148,7 @@ class ListEventsTool(_EventTool):
 
     async def async_call(
         self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
-    ) -> JsonObjectType:
+    ) -> Any:
         """Query GET /api/events."""
         return await self._fetch(None, tool_input.tool_args)
 
@@ -142,7 +165,7 @@ class SearchEventsTool(_EventTool):
 
     async def async_call(
         self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
-    ) -> JsonObjectType:
+    ) -> Any:
         """Query GET /api/events/search."""
         args = dict(tool_input.tool_args)
         return await self._fetch(str(args.pop("query")), args)

@@ -111,8 +111,7 @@ def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
         return loaded[0]
     raise ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key="entry_not_loaded" if not loaded else "entry_ambiguous",
-        translation_placeholders={"entry_id": ""},
+        translation_key="no_entry_loaded" if not loaded else "entry_ambiguous",
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import RULE_FIELDS, writable
+from .const import DOMAIN
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry
 from .entity import HsiEntity
@@ -26,7 +29,16 @@ async def async_setup_entry(
 
     @callback
     def _add_new() -> None:
-        known.intersection_update(coordinator.data.rules)
+        if coordinator.last_update_success:
+            # A rule deleted on the server: its switch goes (the rule's id is never reused, and a
+            # rule is not a device the user might want to keep).
+            registry = er.async_get(hass)
+            for rule_id in known - set(coordinator.data.rules):
+                if entity_id := registry.async_get_entity_id(
+                    Platform.SWITCH, DOMAIN, f"{coordinator.instance_id}_rule_{rule_id}"
+                ):
+                    registry.async_remove(entity_id)
+            known.intersection_update(coordinator.data.rules)
         new = [rule_id for rule_id in coordinator.data.rules if rule_id not in known]
         if new:
             known.update(new)

@@ -34,6 +34,15 @@ INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 
 
+def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> Any:
+    """A device by identifier: `async_get_device_by_identifier` where Home Assistant has it
+    (2026.x, where `async_get_device` is deprecated), `async_get_device` on the floor."""
+    by_identifier = getattr(registry, "async_get_device_by_identifier", None)
+    if by_identifier is not None:
+        return by_identifier(identifier, entry_id)
+    return registry.async_get_device(identifiers={identifier})
+
+
 def level_for(score: int) -> str:
     """The server's fixed risk bands."""
     if score <= 29:

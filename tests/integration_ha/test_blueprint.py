@@ -29,6 +29,8 @@ EVENT = {
     "risk_level": "high",
     "summary": "Unknown person at the front door at night",
     "media": ["/api/media/front_door/2024/a.jpg"],
+    # What the integration adds to its bus event: Home Assistant's signed snapshot path.
+    "snapshot_path": "/api/home_security_intelligence/01J/events/0b6c/snapshot?authSig=abc",
 }
 
 
@@ -37,7 +39,7 @@ def test_blueprint_passes_home_assistant_schemas() -> None:
     for schema in (BLUEPRINT_SCHEMA, AUTOMATION_BLUEPRINT_SCHEMA):
         blueprint = Blueprint(data, expected_domain="automation", schema=schema, path=str(BLUEPRINT))
         assert blueprint.validate() is None
-    assert set(blueprint.inputs) == {"notify_service", "min_risk", "hsi_url", "snooze_minutes"}
+    assert set(blueprint.inputs) == {"notify_service", "min_risk", "snooze_minutes"}
 
 
 async def test_blueprint_notifies_and_its_buttons_call_the_integration(
@@ -61,7 +63,6 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
                     "input": {
                         "notify_service": "notify.mobile_app_phone",
                         "min_risk": 70,
-                        "hsi_url": "http://192.168.1.10:8000/",
                     },
                 }
             }
@@ -84,7 +85,7 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
     assert data["message"] == EVENT["summary"]
     extra = data["data"]
     assert extra["tag"] == extra["group"] == f"hsi-{EVENT['id']}"
-    assert extra["image"] == f"http://192.168.1.10:8000/api/events/{EVENT['id']}/snapshot"
+    assert extra["image"] == EVENT["snapshot_path"]  # no server URL, no API key
     assert extra["actions"] == [
         {"action": f"HSI_REVIEW_{EVENT['id']}", "title": "Mark reviewed"},
         {"action": "HSI_SNOOZE_front_door", "title": "Snooze camera 1 h"},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
@@ -75,6 +77,51 @@ async def test_user_flow_not_an_hsi_server(hass: HomeAssistant, hsi_server: Fake
         result["flow_id"], {CONF_URL: hsi_server.url, CONF_API_KEY: hsi_server.api_key}
     )
     assert result["errors"] == {"base": "not_hsi"}
+
+
+async def test_user_flow_url_without_scheme(hass: HomeAssistant, hsi_server: FakeHsiServer) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: f"127.0.0.1:{hsi_server.port}", CONF_API_KEY: hsi_server.api_key}
+    )
+    assert result["errors"] == {"base": "invalid_url"}
+    assert not [r for r in hsi_server.requests if r[1] == "/api/system/info"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: f" {hsi_server.url}/ ", CONF_API_KEY: hsi_server.api_key}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == hsi_server.url
+
+
+async def _other_web_server(routes: list[web.RouteDef]) -> TestServer:
+    app = web.Application()
+    app.add_routes(routes)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+async def _page(request: web.Request) -> web.Response:
+    return web.Response(text="<html>router login</html>", content_type="text/html")
+
+
+async def _listing(request: web.Request) -> web.Response:
+    return web.json_response([1, 2, 3])
+
+
+async def test_user_flow_other_web_servers_are_not_hsi(hass: HomeAssistant, socket_enabled: None) -> None:
+    # A web server without the route (404), one answering HTML, one answering other JSON:
+    # each answered, so each is "not an HSI server", never "cannot reach".
+    for routes in ([], [web.get("/api/system/info", _page)], [web.get("/api/system/info", _listing)]):
+        server = await _other_web_server(routes)
+        try:
+            result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {CONF_URL: str(server.make_url("/")), CONF_API_KEY: "k"}
+            )
+            assert result["errors"] == {"base": "not_hsi"}, routes
+        finally:
+            await server.close()
 
 
 async def test_user_flow_unexpected_error(hass: HomeAssistant, hsi_server: FakeHsiServer) -> None:

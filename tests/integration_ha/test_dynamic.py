@@ -1,4 +1,5 @@
-"""Cameras and rules added or removed on the server appear or disappear without a restart."""
+"""Cameras and rules added on the server appear without a restart; a camera the server stops
+listing keeps its device (unavailable) until the user deletes it; deleted rules' switches go."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.home_security_intelligence.const import DOMAIN
 
-from .hsi_server import INSTANCE_ID, FakeHsiServer
+from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device
 
 
 async def test_cameras_come_and_go(
@@ -26,20 +27,65 @@ async def test_cameras_come_and_go(
     await hass.async_block_till_done()
     assert hass.states.get("sensor.driveway_risk_score") is not None
     assert hass.states.get("event.driveway_security_event") is not None
-    assert device_registry.async_get_device({(DOMAIN, f"{INSTANCE_ID}_driveway")}) is not None
+    entry_id = setup_entry.entry_id
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_driveway"), entry_id) is not None
 
+    # Gone from the server's answer: nothing is wiped, the entities turn unavailable.
     del hsi_server.cameras["garage"]
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert device_registry.async_get_device({(DOMAIN, f"{INSTANCE_ID}_garage")}) is None
-    assert hass.states.get("sensor.garage_risk_score") is None
-    assert hass.states.get("image.garage_snapshot") is None
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), entry_id) is not None
+    assert hass.states.get("sensor.garage_risk_score").state == "unavailable"
+    assert hass.states.get("image.garage_snapshot").state == "unavailable"
 
-    # It comes back: its entities are created again.
+    # It comes back: the same entities are available again.
     hsi_server.add_camera("garage", "Garage")
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get("sensor.garage_risk_score").state == "unknown"
+
+
+async def test_empty_camera_list_wipes_nothing(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    # A server answering an empty list for a moment (restarting, database being restored).
+    coordinator = setup_entry.runtime_data.coordinator
+    saved = dict(hsi_server.cameras)
+    hsi_server.cameras.clear()
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    devices = dr.async_entries_for_config_entry(device_registry, setup_entry.entry_id)
+    assert sorted(d.name for d in devices) == ["Front door", "Garage", "HSI Test"]
+    hsi_server.cameras.update(saved)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.front_door_risk_score").state == "72"
+
+
+async def test_deleted_device_of_a_returning_camera_gets_new_entities(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    coordinator = setup_entry.runtime_data.coordinator
+    identifier = (DOMAIN, f"{INSTANCE_ID}_garage")
+    del hsi_server.cameras["garage"]
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    device = find_device(device_registry, identifier, setup_entry.entry_id)
+    device_registry.async_remove_device(device.id)  # as the device page's "Delete" does
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_risk_score") is None
+
+    hsi_server.add_camera("garage", "Garage")
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_risk_score").state == "unknown"
+    assert find_device(device_registry, identifier, setup_entry.entry_id) is not None
 
 
 async def test_rules_come_and_go(
@@ -72,7 +118,7 @@ async def test_failed_poll_removes_nothing(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get("sensor.garage_risk_score").state == "unavailable"
-    assert device_registry.async_get_device({(DOMAIN, f"{INSTANCE_ID}_garage")}) is not None
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), setup_entry.entry_id) is not None
     hsi_server.fail_status = None
     await coordinator.async_refresh()
     await hass.async_block_till_done()
@@ -90,7 +136,7 @@ async def test_user_can_delete_only_gone_camera_devices(
     client = await hass_ws_client(hass)
 
     async def remove(identifier: str) -> bool:
-        device = device_registry.async_get_device({(DOMAIN, identifier)})
+        device = find_device(device_registry, (DOMAIN, identifier), setup_entry.entry_id)
         await client.send_json_auto_id(
             {
                 "type": "config/device_registry/remove_config_entry",
@@ -102,8 +148,10 @@ async def test_user_can_delete_only_gone_camera_devices(
 
     assert not await remove(INSTANCE_ID)
     assert not await remove(f"{INSTANCE_ID}_garage")
-    stale = device_registry.async_get_or_create(
-        config_entry_id=setup_entry.entry_id, identifiers={(DOMAIN, f"{INSTANCE_ID}_old")}
-    )
-    assert stale
-    assert await remove(f"{INSTANCE_ID}_old")
+    # The server no longer lists the garage: now the user may delete its device.
+    del hsi_server.cameras["garage"]
+    await setup_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert await remove(f"{INSTANCE_ID}_garage")
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), setup_entry.entry_id) is None
+    assert hass.states.get("sensor.garage_risk_score") is None

@@ -43,3 +43,38 @@ async def test_each_new_event_fires_once(
         states.append(hass.states.get("event.front_door_security_event"))
     assert [s.attributes["event_type"] for s in states] == ["package", "other"]
     assert states[0].state != states[1].state  # each firing has its own timestamp
+
+
+async def test_escalated_refinement_fires_again_with_the_new_level(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    """A fast-path event refined from 21 (low) to 60 (high) fires again: automations on high-risk
+    events see exactly the events that became high."""
+    event = hsi_server.add_event("garage", 21, {"person": 1}, "Someone at the garage.")
+    event["fast_path"] = True
+    await hsi_server.push("event.created", event)
+    await wait_for(
+        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == event["id"],
+        hass,
+    )
+    first = hass.states.get("event.garage_security_event")
+    assert first.attributes["level"] == "low"
+    assert first.attributes["escalated"] is False
+
+    refined = {**event, "risk_score": 60, "risk_level": "high", "fast_path": False}
+    await hsi_server.push("event.updated", refined)
+    await wait_for(lambda: hass.states.get("event.garage_security_event").state != first.state, hass)
+    second = hass.states.get("event.garage_security_event")
+    assert second.attributes["event_id"] == event["id"]
+    assert second.attributes["level"] == "high"
+    assert second.attributes["score"] == 60
+    assert second.attributes["escalated"] is True
+
+    # A refinement that lowers the level, a review, a note: nothing fires.
+    await hsi_server.push("event.updated", {**refined, "risk_score": 40, "risk_level": "medium"})
+    await hsi_server.push(
+        "event.updated", {**refined, "risk_score": 40, "risk_level": "medium", "reviewed": True}
+    )
+    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "40", hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("event.garage_security_event").state == second.state

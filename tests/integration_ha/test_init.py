@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.home_security_intelligence.const import DOMAIN, FRONTEND_URL
 
-from .hsi_server import INSTANCE_ID, FakeHsiServer, wait_for
+from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device, wait_for
 
 
 async def test_setup_creates_server_and_camera_devices(
@@ -24,10 +24,14 @@ async def test_setup_creates_server_and_camera_devices(
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), setup_entry.entry_id)
     names = sorted(d.name for d in devices)
     assert names == ["Front door", "Garage", "HSI Test"]
-    server = dr.async_get(hass).async_get_device({(DOMAIN, INSTANCE_ID)})
-    camera = dr.async_get(hass).async_get_device({(DOMAIN, f"{INSTANCE_ID}_front_door")})
+    registry = dr.async_get(hass)
+    server = find_device(registry, (DOMAIN, INSTANCE_ID), setup_entry.entry_id)
+    camera = find_device(registry, (DOMAIN, f"{INSTANCE_ID}_front_door"), setup_entry.entry_id)
     assert camera.via_device_id == server.id
     assert server.sw_version == "0.1.0"
+    # No "Visit" link: the server has no web page, its root answers 404 JSON.
+    assert server.configuration_url is None
+    assert camera.configuration_url is None
     assert hass.states.get("sensor.front_door_risk_score").state == "72"
 
 

@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-import voluptuous_openapi
+import dataclasses
+import importlib
+from typing import Any
+
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import llm
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .hsi_server import FakeHsiServer
 
+
+def _tool_schema(schema: Any, custom_serializer: Any) -> dict[str, Any]:
+    """The JSON schema a conversation agent sends for a tool, converted the way this Home Assistant
+    does it: probatio (the validation library that replaced voluptuous, 2026) where present,
+    voluptuous_openapi before (the floor)."""
+    try:
+        probatio = importlib.import_module("probatio")
+    except ImportError:
+        converter = importlib.import_module("voluptuous_openapi")
+        return dict(converter.convert(schema, custom_serializer=custom_serializer))
+    return dict(probatio.to_openapi(schema, custom_serializer=custom_serializer, openapi_version="3.1.0"))
+
+
+# LLMContext lost `user_prompt` after the floor: pass what this Home Assistant's one has.
+_CONTEXT_ARGS: dict[str, Any] = {
+    "platform": "test",
+    "context": Context(),
+    "user_prompt": "what happened?",
+    "language": "en",
+    "assistant": None,
+    "device_id": None,
+}
 CONTEXT = llm.LLMContext(
-    platform="test",
-    context=Context(),
-    user_prompt="what happened?",
-    language="en",
-    assistant=None,
-    device_id=None,
+    **{f.name: _CONTEXT_ARGS[f.name] for f in dataclasses.fields(llm.LLMContext) if f.name in _CONTEXT_ARGS}
 )
+TOOL_RESULT = getattr(llm, "ToolResult", None)  # 2026.10: tools return ToolResult, not a bare dict
+
+
+async def _call_tool(instance: llm.APIInstance, tool_input: llm.ToolInput) -> Any:
+    result = await instance.async_call_tool(tool_input)
+    if TOOL_RESULT is None:
+        return result
+    assert isinstance(result, TOOL_RESULT)
+    assert result.error == ("error" in result.data)
+    return result.data
 
 
 async def _api(hass: HomeAssistant, entry: MockConfigEntry) -> llm.APIInstance:
@@ -42,8 +72,9 @@ async def test_list_events_by_time_camera_object_and_risk(
 ) -> None:
     hsi_server.add_event("garage", 20, {"cat": 1}, "A cat walks by.")
     instance = await _api(hass, setup_entry)
-    result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="list_security_events", tool_args={"camera": "Front Door", "min_risk": 50})
+    result = await _call_tool(
+        instance,
+        llm.ToolInput(tool_name="list_security_events", tool_args={"camera": "Front Door", "min_risk": 50}),
     )
     assert result["count"] == 1
     event = result["events"][0]
@@ -52,7 +83,8 @@ async def test_list_events_by_time_camera_object_and_risk(
     assert event["summary"] == "A person lingers at the front door."
     assert hsi_server.requests[-1][2]["camera"] == "front_door"
 
-    result = await instance.async_call_tool(
+    result = await _call_tool(
+        instance,
         llm.ToolInput(
             tool_name="list_security_events",
             tool_args={
@@ -60,20 +92,21 @@ async def test_list_events_by_time_camera_object_and_risk(
                 "until": "2025-01-03T00:00:00+00:00",
                 "object": "person",
             },
-        )
+        ),
     )
     assert [e["id"] for e in result["events"]] == ["evt-1"]
 
-    result = await instance.async_call_tool(
+    result = await _call_tool(
+        instance,
         llm.ToolInput(
             tool_name="list_security_events", tool_args={"hours": 1, "camera": "garage", "limit": 5}
-        )
+        ),
     )
     assert [e["summary"] for e in result["events"]] == ["A cat walks by."]
     assert result["more_available"] is False
 
-    result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="list_security_events", tool_args={"since": "last tuesday"})
+    result = await _call_tool(
+        instance, llm.ToolInput(tool_name="list_security_events", tool_args={"since": "last tuesday"})
     )
     assert "error" in result
 
@@ -82,18 +115,21 @@ async def test_search_events(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
     instance = await _api(hass, setup_entry)
-    result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "lingers", "camera": "unknown"})
+    result = await _call_tool(
+        instance,
+        llm.ToolInput(
+            tool_name="search_security_events", tool_args={"query": "lingers", "camera": "unknown"}
+        ),
     )
     assert result["count"] == 0
-    result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
+    result = await _call_tool(
+        instance, llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
     )
     assert result["events"][0]["snippet"] == "A person lingers at the front door."
 
     await hsi_server.stop()
-    result = await instance.async_call_tool(
-        llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
+    result = await _call_tool(
+        instance, llm.ToolInput(tool_name="search_security_events", tool_args={"query": "front door"})
     )
     assert result["error"].startswith("The security server could not answer")
 
@@ -104,8 +140,7 @@ async def test_tool_parameters_convert_to_json_schema(
     """Conversation agents send the tools to the model as OpenAPI/JSON schema."""
     instance = await _api(hass, setup_entry)
     schemas = {
-        tool.name: voluptuous_openapi.convert(tool.parameters, custom_serializer=instance.custom_serializer)
-        for tool in instance.tools
+        tool.name: _tool_schema(tool.parameters, instance.custom_serializer) for tool in instance.tools
     }
     assert schemas["search_security_events"]["required"] == ["query"]
     assert schemas["list_security_events"]["properties"]["min_risk"] == {

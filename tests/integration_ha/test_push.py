@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from unittest.mock import patch
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 
 from custom_components.home_security_intelligence.api import HsiClient
 from custom_components.home_security_intelligence.const import BUS_EVENT
@@ -84,6 +90,63 @@ async def test_alert_and_other_messages(
     assert bus_events[0].data["rule_id"] == 1
     assert hass.states.get("sensor.front_door_risk_score").state == "88"
     assert setup_entry.runtime_data.coordinator.cursor == "c000003"
+
+
+async def test_ha_channel_alert_fires_the_alert_event_and_notifies(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    """A rule with the `ha` channel: the server sends the alert with its `ha` section, and Home
+    Assistant fires home_security_intelligence_alert and calls the notify action it names."""
+    alerts = async_capture_events(hass, "home_security_intelligence_alert")
+    notified = async_mock_service(hass, "notify", "mobile_app_phone")
+    event = hsi_server.add_event("front_door", 88, {"person": 1}, "Stranger at the door.")
+    section = {
+        "event_type": "home_security_intelligence_alert",
+        "notify_service": "notify.mobile_app_phone",
+        "title": "CRITICAL risk on Front door",
+        "message": "Stranger at the door.",
+        "tag": "hsi-alert-7",
+        "group": "hsi-alerts",
+        "event_id": event["id"],
+        "camera": "front_door",
+        "url": f"http://192.168.1.10:8000/api/events/{event['id']}",
+        "image": f"http://192.168.1.10:8000/api/events/{event['id']}/snapshot",
+    }
+    await hsi_server.push("alert", {"id": 7, "rule_id": 1, "event": event, "channels": ["ha"], "ha": section})
+    await wait_for(lambda: len(notified) == 1, hass)
+    assert len(alerts) == 1
+    fired = alerts[0].data
+    assert fired["title"] == "CRITICAL risk on Front door"
+    assert fired["tag"] == "hsi-alert-7"
+    assert fired["config_entry_id"] == setup_entry.entry_id
+    # The image is Home Assistant's signed snapshot path, not the server URL that needs its key.
+    assert fired["image"].startswith(f"/api/home_security_intelligence/{setup_entry.entry_id}/events/")
+    assert "authSig=" in fired["image"]
+    call = notified[0].data
+    assert call["title"] == "CRITICAL risk on Front door"
+    assert call["message"] == "Stranger at the door."
+    assert call["data"] == {
+        "tag": "hsi-alert-7",
+        "group": "hsi-alerts",
+        "image": fired["image"],
+        "url": section["url"],
+    }
+
+    # No notify action named: only the event. A notify action that does not exist: the event, and
+    # a warning; a failing one: the push connection keeps running.
+    await hsi_server.push("alert", {"id": 8, "event": event, "ha": {**section, "notify_service": None}})
+    await hsi_server.push("alert", {"id": 9, "event": event, "ha": {**section, "notify_service": "nope"}})
+    await wait_for(lambda: len(alerts) == 3, hass)
+    assert len(notified) == 1
+
+    async def _broken(call: Any) -> None:
+        raise HomeAssistantError("phone unreachable")
+
+    hass.services.async_register("notify", "broken", _broken)
+    await hsi_server.push("alert", {"id": 10, "event": event, "ha": {**section, "notify_service": "broken"}})
+    await wait_for(lambda: len(alerts) == 4, hass)
+    await hass.async_block_till_done()
+    assert setup_entry.runtime_data.coordinator.push_connected
 
 
 async def test_event_of_unknown_camera_adds_it(

@@ -115,6 +115,25 @@ async def test_zone_errors(
     assert err.value.translation_key == "not_found"
 
 
+@pytest.mark.parametrize(
+    "zone_id",
+    ["../alert-rules/1", "..", "1/../../alert-rules/1", "1?x=1", "1#frag", "%2e%2e%2falert-rules%2f1"],
+)
+async def test_ids_never_leave_their_path_segment(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry, zone_id: str
+) -> None:
+    # An id with "/", "..", "?", "#" or "%" stays one segment of /api/zones/{id}: it must not
+    # delete alert rule 1 (or zone 1) through path traversal.
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "delete_zone", {"zone_id": zone_id})
+    assert err.value.translation_key == "not_found"
+    assert "1" in hsi_server.rules
+    assert "1" in hsi_server.zones
+    method, path, _query = hsi_server.requests[-1]
+    assert method == "DELETE"
+    assert path == f"/api/zones/{zone_id}"  # the server decoded exactly the id that was sent
+
+
 async def test_alert_rules_create_and_update(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
@@ -206,6 +225,7 @@ async def test_entry_selection(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "get_events", {"config_entry_id": "unknown"}, response=True)
     assert err.value.translation_key == "entry_not_loaded"
+    assert "config entry id unknown is not loaded" in str(err.value)
 
     other = MockConfigEntry(domain=DOMAIN, unique_id="other", data={"url": "http://x", "api_key": "k"})
     other.add_to_hass(hass)
@@ -218,5 +238,9 @@ async def test_entry_selection(
     await hass.config_entries.async_unload(setup_entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "get_events", {}, response=True)
-    assert err.value.translation_key == "entry_not_loaded"
+    # A message of its own, without an empty placeholder ("No loaded ... server .").
+    assert err.value.translation_key == "no_entry_loaded"
+    assert not err.value.translation_placeholders
+    assert str(err.value).startswith("No Home Security Intelligence server is loaded. Set one up")
+    assert " ." not in str(err.value)
     assert INSTANCE_ID  # the unloaded entry keeps its registry entries

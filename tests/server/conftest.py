@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from inference_server.ml.testing_models import ensure_ultralytics_offline
 from inference_server.store.db import create_pool, migrate
 from inference_server.store.streams import Keys
+from tests.support.models import ensure_ultralytics_offline
 
 PG_ADMIN_URL = os.environ.get("HSI_TEST_PG_URL", "postgresql://postgres@localhost:5432/postgres")
 REDIS_URL = os.environ.get("HSI_TEST_REDIS_URL", "redis://localhost:6379/0")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from inference_server.domain.calibration import default_scenario_dir
-from inference_server.ml.tiny_gguf import write_tiny_llama_gguf
+from tests.support.tiny_gguf import write_tiny_llama_gguf
 
 ROOT = Path(__file__).resolve().parents[2]
 

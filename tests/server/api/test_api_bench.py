@@ -1,9 +1,9 @@
-"""The events API benchmark runs end to end (small here; `python -m inference_server.api.bench` for 100k)."""
+"""The events API benchmark runs end to end (small here; `python -m tools.bench_api` for 100k)."""
 
 from __future__ import annotations
 
-from inference_server.api.bench import bench_events_api
 from tests.server.conftest import REDIS_URL
+from tools.bench_api import bench_events_api
 
 
 async def test_bench_reports_throughput_and_latency(pg_pool):

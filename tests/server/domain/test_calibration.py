@@ -20,11 +20,11 @@ from inference_server.domain.calibration import (
     level_distribution,
     load_scenarios,
     parse_scenario,
-    realistic_day,
 )
 from inference_server.domain.context import EventContext
 from inference_server.domain.heuristic import score_context
 from inference_server.domain.risk import RiskAssessment
+from tests.support.synthetic_day import realistic_day
 
 RecordProperty = Callable[[str, object], None]
 

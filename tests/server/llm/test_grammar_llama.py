@@ -14,7 +14,7 @@ from inference_server.domain.prompt import build_messages
 from inference_server.ml.grammar import assessment_gbnf
 from inference_server.ml.llm_llama_cpp import LlamaCppAssessor
 from inference_server.ml.protocols import AssessmentFailed, ModelUnavailable, RiskAssessor
-from inference_server.ml.tiny_gguf import write_tiny_llama_gguf
+from tests.support.tiny_gguf import write_tiny_llama_gguf
 
 # The prompt is ~2,900 tokens for this character-level vocabulary; one thread is fastest for a
 # model this small (more threads only wait on each other on a busy machine).

@@ -19,7 +19,7 @@ from inference_server.domain.prompt import build_messages
 from inference_server.ml.grammar import assessment_gbnf
 from inference_server.ml.llm_openai import OpenAIAssessor
 from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
-from inference_server.ml.tiny_gguf import write_tiny_llama_gguf
+from tests.support.tiny_gguf import write_tiny_llama_gguf
 
 CONTEXT = EventContext(
     camera="driveway",

@@ -19,13 +19,13 @@ import pytest
 
 from inference_server.domain.detections import Box, Detection
 from inference_server.ml import detector_onnx, detectors
-from inference_server.ml.bench_detector import raw_detector_loop
 from inference_server.ml.detector_onnx import OnnxDetector, decode_output, input_shape, letterbox
 from inference_server.ml.detector_opencv import OpenCVPersonDetector, hog_blocks
 from inference_server.ml.detector_yolo import YoloDetector
 from inference_server.ml.detectors import COCO_LABELS, build_detector
 from inference_server.ml.protocols import Detector, ModelUnavailable
-from inference_server.ml.testing_models import build_random_yolo, ensure_ultralytics_offline, sample_images
+from tests.support.models import build_random_yolo, ensure_ultralytics_offline, sample_images
+from tools.bench_detector import raw_detector_loop
 
 LOW_CONF = 0.0001  # random weights give scores near zero: keep every box
 

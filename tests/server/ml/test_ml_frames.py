@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inference_server.ml.frames import UndecodableMedia, decode_image, sample_video_frames
-from inference_server.ml.testing_models import sample_images
+from tests.support.models import sample_images
 
 
 def _jpeg(width: int = 64, height: int = 48) -> bytes:

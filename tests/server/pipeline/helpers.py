@@ -14,8 +14,8 @@ import numpy as np
 
 from inference_server.app import Pipeline, Services
 from inference_server.config import Settings, load_settings
-from inference_server.ml.testing_models import sample_images
 from inference_server.server import start_pipeline
+from tests.support.models import sample_images
 
 REDIS_URL = "redis://localhost:6379/0"
 

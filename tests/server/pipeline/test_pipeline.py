@@ -11,8 +11,8 @@ import pytest
 
 from inference_server.config import UrgentRule
 from inference_server.domain.risk import level_for_score
-from inference_server.ml.testing_models import sample_images
 from tests.server.pipeline.helpers import blank_jpeg, drop, make_settings, person_jpeg, running, wait_for
+from tests.support.models import sample_images
 
 
 async def events(pool) -> list:

@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from inference_server.ml.testing_models import sample_images
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.store import media as media_store
 from inference_server.store.understanding import ReidStore, delete_expired, setup_vector_search
 from tests.server.understanding.conftest import MediaFactory, person, window_of
+from tests.support.models import sample_images
 
 T0 = datetime(2025, 5, 13, 14, 0, tzinfo=UTC)
 DIMS = 8

@@ -16,8 +16,9 @@ import numpy as np
 
 from inference_server.config import Settings
 from inference_server.domain.events import Event
-from inference_server.embedded import embedded_postgres, embedded_redis
-from inference_server.ml.testing_models import sample_images
+from tests.support.models import sample_images
+from tools.embedded import embedded_postgres, embedded_redis
+from tools.uploads import with_marker
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,11 @@ DEMO_ZONES = [
 ]
 
 
-def _with_marker(jpeg: bytes, marker: str) -> bytes:
-    """The same JPEG with a comment segment, so every demo run uploads new content."""
-    payload = marker.encode()
-    segment = b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload
-    return jpeg[:2] + segment + jpeg[2:]
-
-
 def _encode(image: np.ndarray, marker: str) -> bytes:
     # The marker names the run and the camera: the same picture on two cameras is two uploads.
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
-    return _with_marker(buf.tobytes(), marker)
+    return with_marker(buf.tobytes(), marker)
 
 
 def _walk(image: np.ndarray, steps: int) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""Real models built locally, without any model hub: for tests, `hsi demo` and `hsi bench`.
+"""Real models built locally, without any model hub: for tests, and for `hsi demo` and `hsi bench` (tools/).
 
 A YOLO built from its YAML has random weights: it runs exactly like a trained one (same
 graph, same cost, same output shapes) but its detections are noise. Real detection content

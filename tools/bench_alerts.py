@@ -14,7 +14,7 @@ from typing import Any
 import aiomqtt
 
 from inference_server.config import Settings, UrgentRule
-from inference_server.demo import _with_marker
+from tools.uploads import with_marker
 
 
 async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[str, Any]:
@@ -56,7 +56,7 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
             for i in range(samples):
                 camera = f"bench_alert_{i}"
                 src = staging / f"{i}.jpg"
-                src.write_bytes(_with_marker(image, f"alert {uuid.uuid4()}"))
+                src.write_bytes(with_marker(image, f"alert {uuid.uuid4()}"))
                 dest = settings.watch_dir / camera / "MDAlarm.jpg"
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Run it against a scratch database (it adds `n_events` events on cameras named `bench_cam_*`):
 
-    python -m inference_server.api.bench postgresql://localhost/hsi_bench 100000
+    python -m tools.bench_api postgresql://localhost/hsi_bench 100000
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ import numpy as np
 import psutil
 
 from inference_server.config import Settings
-from inference_server.demo import _with_marker
-from inference_server.embedded import embedded_postgres, embedded_redis
-from inference_server.ml.bench_detector import raw_detector_loop
-from inference_server.ml.testing_models import build_random_yolo, sample_images
+from tests.support.models import build_random_yolo, sample_images
+from tools.bench_detector import raw_detector_loop
+from tools.embedded import embedded_postgres, embedded_redis
+from tools.uploads import with_marker
 
 
 def make_images(n: int, seed: int = 0) -> list[bytes]:
@@ -38,7 +38,7 @@ def make_images(n: int, seed: int = 0) -> list[bytes]:
         frame = cv2.resize(src[y : y + ch, x : x + cw], (1280, 720))
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
         assert ok
-        out.append(_with_marker(buf.tobytes(), f"bench {seed} {i} {uuid.uuid4()}"))
+        out.append(with_marker(buf.tobytes(), f"bench {seed} {i} {uuid.uuid4()}"))
     return out
 
 
@@ -106,7 +106,7 @@ async def run_bench(
         bench_settings = settings.model_copy(update=updates)
         results = await _bench(bench_settings, images) if images else {}
         if alerts:
-            from inference_server.bench_alerts import alert_latency
+            from tools.bench_alerts import alert_latency
 
             alert_settings = bench_settings.model_copy(
                 update={
@@ -117,8 +117,8 @@ async def run_bench(
             )
             results["fast_path_alert"] = await alert_latency(alert_settings, alerts, _person_jpeg())
         if api:
-            from inference_server.api.bench import bench_events_api
             from inference_server.store.db import create_pool
+            from tools.bench_api import bench_events_api
 
             pool = await create_pool(bench_settings.database_url)
             try:

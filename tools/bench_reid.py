@@ -1,4 +1,4 @@
-"""How long re-ID embedding takes per crop on this machine (`python -m inference_server.bench_reid`).
+"""How long re-ID embedding takes per crop on this machine (`python -m tools.bench_reid`).
 
 The weights do not change the arithmetic, so the benchmark builds the model with random weights
 (no download): the numbers hold for the real ViT-L-14 / ViT-B-32 weights too.

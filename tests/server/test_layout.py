@@ -1,0 +1,77 @@
+"""The package's boundaries: it never imports the tests or the tools, and `hsi demo` / `hsi bench`
+say in one line what is missing when the package runs without the checkout's tools/ folder."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "inference_server"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_package_imports_neither_tests_nor_tools() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for module in sorted(_imported_modules(path))
+        if module.split(".")[0] in ("tests", "tools")
+    ]
+    assert offenders == []
+
+
+def test_benchmarks_demo_and_test_models_are_outside_the_package() -> None:
+    for gone in (
+        "bench.py",
+        "bench_alerts.py",
+        "bench_reid.py",
+        "demo.py",
+        "embedded.py",
+        "api/bench.py",
+        "ml/bench_detector.py",
+        "ml/testing_models.py",
+        "ml/tiny_gguf.py",
+    ):
+        assert not (PACKAGE / gone).exists(), gone
+    assert "realistic_day" not in (PACKAGE / "domain" / "calibration.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["demo", "bench"])
+def test_without_the_tools_folder_the_command_says_so_in_one_line(tmp_path: Path, command: str) -> None:
+    # An installed wheel: the package alone, no tools/ or tests/ beside it, no checkout on sys.path.
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "inference_server", ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "import os, sys\n"
+        "sys.path[:] = [p for p in sys.path if not os.path.isfile(os.path.join(p or '.', 'tools', '__init__.py'))]\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "from inference_server.cli import main\n"
+        f"sys.exit(main([{command!r}]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["HSI_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"hsi: 'hsi {command}' needs the tools/ folder of a source checkout")
+    assert result.stdout == ""
