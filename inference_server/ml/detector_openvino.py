@@ -82,7 +82,7 @@ class OpenVinoDetector(ExportedYolo):
         if precision not in PRECISIONS:
             raise ValueError(f"OpenVINO runs precision {' or '.join(PRECISIONS)}, not {precision!r}")
         try:
-            import openvino as ov
+            import openvino as ov  # type: ignore[import-untyped]
         except ImportError as exc:
             raise ModelUnavailable(f"the openvino detector needs the openvino package: {exc}") from exc
 

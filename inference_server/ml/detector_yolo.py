@@ -203,7 +203,9 @@ class YoloDetector:
         self.device = resolve_device(device)
         self.half = self.device.startswith("cuda") if half is None else half
         if self.half and not self.device.startswith("cuda"):
-            raise ModelUnavailable("precision fp16 needs an NVIDIA GPU (CUDA): use fp32, or int8 with onnx/openvino")
+            raise ModelUnavailable(
+                "precision fp16 needs an NVIDIA GPU (CUDA): use fp32, or int8 with onnx/openvino"
+            )
         if tensorrt:
             self.name = "tensorrt"
             path = locate_weights(weights, cache_dir)

@@ -170,4 +170,11 @@ def _choose(weights: str, cache_dir: Path, device: str) -> str:
     return "onnx"
 
 
-__all__ = ["COCO_LABELS", "DETECTOR_KINDS", "PRECISIONS", "ModelUnavailable", "build_detector", "cuda_available"]
+__all__ = [
+    "COCO_LABELS",
+    "DETECTOR_KINDS",
+    "PRECISIONS",
+    "ModelUnavailable",
+    "build_detector",
+    "cuda_available",
+]

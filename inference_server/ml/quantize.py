@@ -111,8 +111,7 @@ def bundled_image_paths() -> list[Path]:
 def bundled_frames(count: int = 16, seed: int = 0) -> list[np.ndarray]:
     """Frames made from the photos bundled with ultralytics: crops, flips and exposure changes,
     so the calibration sees more than two pictures' worth of value ranges."""
-    sources = [cv2.imread(str(p)) for p in bundled_image_paths()]
-    sources = [s for s in sources if s is not None]
+    sources = [img for p in bundled_image_paths() if (img := cv2.imread(str(p))) is not None]
     if not sources:
         raise ModelUnavailable("no calibration frames: the bundled sample images cannot be read")
     rng = np.random.default_rng(seed)
@@ -202,7 +201,7 @@ def quantize_openvino_int8(
         return target
     try:
         import nncf  # type: ignore[import-untyped]
-        import openvino as ov
+        import openvino as ov  # type: ignore[import-untyped]
     except ImportError as exc:
         raise ModelUnavailable(f"INT8 with OpenVINO needs the openvino and nncf packages: {exc}") from exc
     started = time.monotonic()
@@ -256,13 +255,12 @@ def quantize_onnx_int8(
     """An ONNX model with INT8 QDQ convolutions (ONNX Runtime static quantization); cached.
 
     Only convolutions are quantized (per channel, signed weights, unsigned activations: the
-    VNNI-friendly layout ONNX Runtime fuses into QLinearConv); the head's box arithmetic stays
-    float. The class-name metadata is copied over, so the file loads like the FP32 one."""
+    VNNI-friendly layout ONNX Runtime fuses into QLinearConv); the detection head stays float. The class-name metadata is copied over, so the file loads like the FP32 one."""
     target = fp32_onnx.parent / f"{fp32_onnx.stem}-int8-qdq.onnx"
     if not needs_calibration(target, source):
         return target
     import onnx
-    from onnxruntime.quantization import (
+    from onnxruntime.quantization import (  # type: ignore[import-untyped]
         CalibrationDataReader,
         CalibrationMethod,
         QuantFormat,
@@ -275,11 +273,9 @@ def quantize_onnx_int8(
     graph_model = onnx.load(str(fp32_onnx))
     input_name = graph_model.graph.input[0].name
     head = head_index([n.name for n in graph_model.graph.node])
-    excluded = [
-        n.name
-        for n in graph_model.graph.node
-        if head is not None and f"model.{head}/" in n.name and n.op_type != "Conv"
-    ]
+    # The whole head stays float: its output convolutions have tiny weights and large biases
+    # (more so with random weights), and quantizing them flattened every class score to zero.
+    excluded = [n.name for n in graph_model.graph.node if head is not None and f"model.{head}/" in n.name]
     batches = list(_calibration_batches(calibration.frames, image_size))
 
     class _Reader(CalibrationDataReader):  # type: ignore[misc]
@@ -306,7 +302,9 @@ def quantize_onnx_int8(
                 calibrate_method=CalibrationMethod.MinMax,
             )
         except Exception as exc:  # onnxruntime raises many types for graphs it cannot handle
-            raise ModelUnavailable(f"cannot quantize {fp32_onnx.name} to INT8 with ONNX Runtime: {exc}") from exc
+            raise ModelUnavailable(
+                f"cannot quantize {fp32_onnx.name} to INT8 with ONNX Runtime: {exc}"
+            ) from exc
         quantized = onnx.load(str(tmp_out))
         present = {p.key for p in quantized.metadata_props}
         for prop in graph_model.metadata_props:

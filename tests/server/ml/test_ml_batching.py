@@ -19,7 +19,7 @@ import pytest
 from inference_server.domain.detections import Box, Detection
 from inference_server.ml.batching import DynamicBatcher
 from inference_server.ml.detector_onnx import OnnxDetector
-from inference_server.ml.testing_models import build_random_yolo, sample_images
+from tests.support.models import build_random_yolo, sample_images
 
 
 class _Recording:
@@ -50,7 +50,9 @@ def test_concurrent_callers_share_one_model_call_and_get_their_own_results() -> 
         with ThreadPoolExecutor(5) as pool:
             blocker = pool.submit(batcher.detect, _frames([0]))  # holds the model thread
             time.sleep(0.2)
-            futures = [pool.submit(batcher.detect, _frames([10 * c + i for i in range(3)])) for c in range(1, 5)]
+            futures = [
+                pool.submit(batcher.detect, _frames([10 * c + i for i in range(3)])) for c in range(1, 5)
+            ]
             time.sleep(0.2)  # all four are queued behind the blocker
             gate.set()
             assert [d[0].label for d in blocker.result(10)] == ["0"]
@@ -136,7 +138,7 @@ def test_closed_batcher_refuses_new_work() -> None:
 def test_batched_real_detector_gives_the_same_boxes_as_direct_calls(tmp_path: Path) -> None:
     weights = build_random_yolo(tmp_path / "yolo26n.pt")
     onnx = OnnxDetector(weights, confidence=0.0001, cache_dir=tmp_path / "cache", device="cpu")
-    photos = [cv2.imread(str(p)) for p in sample_images()]
+    photos = [np.asarray(cv2.imread(str(p))) for p in sample_images()]
     direct = [onnx.detect([p])[0] for p in photos]
     batcher = DynamicBatcher(onnx, max_batch=8, budget_s=0.05)
     try:

@@ -318,8 +318,10 @@ def test_explicit_backend_does_not_fall_back(tmp_path: Path) -> None:
     assert isinstance(
         build_detector("opencv", None, confidence=0.5, classes=None, cache_dir=tmp_path), OpenCVPersonDetector
     )
+    with pytest.raises(ModelUnavailable, match=r"yolo26n\.pt"):
+        build_detector("openvino", None, confidence=0.5, classes=None, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="unknown detector"):
-        build_detector("tensorrt", None, confidence=0.5, classes=None, cache_dir=tmp_path)
+        build_detector("tpu", None, confidence=0.5, classes=None, cache_dir=tmp_path)
 
 
 def test_detectors_satisfy_the_protocol(yolo: YoloDetector, onnx: OnnxDetector) -> None:
