@@ -21,6 +21,8 @@ from redis.exceptions import RedisError
 
 from inference_server.config import ConfigError, Settings
 from inference_server.metrics import Metrics
+from inference_server.ml.models.hardware import Hardware
+from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.detect import DetectStage
@@ -93,55 +95,90 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
     return Services(settings, pool, redis, keys, Metrics(), Publisher(redis, keys), tz)
 
 
-def build_detector(settings: Settings) -> Detector:
-    """The configured detector (auto: ONNX on CPU, torch on CUDA, OpenCV when no weights exist),
+def model_plan(settings: Settings, hardware: Hardware | None = None) -> ModelPlan:
+    """Which backend and model each stage will use on this machine, and why (see ml/models/plan.py)."""
+    from inference_server.ml.models.hardware import probe_hardware
+    from inference_server.ml.models.manifest import load_manifest
+    from inference_server.ml.models.plan import ModelSettings, make_plan
+
+    hw = hardware if hardware is not None else probe_hardware(settings.models_path)
+    return make_plan(ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest))
+
+
+def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detector:
+    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV,
     behind a dynamic batcher that merges the frames of concurrent detect workers."""
     from inference_server.ml.batching import DynamicBatcher
     from inference_server.ml.detectors import build_detector as _build
     from inference_server.ml.quantize import CalibrationSource
 
+    choice = (plan or model_plan(settings)).detector
+    kind, weights = settings.detector, settings.detector_weights
+    if kind == "auto":
+        # The plan already announced a fallback; building "opencv" directly avoids a second warning.
+        kind = "opencv" if choice.backend == "opencv" else "auto"
+        weights = str(choice.path) if choice.path else weights
+    elif weights is None and choice.path is not None:
+        weights = str(choice.path)
     detector = _build(
-        settings.detector,
-        settings.detector_weights,
+        kind,
+        weights,
         confidence=settings.detector_confidence,
         classes=settings.detector_classes or None,
         image_size=settings.detector_image_size,
-        cache_dir=settings.data_dir / "models",
+        cache_dir=settings.models_path,
         intra_op_threads=settings.detector_threads,
         precision=settings.detector_precision,
         calibration=CalibrationSource(settings.media_dir, settings.detector_calibration_frames),
     )
+    model_id = choice.model_id if detector.name == choice.backend else None
+    if model_id is None:
+        model_id = (
+            OPENCV_MODEL_ID
+            if detector.name == "opencv"
+            else (Path(weights).stem if weights else detector.name)
+        )
+    detector.model_id = model_id  # type: ignore[attr-defined]
     on_gpu = str(getattr(detector, "device", "")).startswith("cuda") or "CUDAExecutionProvider" in getattr(
         detector, "providers", ()
     )
     latency_ms = settings.detector_batch_latency_ms
     if latency_ms is None:
         latency_ms = 25.0 if on_gpu else 0.0
-    return DynamicBatcher(
+    batcher = DynamicBatcher(
         detector,
         max_batch=settings.detector_batch_size * settings.detect_concurrency,
         budget_s=latency_ms / 1000.0,
     )
+    batcher.model_id = model_id  # type: ignore[attr-defined]
+    return batcher
 
 
-def build_embedder(settings: Settings) -> Embedder | None:
-    """The re-ID embedder (CLIP) when enabled; loading takes seconds, so it happens at start-up."""
-    if settings.embedder != "clip":
+def build_embedder(settings: Settings, plan: ModelPlan | None = None) -> Embedder | None:
+    """The re-ID embedder (CLIP) of the plan; loading takes seconds, so it happens at start-up."""
+    choice = (plan or model_plan(settings)).embedder
+    if choice.backend != "clip":
         return None
     from inference_server.ml.embedder_clip import ClipEmbedder
 
-    return ClipEmbedder(settings.embedder_model, pretrained=settings.embedder_weights)
+    return ClipEmbedder(
+        str(choice.extra.get("model_name") or settings.embedder_model),
+        pretrained=choice.extra.get("pretrained"),
+        pretrained_tag=choice.extra.get("pretrained_tag"),
+    )
 
 
-def build_llm(settings: Settings) -> RiskAssessor | None:
-    """The configured LLM backend, or None for the heuristic alone."""
-    if settings.llm_backend == "llama_cpp":
+def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor | None:
+    """The LLM backend of the plan, or None for the heuristic alone."""
+    choice = (plan or model_plan(settings)).llm
+    if choice.backend == "llama_cpp":
         from inference_server.ml.llm_llama_cpp import LlamaCppAssessor
 
-        if settings.llm_model_path is None:
+        path = choice.path or settings.llm_model_path
+        if path is None:
             raise ConfigError("setting 'llm_model_path': required when llm_backend is llama_cpp")
-        return LlamaCppAssessor(settings.llm_model_path, timeout_s=settings.llm_timeout_seconds)
-    if settings.llm_backend == "openai":
+        return LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+    if choice.backend == "openai":
         from inference_server.ml.llm_openai import OpenAIAssessor
 
         if not settings.llm_url:
@@ -172,6 +209,7 @@ class Pipeline:
     windows: WindowStore | None = None
     streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
+    model_plan: ModelPlan | None = None
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
+    from inference_server.cli_models import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         "apikey": _apikey,
         "assess": _assess,
         "calibrate": _calibrate,
+        "models": _models,
+        "doctor": _doctor,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -275,6 +280,18 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     return 0
+
+
+async def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_models import models_command
+
+    return await models_command(args, settings)
+
+
+async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_models import doctor_command
+
+    return await doctor_command(args, settings)
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -93,19 +93,25 @@ class Settings(BaseModel):
     video_sample_seconds: float = Field(1.0, gt=0)
     video_max_frames: int = Field(10, ge=1, le=300)
 
-    llm_backend: Literal["llama_cpp", "openai", "heuristic"] = "heuristic"
+    # auto: llm_model_path > llm_url > a GGUF pulled with `hsi models` > the heuristic scorer.
+    llm_backend: Literal["auto", "llama_cpp", "openai", "heuristic"] = "auto"
     llm_model_path: Path | None = None
     llm_url: str | None = None
     llm_model: str = "nemotron"
     llm_api_key: str | None = None
     llm_timeout_seconds: float = Field(30.0, gt=0)
 
-    embedder: Literal["clip", "none"] = "none"
+    # auto: CLIP re-ID when `hsi models` installed CLIP weights and the hardware can afford it.
+    embedder: Literal["auto", "clip", "none"] = "auto"
     embedder_model: str = "ViT-L-14"
     embedder_weights: str | None = None
     reid_threshold: float = Field(0.85, ge=0.0, le=1.0)
     reid_window_hours: float = Field(24.0, gt=0)
     reid_retention_days: float = Field(30.0, gt=0)  # sightings and their embeddings are deleted after this
+
+    models_dir: Path | None = None  # default <data_dir>/models
+    models_mirror: str | None = None  # base URL serving hub + release paths (see docs/models.md)
+    models_manifest: Path | None = None  # a manifest of your own instead of the built-in one
 
     batch_window_seconds: float = Field(90.0, gt=0)
     batch_idle_seconds: float = Field(30.0, gt=0)
@@ -160,6 +166,18 @@ class Settings(BaseModel):
         if v and not v.startswith(("mqtt://", "mqtts://")):
             raise ValueError("must start with mqtt:// or mqtts://")
         return v or None
+
+    @field_validator("models_mirror")
+    @classmethod
+    def _mirror_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/") if v else None
+
+    @property
+    def models_path(self) -> Path:
+        """Where `hsi models` keeps model files."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
     @property
     def keys_required(self) -> bool:

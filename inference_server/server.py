@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from inference_server.app import (
     ALL_STAGES,
@@ -13,9 +14,11 @@ from inference_server.app import (
     build_embedder,
     build_llm,
     data_dirs,
+    model_plan,
     open_services,
 )
 from inference_server.config import ConfigError, Settings
+from inference_server.ml.models.plan import ModelPlan, load_failed
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +26,37 @@ log = logging.getLogger(__name__)
 async def start_pipeline(settings: Settings, stages: tuple[str, ...]) -> tuple[Services, Pipeline]:
     """Open services and build the pipeline for the given stages."""
     await data_dirs(settings)
-    detector = build_detector(settings) if "detect" in stages else None
-    llm = build_llm(settings) if "assess" in stages else None
-    embedder = build_embedder(settings) if "assess" in stages else None
+    plan = await asyncio.to_thread(model_plan, settings)
+    detector = build_detector(settings, plan) if "detect" in stages else None
+    if detector is not None and detector.name == "opencv" and plan.detector.backend != "opencv":
+        plan = replace(plan, detector=load_failed(plan.detector))
+    plan = _only_stages_run(plan, stages)
+    plan.log_fallbacks()
+    llm = build_llm(settings, plan) if "assess" in stages else None
+    embedder = build_embedder(settings, plan) if "assess" in stages else None
     services = await open_services(settings)
     pipeline = Pipeline(services, stages, detector=detector, llm=llm, embedder=embedder)
+    pipeline.model_plan = plan
     if "assess" in stages and pipeline.contexts is not None:
         await pipeline.contexts.prepare()  # pgvector index when the server has the extension
     return services, pipeline
+
+
+def _only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:
+    """A worker that does not run a stage does not fall back in it: drop those fallbacks."""
+    from inference_server.ml.models.plan import StageChoice
+
+    def keep(choice: StageChoice, stage: str) -> StageChoice:
+        if stage in stages or not choice.fallback:
+            return choice
+        return replace(choice, fallback=False, reason=f"not run by this process ({choice.reason})")
+
+    return replace(
+        plan,
+        detector=keep(plan.detector, "detect"),
+        llm=keep(plan.llm, "assess"),
+        embedder=keep(plan.embedder, "assess"),
+    )
 
 
 async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop: asyncio.Event) -> int:
@@ -54,6 +80,20 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
         await services.close()
     log.info("hsi stopped")
     return 0
+
+
+def _doctor_report(settings: Settings, plan: ModelPlan | None) -> dict[str, object]:
+    """The doctor report served in GET /api/system/info (hardware probed once, at start-up)."""
+    from inference_server.ml.models.doctor import doctor_report
+    from inference_server.ml.models.hardware import probe_hardware
+    from inference_server.ml.models.manifest import load_manifest
+    from inference_server.ml.models.plan import ModelSettings
+
+    hw = probe_hardware(settings.models_path)
+    plan = plan or model_plan(settings, hw)
+    return doctor_report(
+        ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest), plan
+    )
 
 
 def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
@@ -119,6 +159,7 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         publisher=services.publisher,
         media_dir=s.media_dir,
         ready_checks={"detector": detector_ready},
+        models=await asyncio.to_thread(_doctor_report, s, pipeline.model_plan),
     )
     runner = await start_api(create_app(ctx), s.api_host, s.api_port)
     log.info("api listening host=%s port=%d keys_required=%s", s.api_host, s.api_port, s.keys_required)

@@ -164,8 +164,14 @@ async def _run(settings: Settings) -> int:
     services, pipeline = await start_pipeline(settings, stages)
     assert pipeline.detector is not None
     print(
-        f"Detector: {pipeline.detector.name}   Risk assessor: {settings.llm_backend}   Time zone: {settings.timezone}"
+        f"Detector: {pipeline.detector.name}   Risk assessor: {pipeline.llm.name if pipeline.llm else 'heuristic'}"
+        f"   Time zone: {settings.timezone}"
     )
+    if pipeline.model_plan is not None:
+        for fallback in pipeline.model_plan.fallbacks:
+            print(
+                f"Fallback: {fallback.stage} runs {fallback.backend} ({fallback.reason}); fix: {fallback.fix}"
+            )
     marker = str(uuid.uuid4())
     stop = asyncio.Event()
     try:

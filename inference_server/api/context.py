@@ -78,6 +78,7 @@ class ApiContext:
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     limits: ApiLimits | None = None  # None: ApiLimits.from_settings(settings)
     version: str = "0.1.0"
+    models: dict[str, Any] = field(default_factory=dict)  # the doctor report (ml/models/doctor.py)
 
     def effective_limits(self) -> ApiLimits:
         """The limits in force."""

@@ -365,6 +365,20 @@ class Ready(BaseModel):
     checks: dict[str, bool]
 
 
+class ModelFallback(BaseModel):
+    """A stage that runs a fallback, and the command that fixes it (see `hsi doctor`)."""
+
+    stage: Literal["detector", "llm", "embedder"]
+    backend: str
+    model_id: str | None
+    path: str | None
+    reason: str
+    fallback: bool
+    wanted: str | None
+    fix: str | None
+    extra: dict[str, Any]
+
+
 class Info(BaseModel):
     """Who this server is."""
 
@@ -373,6 +387,8 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    fallbacks: list[ModelFallback]
+    doctor: dict[str, Any] | None
 
 
 class Quantiles(BaseModel):
@@ -393,3 +409,72 @@ class Stats(BaseModel):
     highest_risk_today: int | None
     stage_latency_ms: dict[str, Quantiles]
     pipeline: Literal["ok", "degraded"]
+
+
+# --- tripwires and entity history (behaviour over time) ----------------------------------------
+
+
+# Strict: a coordinate given as a string ("0.5") is refused, not converted.
+_StrictCoordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+_StrictPoint = Annotated[list[_StrictCoordinate], Field(min_length=2, max_length=2)]
+
+
+class TripwireIn(BaseModel):
+    """A directed line on a camera's picture; crossing it left-to-right of a->b is "in"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+    name: Text = Field(..., min_length=1, max_length=64)
+    a: _StrictPoint
+    b: _StrictPoint
+    enabled: StrictBool = True
+
+
+class Tripwire(BaseModel):
+    """A stored tripwire."""
+
+    id: int
+    camera: str
+    name: str
+    a: list[float]
+    b: list[float]
+    enabled: bool
+
+
+class TripwireList(BaseModel):
+    """Tripwires."""
+
+    tripwires: list[Tripwire]
+
+
+class HistoryQuery(_Query):
+    """Entity history paging: newest first, older than `before`."""
+
+    limit: int = Field(100, ge=1, le=500)
+    before: AwareDatetime | None = None
+
+
+class EntitySighting(BaseModel):
+    """One sighting of an entity."""
+
+    camera: str
+    seen_at: str
+    event_id: str | None
+    label: str
+    similarity: float | None
+    risk_score: int | None
+    risk_level: str | None
+    summary: str | None
+
+
+class EntityHistory(BaseModel):
+    """A re-ID entity and its timeline."""
+
+    id: str
+    label: str
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+    history: list[EntitySighting]

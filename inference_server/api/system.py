@@ -90,6 +90,9 @@ async def get_info(call: Call) -> web.StreamResponse:
             "name": "Home Security Intelligence",
             # The integration warns (repairs issue) when it and MQTT discovery would both create entities.
             "mqtt_discovery": bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery),
+            # Stages running less than they should (the integration raises a repair issue for each).
+            "fallbacks": call.ctx.models.get("fallbacks", []),
+            "doctor": call.ctx.models or None,
         }
     )
 

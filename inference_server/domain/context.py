@@ -56,6 +56,10 @@ class TrackSummary:
     dwell_seconds: dict[str, float] = field(default_factory=dict)
     crossings: tuple[LineCrossing, ...] = ()
     approach: Approach | None = None
+    # Seconds since the window opened when the track first stood in each zone.
+    zone_entered_at: dict[str, float] = field(default_factory=dict)
+    # Toward-an-entry-point-then-away cycles (domain/behaviour.count_reversals).
+    reversals: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,26 @@ class ReidSighting:
     camera: str
     minutes_ago: float
     similarity: float
+
+
+BEHAVIOUR_KINDS = ("loitering", "perimeter_walk", "repeated_visits", "tailgating", "approach_retreat")
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourFinding:
+    """A pattern over time (domain/behaviour.py), e.g. loitering or a perimeter walk."""
+
+    kind: str  # one of BEHAVIOUR_KINDS
+    subject: str  # the object class it is about
+    strength: float  # 0..1
+    explanation: str
+    entity_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in BEHAVIOUR_KINDS:
+            raise InvalidContext(f"behaviour kind {self.kind!r} is not one of {', '.join(BEHAVIOUR_KINDS)}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise InvalidContext(f"behaviour strength {self.strength!r} is outside 0..1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +126,7 @@ class EventContext:
     baseline: tuple[BaselineInfo, ...] = ()
     attributes: tuple[str, ...] = ()  # observed cues, e.g. "face_covered", "tried_door", "carrying_package"
     fast_path: bool = False
+    behaviours: tuple[BehaviourFinding, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (tuples become lists)."""
@@ -129,6 +154,7 @@ _NESTED: dict[tuple[type, str], type] = {
     (EventContext, "reid"): ReidSighting,
     (EventContext, "baseline"): BaselineInfo,
     (TrackSummary, "crossings"): LineCrossing,
+    (EventContext, "behaviours"): BehaviourFinding,
 }
 
 
@@ -175,6 +201,8 @@ def _check_types(obj: Any, where: str) -> None:
             ok = isinstance(value, int) and not isinstance(value, bool)
         elif expected == "float":
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif expected == "str | None":
+            ok = value is None or isinstance(value, str)
         elif expected == "float | None":
             ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
         elif expected == "dict[str, int]":

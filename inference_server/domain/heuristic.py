@@ -3,7 +3,7 @@
 The score is built from evidence points, then scaled:
 
     threat = object base + zone + dwell + inbound crossings + approach + cues + re-ID
-             + baseline anomaly + night-on-property bonus
+             + behaviours over time + baseline anomaly + night-on-property bonus
     score  = threat x detection confidence x night x combined-cues x mitigations
 
 Every suspicious fact (night, a zone hit, dwell, a crossing, an intrusion cue, a re-ID sighting,
@@ -127,6 +127,15 @@ MIN_MITIGATION: Final = 0.15
 SIDEWALK_ONLY_FACTOR: Final = 0.6
 SIDEWALK_PASSING_SECONDS: Final = 60.0  # longer on the sidewalk is watching, not passing
 VERY_USUAL_FACTOR: Final = 0.85
+
+# Behaviours over time (domain/behaviour.py), in points at full strength.
+BEHAVIOUR_POINTS: Final[dict[str, float]] = {
+    "tailgating": 15.0,
+    "approach_retreat": 12.0,
+    "loitering": 10.0,
+    "repeated_visits": 30.0,  # the same stranger or car coming back day after day is casing
+    "perimeter_walk": 8.0,  # re-ID on several cameras already scores; this is the pattern on top
+}
 
 REID_WINDOW_MINUTES: Final = 10.0
 REID_FAST_MINUTES: Final = 3.0
@@ -267,6 +276,13 @@ def _score(context: EventContext) -> tuple[int, list[Factor]]:
         threat += reid_points
         factors.append(Factor(reid_words, _plus(reid_points)))
 
+    # Patterns over time.
+    for finding in context.behaviours:
+        points = BEHAVIOUR_POINTS.get(finding.kind, 0.0) * finding.strength
+        if points > 0:
+            threat += points
+            factors.append(Factor(f"behaviour: {finding.explanation}", _plus(points)))
+
     # How usual.
     baseline_points, baseline_words, very_usual = _baseline(context)
     if baseline_points > 0:
@@ -296,7 +312,7 @@ def _score(context: EventContext) -> tuple[int, list[Factor]]:
         if cue in MITIGATING_CUES:
             mitigation *= MITIGATING_CUES[cue]
             factors.append(Factor(f"cue: {cue}", _times(MITIGATING_CUES[cue])))
-    if _passing_on_sidewalk(context, zone_types):
+    if _passing_on_sidewalk(context, zone_types) and not context.behaviours:
         mitigation *= SIDEWALK_ONLY_FACTOR
         factors.append(Factor("passing along the public sidewalk", _times(SIDEWALK_ONLY_FACTOR)))
     if very_usual:

@@ -21,7 +21,7 @@ DATA_START: Final = "<event_data>"
 DATA_END: Final = "</event_data>"
 
 # Free-text fields get more room than names.
-_LONG_TEXT_KEYS: Final = frozenset({"description"})
+_LONG_TEXT_KEYS: Final = frozenset({"description", "explanation"})
 _NAME_MAX_CHARS: Final = 64
 _LONG_TEXT_MAX_CHARS: Final = 200
 
@@ -43,6 +43,9 @@ climbing in, a covered face at an entry point at night, several of the high cues
 Adjust within and across the bands:
 - The same person or vehicle seen on several cameras within minutes (reid sightings) raises \
 the score: someone is moving around the property.
+- Behaviours over time (behaviours: loitering, perimeter_walk, repeated_visits, tailgating, \
+approach_retreat, each with a strength 0-1 and an explanation) raise the score with their \
+strength; they were measured by the system, not guessed.
 - Activity that is unusual for the camera's baseline (high anomaly) raises the score; usual \
 activity lowers it a little. A baseline with status no_baseline is no evidence either way: do \
 not raise or lower the score for it.

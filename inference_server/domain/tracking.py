@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from inference_server.domain.behaviour import DEFAULT_BEHAVIOUR_CONFIG, count_reversals
 from inference_server.domain.context import Approach, LineCrossing, TrackSummary, ZoneHit
 from inference_server.domain.detections import Box, Detection, category_of
 from inference_server.domain.zones import (
@@ -26,6 +27,7 @@ from inference_server.domain.zones import (
 
 DEFAULT_MAX_GAP_SECONDS = 10.0
 DEFAULT_FRAME_SECONDS = 1.0
+DEFAULT_RETREAT_MIN_CHANGE = DEFAULT_BEHAVIOUR_CONFIG.retreat_min_change
 # Below this (frame widths per second) an object is standing still; jitter of a detector box is
 # usually a few thousandths of the frame per frame.
 STATIONARY_SPEED = 0.02
@@ -187,6 +189,7 @@ def summarize(
     zones: Sequence[Zone],
     tripwires: Sequence[Tripwire] = (),
     frame_seconds: float = DEFAULT_FRAME_SECONDS,
+    retreat_min_change: float = DEFAULT_RETREAT_MIN_CHANGE,
 ) -> tuple[list[TrackSummary], list[ZoneHit]]:
     """The EventContext parts for a window's tracks: per-track summaries and the zones hit.
 
@@ -195,7 +198,10 @@ def summarize(
       `frame_seconds` (one frame is assumed to last that long, so a single sighting counts);
       `duration_seconds` is measured the same way over the whole track;
     - crossings = each tripwire crossed between consecutive observations, with its direction;
-    - approach = see `approach_of`.
+    - approach = see `approach_of`;
+    - zone_entered_at = when the track first stood in each zone (seconds since the window opened);
+    - reversals = toward-then-away cycles relative to the nearest entry point, each leg at least
+      `retreat_min_change` of the frame (`behaviour.count_reversals`).
     The zone hits merge all tracks: one per zone name, with the labels of the tracks in it and
     the longest dwell of any of them, ordered by priority (highest first) then name. Disabled
     zones are ignored.
@@ -237,6 +243,8 @@ def summarize(
                 dwell_seconds=dwell,
                 crossings=tuple(crossings),
                 approach=approach_of(tr, entry_points),
+                zone_entered_at={name: round(t, 3) for name, t in first_in.items()},
+                reversals=_reversals(tr, entry_points, retreat_min_change),
             )
         )
     hits = [
@@ -251,6 +259,16 @@ def summarize(
     ]
     hits.sort(key=lambda hit: (-hit.priority, hit.name))
     return summaries, hits
+
+
+def _reversals(tr: Track, entry_points: Sequence[Zone], min_change: float) -> int:
+    if not entry_points or len(tr.points) < 3:
+        return 0
+    distances = [
+        min(distance_to_polygon(p.box.bottom_centre, zone.polygon)[0] for zone in entry_points)
+        for p in tr.points
+    ]
+    return count_reversals(distances, min_change)
 
 
 def velocity(points: Sequence[TrackPoint]) -> tuple[float, float] | None:

@@ -41,8 +41,14 @@ class ClipEmbedder:
         device: str = "auto",
         *,
         batch_size: int = 32,
+        pretrained_tag: str | None = None,
     ) -> None:
-        """Build the model; raises ModelUnavailable naming the missing weights file or tag."""
+        """Build the model; raises ModelUnavailable naming the missing weights file or tag.
+
+        `pretrained_tag` names the open_clip tag a weights file came from (e.g. laion2b_s32b_b82k),
+        so its image normalization is used: open_clip knows it by tag, not by file, and LAION's
+        ViT-L-14 normalizes differently from OpenAI's.
+        """
         import open_clip  # type: ignore[import-untyped]
         import torch
 
@@ -52,10 +58,19 @@ class ClipEmbedder:
         self.model_name = model_name
         self._batch_size = max(1, batch_size)
         weights = _resolve_weights(model_name, pretrained)
+        image_mean = image_std = None
+        if pretrained_tag:
+            tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained_tag) or {}
+            image_mean, image_std = tag_cfg.get("mean"), tag_cfg.get("std")
         started = time.perf_counter()
         try:
             model, _, _ = open_clip.create_model_and_transforms(
-                model_name, pretrained=weights, device=self.device, pretrained_text=False
+                model_name,
+                pretrained=weights,
+                device=self.device,
+                pretrained_text=False,
+                image_mean=image_mean,
+                image_std=image_std,
             )
         except RuntimeError as exc:
             raise ModelUnavailable(

@@ -36,6 +36,7 @@ from inference_server.domain.baseline import (
     anomaly,
     hour_of_week,
 )
+from inference_server.domain.behaviour import DEFAULT_BEHAVIOUR_CONFIG, BehaviourConfig, detect_behaviours
 from inference_server.domain.context import BaselineInfo, EventContext, ReidSighting
 from inference_server.domain.detections import Detection, category_of
 from inference_server.domain.names import display_name
@@ -44,6 +45,7 @@ from inference_server.ml.embedder_clip import crop
 from inference_server.ml.frames import UndecodableMedia, decode_image
 from inference_server.ml.protocols import Embedder
 from inference_server.store import media as media_store
+from inference_server.store import tripwires as tripwire_store
 from inference_server.store import understanding
 from inference_server.store.media import MediaRecord, StoredDetection
 from inference_server.store.understanding import ReidStore
@@ -124,6 +126,7 @@ class ContextBuilder:
         reid_window_hours: float = 24.0,
         baseline_config: BaselineConfig = DEFAULT_CONFIG,
         vector_search: bool | None = None,
+        behaviour_config: BehaviourConfig = DEFAULT_BEHAVIOUR_CONFIG,
     ) -> None:
         self.pool = pool
         self.tz = tz
@@ -133,6 +136,7 @@ class ContextBuilder:
         self.reid_window_hours = reid_window_hours
         self.baseline_config = baseline_config
         self.vector_search = vector_search
+        self.behaviour_config = behaviour_config
         self._reid: ReidStore | None = None
         self._reid_lock = asyncio.Lock()
         # One thread owns the embedding model: models are not guaranteed thread-safe.
@@ -184,22 +188,45 @@ class ContextBuilder:
             fast_path=window.fast,
         )
         zones = await understanding.zones_for_camera(self.pool, window.camera)
+        lines = await tripwire_store.tripwires_for_camera(self.pool, window.camera)
         observations, origin = _frame_observations(stored, records, window.started)
         tracks = track(observations)
-        summaries, hits = summarize(tracks, zones)
-        reid = await self._reid_sightings(window, tracks, origin, records)
+        summaries, hits = summarize(
+            tracks, zones, lines, retreat_min_change=self.behaviour_config.retreat_min_change
+        )
+        reid, entity_ids = await self._reid_sightings(window, tracks, origin, records)
         counts = {label: n for label, n in window.objects.items() if n > 0} or _counts(stored)
         baseline = await self._baseline(window, started, counts)
+        today = started.astimezone(self.tz).date()
+        lookback = started - timedelta(days=self.behaviour_config.repeat_lookback_days)
+        history = await tripwire_store.entity_visits(self.pool, sorted(entity_ids), lookback, self.tz)
+        behaviours = detect_behaviours(
+            camera=window.camera,
+            night=context.is_night,
+            tracks=summaries,
+            zones=hits,
+            sightings=reid,
+            today=today,
+            entity_ids=entity_ids,
+            history=history,
+            config=self.behaviour_config,
+        )
         context = replace(
-            context, zones=tuple(hits), tracks=tuple(summaries), reid=tuple(reid), baseline=tuple(baseline)
+            context,
+            zones=tuple(hits),
+            tracks=tuple(summaries),
+            reid=tuple(reid),
+            baseline=tuple(baseline),
+            behaviours=behaviours,
         )
         log.info(
-            "enrich event=%s camera=%s zones=%d tracks=%d reid=%d baseline=%s",
+            "enrich event=%s camera=%s zones=%d tracks=%d reid=%d behaviours=%s baseline=%s",
             window.id,
             window.camera,
             len(hits),
             len(summaries),
             len(reid),
+            ",".join(b.kind for b in behaviours) or "-",
             ",".join(f"{b.label}:{b.status}:{b.anomaly:g}" for b in baseline) or "-",
         )
         links = {
@@ -216,10 +243,11 @@ class ContextBuilder:
         tracks: Sequence[Track],
         origin: dict[tuple[float, Detection], StoredDetection],
         records: dict[int, MediaRecord],
-    ) -> list[ReidSighting]:
+    ) -> tuple[list[ReidSighting], set[str]]:
+        """Sightings of this event's entities on other cameras, and the entities it matched."""
         store = await self.prepare()
         if store is None or self.embedder is None or self.media_dir is None:
-            return []
+            return [], set()
         jobs: list[_CropJob] = []
         for tr in tracks:
             if category_of(tr.label) not in REID_CATEGORIES:
@@ -231,14 +259,15 @@ class ContextBuilder:
             media = records[sd.media_id]
             jobs.append(_CropJob(tr.label, sd, media, self.media_dir / media.path))
         if not jobs:
-            return []
+            return [], set()
         loop = asyncio.get_running_loop()
         try:
             vectors = await loop.run_in_executor(self._embed_thread, _embed_jobs, self.embedder, jobs)
         except Exception as exc:  # a model or file problem must not lose the event
             log.warning("reid skipped event=%s reason=%s", window.id, exc)
-            return []
+            return [], set()
         best_by_key: dict[tuple[str, str], ReidSighting] = {}
+        entity_ids: set[str] = set()
         for job, vector in zip(jobs, vectors, strict=True):
             if vector is None:
                 continue
@@ -251,11 +280,13 @@ class ContextBuilder:
                 event_id=window.id,
                 detection_id=job.stored.id,
             )
+            entity_ids.add(result.entity_id)
             for s in result.sightings:
                 key = (s.entity_id, s.camera)
                 if key not in best_by_key or s.similarity > best_by_key[key].similarity:
                     best_by_key[key] = s
-        return sorted(best_by_key.values(), key=lambda s: (-s.similarity, s.minutes_ago, s.camera))
+        ordered = sorted(best_by_key.values(), key=lambda s: (-s.similarity, s.minutes_ago, s.camera))
+        return ordered, entity_ids
 
     # --- baseline ------------------------------------------------------------------------------
 

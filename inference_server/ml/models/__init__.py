@@ -1,0 +1,1 @@
+"""Model manifest, downloads, verification, hardware probe and the per-stage model plan."""
