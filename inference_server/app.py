@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from inference_server.config import ConfigError, Settings
+from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
@@ -87,7 +88,7 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
         await pool.close()
         await redis.aclose()
         raise ServiceUnavailable(
-            f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)"
+            f"cannot connect to Redis at {redact_url(settings.redis_url)}: {exc} (set HSI_REDIS_URL)"
         ) from exc
     if run_migrations:
         await migrate(pool)
@@ -177,18 +178,22 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
         path = choice.path or settings.llm_model_path
         if path is None:
             raise ConfigError("setting 'llm_model_path': required when llm_backend is llama_cpp")
-        return LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama = LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama.model_id = choice.model_id or Path(path).stem  # type: ignore[attr-defined]
+        return llama
     if choice.backend == "openai":
         from inference_server.ml.llm_openai import OpenAIAssessor
 
         if not settings.llm_url:
             raise ConfigError("setting 'llm_url': required when llm_backend is openai")
-        return OpenAIAssessor(
+        remote = OpenAIAssessor(
             settings.llm_url,
             settings.llm_model,
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_seconds,
         )
+        remote.model_id = settings.llm_model  # type: ignore[attr-defined]
+        return remote
     return None
 
 

@@ -41,3 +41,7 @@ FRONTEND_URL: Final = f"/{DOMAIN}/hsi-events-card.js"
 
 ISSUE_INCOMPATIBLE_API: Final = "incompatible_api"
 ISSUE_DUPLICATE_MQTT: Final = "duplicate_mqtt_discovery"
+# Issue ids and translation keys: model_fallback_<stage> (one per stage below).
+MODEL_FALLBACK_PREFIX: Final = "model_fallback"
+# The server stages that can run a fallback (GET /api/system/info `fallbacks[].stage`).
+MODEL_STAGES: Final = ("detector", "llm", "embedder")

@@ -10,6 +10,7 @@ from inference_server.api import schemas
 from inference_server.api.errors import bad_request, conflict, not_found
 from inference_server.api.routing import Call, Reply, Router
 from inference_server.domain.zones import InvalidZone, Tripwire
+from inference_server.store import feedback as feedback_store
 from inference_server.store import tripwires as store
 
 router = Router()
@@ -140,3 +141,79 @@ async def entity_history(call: Call) -> web.StreamResponse:
         call.ctx.pool, call.params["id"], limit=call.query.limit, before=call.query.before
     )
     return web.json_response({**entity, "history": history})
+
+
+# --- known entities and feedback ---------------------------------------------------------------
+
+
+@router.route(
+    "GET",
+    "/api/entities",
+    summary="Re-identified people and vehicles, most recently seen first",
+    tag="entities",
+    query=schemas.EntityQuery,
+    responses={200: Reply("Entities", schemas.EntityList)},
+)
+async def list_entities(call: Call) -> web.StreamResponse:
+    q: schemas.EntityQuery = call.query
+    entities = await feedback_store.list_entities(call.ctx.pool, known=q.known, label=q.label, limit=q.limit)
+    return web.json_response({"entities": entities})
+
+
+@router.route(
+    "PATCH",
+    "/api/entities/{id}",
+    summary='Name an entity ("Dad", "our car") and/or mark it known',
+    tag="entities",
+    scope="admin",
+    route_class="write",
+    path_params={"id": "uuid"},
+    body=schemas.EntityPatch,
+    responses={200: Reply("The entity", schemas.Entity)},
+)
+async def update_entity(call: Call) -> web.StreamResponse:
+    patch: schemas.EntityPatch = call.body
+    name = patch.name.strip() if patch.name is not None else None
+    if patch.name is not None and not name:
+        raise bad_request("name: must not be blank", "invalid_field")
+    clear = "name" in patch.model_fields_set and patch.name is None
+    entity = await feedback_store.update_entity(
+        call.ctx.pool, call.params["id"], name=name, known=patch.known, clear_name=clear
+    )
+    if entity is None:
+        raise not_found(f"no entity {call.params['id']}")
+    await call.ctx.publisher.publish("system", {"kind": "entity.updated", "id": entity["id"]})
+    return web.json_response(entity)
+
+
+@router.route(
+    "DELETE",
+    "/api/entities/{id}",
+    summary="Forget an entity: deletes it and every stored embedding of it",
+    tag="entities",
+    scope="admin",
+    route_class="write",
+    path_params={"id": "uuid"},
+    responses={204: Reply("Forgotten")},
+)
+async def forget_entity(call: Call) -> web.StreamResponse:
+    deleted = await feedback_store.forget_entity(call.ctx.pool, call.params["id"])
+    if deleted is None:
+        raise not_found(f"no entity {call.params['id']}")
+    await call.ctx.publisher.publish("system", {"kind": "entity.forgotten", "id": call.params["id"]})
+    return web.Response(status=204)
+
+
+@router.route(
+    "POST",
+    "/api/feedback/reset",
+    summary="Clear the residents' answers (of one camera) so they no longer change scores",
+    tag="events",
+    scope="admin",
+    route_class="write",
+    body=schemas.FeedbackReset,
+    responses={200: Reply("How many answers were cleared", schemas.FeedbackResetResult)},
+)
+async def reset_feedback(call: Call) -> web.StreamResponse:
+    cleared = await feedback_store.reset_feedback(call.ctx.pool, call.body.camera)
+    return web.json_response({"cleared": cleared})

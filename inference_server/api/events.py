@@ -15,6 +15,7 @@ from inference_server.api.media import resolve_media_path
 from inference_server.api.routing import Call, Reply, Router
 from inference_server.api.snapshot import SnapshotUnavailable, snapshot_file
 from inference_server.media.event_clips import ClipUnavailable, event_clip
+from inference_server.store import feedback as feedback_store
 from inference_server.store import queries
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ async def get_event(call: Call) -> web.StreamResponse:
 )
 async def update_event(call: Call) -> web.StreamResponse:
     patch: schemas.EventPatch = call.body
+    if "feedback" in patch.model_fields_set:
+        if not await feedback_store.set_feedback(call.ctx.pool, call.params["id"], patch.feedback):
+            raise not_found(f"no event {call.params['id']}")
     event = await queries.update_event(
         call.ctx.pool, call.params["id"], reviewed=patch.reviewed, notes=patch.notes
     )

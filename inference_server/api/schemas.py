@@ -7,11 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from inference_server.contract import rules
+from inference_server.contract.events import Event
+from inference_server.contract.risk import LEVELS, RiskLevelName
+from inference_server.contract.zones import ZoneType
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-_LEVEL = r"(low|medium|high|critical)"
+_LEVEL = "(" + "|".join(LEVELS) + ")"
 _CAMERA = r"[a-z0-9][a-z0-9_-]{0,63}"
-RiskLevelName = Literal["low", "medium", "high", "critical"]
-ZoneType = Literal["entry_point", "driveway", "sidewalk", "yard", "other"]
 
 
 def _no_nul(value: str) -> str:
@@ -120,6 +123,11 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
+    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+        None,
+        description="The residents' answer (marks the event reviewed; null clears it). Similar later "
+        "events are scored up or down by it (docs/scoring.md).",
+    )
 
 
 class MuteRequest(BaseModel):
@@ -153,13 +161,15 @@ class AlertRuleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Text = Field(..., min_length=1, max_length=100)
+    name: Text = Field(..., min_length=1, max_length=rules.NAME_MAX_CHARS)
     enabled: StrictBool = True
     severity: RiskLevelName = "medium"
     conditions: dict[str, Any] = Field(default_factory=dict)
-    channels: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
-    cooldown_seconds: StrictInt = Field(300, ge=0, le=7 * 24 * 3600)
-    group_window_seconds: StrictInt = Field(120, ge=0, le=3600)
+    channels: list[dict[str, Any]] = Field(default_factory=list, max_length=rules.MAX_CHANNELS)
+    cooldown_seconds: StrictInt = Field(rules.DEFAULT_COOLDOWN_SECONDS, ge=0, le=rules.MAX_COOLDOWN_SECONDS)
+    group_window_seconds: StrictInt = Field(
+        rules.DEFAULT_GROUP_WINDOW_SECONDS, ge=0, le=rules.MAX_GROUP_WINDOW_SECONDS
+    )
 
 
 class RuleTestRequest(BaseModel):
@@ -186,27 +196,6 @@ class Error(BaseModel):
     error: ErrorBody
 
 
-class Event(BaseModel):
-    """The Event JSON shared by API, WebSocket and MQTT."""
-
-    id: str
-    camera: str
-    camera_name: str
-    started_at: datetime
-    ended_at: datetime
-    risk_score: int = Field(ge=0, le=100)
-    risk_level: RiskLevelName
-    summary: str
-    reasoning: str
-    objects: dict[str, int]
-    zones: list[str]
-    fast_path: bool
-    reviewed: bool
-    notes: str
-    media: list[str]
-    assessed_by: Literal["llama_cpp", "openai", "heuristic"]
-
-
 class Detection(BaseModel):
     """One detection of an event, box normalized to 0-1 (x1, y1, x2, y2)."""
 
@@ -215,6 +204,7 @@ class Detection(BaseModel):
     box: list[float] = Field(min_length=4, max_length=4)
     media_id: int
     frame: int
+    detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
 class EventDetail(Event):
@@ -387,6 +377,7 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    mqtt_discovery_suppressed: bool = False
     fallbacks: list[ModelFallback]
     doctor: dict[str, Any] | None
 
@@ -478,3 +469,53 @@ class EntityHistory(BaseModel):
     cameras: list[str]
     sightings: int
     history: list[EntitySighting]
+
+
+class EntityQuery(_Query):
+    """Entity list filters."""
+
+    known: bool | None = None
+    label: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=500)
+
+
+class EntityPatch(BaseModel):
+    """Name an entity and/or mark it known ("name": null clears the name)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = Field(None, min_length=1, max_length=64)
+    known: StrictBool | None = None
+
+
+class Entity(BaseModel):
+    """A re-identified person or vehicle."""
+
+    id: str
+    label: str
+    name: str | None
+    known: bool
+    first_seen: str
+    last_seen: str
+    cameras: list[str]
+    sightings: int
+
+
+class EntityList(BaseModel):
+    """Entities."""
+
+    entities: list[Entity]
+
+
+class FeedbackReset(BaseModel):
+    """Clear the residents' answers of one camera (or of all cameras without `camera`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str | None = Field(None, pattern=SLUG_PATTERN)
+
+
+class FeedbackResetResult(BaseModel):
+    """How many events had their answer cleared."""
+
+    cleared: int

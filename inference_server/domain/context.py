@@ -73,6 +73,16 @@ class ReidSighting:
     similarity: float
 
 
+@dataclass(frozen=True, slots=True)
+class KnownEntity:
+    """A track of this event that re-ID matched to an entity the residents marked as known."""
+
+    track_id: int
+    entity_id: str
+    label: str
+    name: str | None = None
+
+
 BEHAVIOUR_KINDS = ("loitering", "perimeter_walk", "repeated_visits", "tailgating", "approach_retreat")
 
 
@@ -127,6 +137,7 @@ class EventContext:
     attributes: tuple[str, ...] = ()  # observed cues, e.g. "face_covered", "tried_door", "carrying_package"
     fast_path: bool = False
     behaviours: tuple[BehaviourFinding, ...] = ()
+    known: tuple[KnownEntity, ...] = ()  # tracks matched to known people/vehicles
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (tuples become lists)."""
@@ -155,6 +166,7 @@ _NESTED: dict[tuple[type, str], type] = {
     (EventContext, "baseline"): BaselineInfo,
     (TrackSummary, "crossings"): LineCrossing,
     (EventContext, "behaviours"): BehaviourFinding,
+    (EventContext, "known"): KnownEntity,
 }
 
 

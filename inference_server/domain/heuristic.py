@@ -190,6 +190,7 @@ def score_context(context: EventContext) -> RiskAssessment:
         summary=_summary(context)[:_SUMMARY_MAX],
         reasoning=reasoning,
         assessed_by=ASSESSED_BY,
+        model=ASSESSED_BY,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime
 
@@ -11,6 +12,13 @@ import asyncpg
 from inference_server.domain.context import EventContext
 from inference_server.domain.detections import Detection
 from inference_server.domain.events import Event
+from inference_server.domain.feedback import (
+    DEFAULT_FEEDBACK_CONFIG,
+    FeedbackConfig,
+    adjustment,
+    apply,
+    situation,
+)
 from inference_server.domain.heuristic import score_context
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
@@ -18,6 +26,7 @@ from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
 from inference_server.pipeline.enrich import ContextBuilder, base_context
 from inference_server.pipeline.publish import Publisher
 from inference_server.store import events as event_store
+from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
@@ -50,7 +59,11 @@ class FallbackAssessor:
         """An assessment from the LLM if it gives a valid one in time, else from the heuristic."""
         if self.primary is not None:
             try:
-                return await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+                result = await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+                if result.model is None:
+                    model_id = getattr(self.primary, "model_id", None) or self.primary.name
+                    result = dataclasses.replace(result, model=str(model_id))
+                return result
             except (AssessmentFailed, TimeoutError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
             except Exception as exc:  # a backend bug must not lose the event
@@ -72,12 +85,14 @@ class AssessStage:
         assessor: FallbackAssessor,
         publisher: Publisher,
         metrics: Metrics,
+        feedback: FeedbackConfig | None = DEFAULT_FEEDBACK_CONFIG,
     ) -> None:
         self.pool = pool
         self.contexts = contexts
         self.assessor = assessor
         self.publisher = publisher
         self.metrics = metrics
+        self.feedback = feedback  # None: residents' answers do not change scores
 
     async def handle(self, entries: list[StreamEntry]) -> list[str]:
         """Assess each closed window; returns entry ids to acknowledge."""
@@ -102,7 +117,7 @@ class AssessStage:
             log.info("assess skip event=%s reason=already final", window.id)
             return None
         context, links = await self.contexts.build(window)
-        assessment = await self.assessor.assess(context)
+        assessment = await self.with_feedback(context, await self.assessor.assess(context), window.id)
         event, created = await event_store.save_event(
             self.pool,
             event_id=window.id,
@@ -130,6 +145,30 @@ class AssessStage:
         )
         await self.publisher.publish("event.created" if created else "event.updated", event.to_json())
         return event
+
+    async def with_feedback(
+        self, context: EventContext, assessment: RiskAssessment, event_id: str
+    ) -> RiskAssessment:
+        """The assessment adjusted by the residents' answers on similar earlier events."""
+        if self.feedback is None:
+            return assessment
+        started = datetime.fromisoformat(context.started_at)
+        past = await feedback_store.past_feedback(
+            self.pool,
+            context.camera,
+            started,
+            self.contexts.tz,
+            self.feedback.lookback_days,
+            exclude_event=event_id,
+        )
+        if not past:
+            return assessment
+        hour = int(context.local_time.split(":", 1)[0])
+        key = situation(context.camera, context.objects, [z.name for z in context.zones], hour)
+        change = adjustment(key, past, self.feedback)
+        if change.points:
+            log.info("feedback event=%s points=%+d similar=%d", event_id, change.points, change.similar)
+        return apply(assessment, change)
 
     async def preliminary(self, window_id: str, media: MediaRecord, detections: list[Detection]) -> None:
         """Fast path: publish a heuristic-scored event at once; the closed window refines it."""

@@ -107,7 +107,8 @@ class DetectStage:
         decoded = await asyncio.gather(*(self._decode(m) for m in queued))
         ok = [d for d in decoded if d is not None]
         results = dict(zip((d.media.id for d in ok), await self._detect(ok), strict=True))
-        saved = await media_store.save_detections(self.pool, results)
+        detector_id = str(getattr(self.detector, "model_id", None) or self.detector.name)
+        saved = await media_store.save_detections(self.pool, results, detector_id)
         for media_id in saved:
             for _i, _o, dets in results[media_id]:
                 for d in dets:

@@ -37,13 +37,20 @@ from inference_server.domain.baseline import (
     hour_of_week,
 )
 from inference_server.domain.behaviour import DEFAULT_BEHAVIOUR_CONFIG, BehaviourConfig, detect_behaviours
-from inference_server.domain.context import BaselineInfo, EventContext, ReidSighting
+from inference_server.domain.context import (
+    BaselineInfo,
+    EventContext,
+    KnownEntity,
+    ReidSighting,
+    TrackSummary,
+)
 from inference_server.domain.detections import Detection, category_of
 from inference_server.domain.names import display_name
 from inference_server.domain.tracking import FrameObservation, Track, summarize, track
 from inference_server.ml.embedder_clip import crop
 from inference_server.ml.frames import UndecodableMedia, decode_image
 from inference_server.ml.protocols import Embedder
+from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store import tripwires as tripwire_store
 from inference_server.store import understanding
@@ -101,6 +108,7 @@ class _CropJob:
     """One detection to cut out and embed: where its frame is and which box."""
 
     track_label: str
+    track_id: int
     stored: StoredDetection
     media: MediaRecord
     path: Path
@@ -194,7 +202,9 @@ class ContextBuilder:
         summaries, hits = summarize(
             tracks, zones, lines, retreat_min_change=self.behaviour_config.retreat_min_change
         )
-        reid, entity_ids = await self._reid_sightings(window, tracks, origin, records)
+        reid, track_entities = await self._reid_sightings(window, tracks, origin, records)
+        entity_ids = set(track_entities.values())
+        known, known_cues = await self._known(summaries, track_entities)
         counts = {label: n for label, n in window.objects.items() if n > 0} or _counts(stored)
         baseline = await self._baseline(window, started, counts)
         today = started.astimezone(self.tz).date()
@@ -218,6 +228,8 @@ class ContextBuilder:
             reid=tuple(reid),
             baseline=tuple(baseline),
             behaviours=behaviours,
+            known=known,
+            attributes=tuple(dict.fromkeys((*context.attributes, *known_cues))),
         )
         log.info(
             "enrich event=%s camera=%s zones=%d tracks=%d reid=%d behaviours=%s baseline=%s",
@@ -243,11 +255,11 @@ class ContextBuilder:
         tracks: Sequence[Track],
         origin: dict[tuple[float, Detection], StoredDetection],
         records: dict[int, MediaRecord],
-    ) -> tuple[list[ReidSighting], set[str]]:
-        """Sightings of this event's entities on other cameras, and the entities it matched."""
+    ) -> tuple[list[ReidSighting], dict[int, str]]:
+        """Sightings of this event's entities on other cameras, and the entity of each track embedded."""
         store = await self.prepare()
         if store is None or self.embedder is None or self.media_dir is None:
-            return [], set()
+            return [], {}
         jobs: list[_CropJob] = []
         for tr in tracks:
             if category_of(tr.label) not in REID_CATEGORIES:
@@ -257,17 +269,17 @@ class ContextBuilder:
             if sd is None or sd.media_id not in records:
                 continue
             media = records[sd.media_id]
-            jobs.append(_CropJob(tr.label, sd, media, self.media_dir / media.path))
+            jobs.append(_CropJob(tr.label, tr.track_id, sd, media, self.media_dir / media.path))
         if not jobs:
-            return [], set()
+            return [], {}
         loop = asyncio.get_running_loop()
         try:
             vectors = await loop.run_in_executor(self._embed_thread, _embed_jobs, self.embedder, jobs)
         except Exception as exc:  # a model or file problem must not lose the event
             log.warning("reid skipped event=%s reason=%s", window.id, exc)
-            return [], set()
+            return [], {}
         best_by_key: dict[tuple[str, str], ReidSighting] = {}
-        entity_ids: set[str] = set()
+        track_entities: dict[int, str] = {}
         for job, vector in zip(jobs, vectors, strict=True):
             if vector is None:
                 continue
@@ -280,13 +292,35 @@ class ContextBuilder:
                 event_id=window.id,
                 detection_id=job.stored.id,
             )
-            entity_ids.add(result.entity_id)
+            track_entities[job.track_id] = result.entity_id
             for s in result.sightings:
                 key = (s.entity_id, s.camera)
                 if key not in best_by_key or s.similarity > best_by_key[key].similarity:
                     best_by_key[key] = s
         ordered = sorted(best_by_key.values(), key=lambda s: (-s.similarity, s.minutes_ago, s.camera))
-        return ordered, entity_ids
+        return ordered, track_entities
+
+    async def _known(
+        self, summaries: Sequence[TrackSummary], track_entities: dict[int, str]
+    ) -> tuple[tuple[KnownEntity, ...], list[str]]:
+        """The tracks matched to known entities, and the cues that follow.
+
+        `known_resident` (`known_vehicle`) is added only when every person (vehicle) track of the
+        event was recognised as known: a stranger beside a resident is still a stranger.
+        """
+        found = await feedback_store.known_entities(self.pool, sorted(set(track_entities.values())))
+        known = tuple(
+            KnownEntity(track_id=t, entity_id=e, label=found[e][0], name=found[e][1])
+            for t, e in sorted(track_entities.items())
+            if e in found
+        )
+        known_tracks = {k.track_id for k in known}
+        cues = []
+        for category, cue in (("person", "known_resident"), ("vehicle", "known_vehicle")):
+            ids = {s.track_id for s in summaries if category_of(s.label) == category}
+            if ids and ids <= known_tracks:
+                cues.append(cue)
+        return known, cues
 
     # --- baseline ------------------------------------------------------------------------------
 

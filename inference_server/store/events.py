@@ -38,8 +38,8 @@ async def save_event(
         row = await conn.fetchrow(
             """
             INSERT INTO events (id, camera_id, started_at, ended_at, risk_score, risk_level, summary,
-                                reasoning, objects, zones, context, fast_path, final, assessed_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                reasoning, objects, zones, context, fast_path, final, assessed_by, model)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             ON CONFLICT (id) DO UPDATE SET
                 started_at = LEAST(events.started_at, EXCLUDED.started_at),
                 ended_at = GREATEST(events.ended_at, EXCLUDED.ended_at),
@@ -47,7 +47,7 @@ async def save_event(
                 summary = EXCLUDED.summary, reasoning = EXCLUDED.reasoning,
                 objects = EXCLUDED.objects, zones = EXCLUDED.zones, context = EXCLUDED.context,
                 fast_path = events.fast_path OR EXCLUDED.fast_path, final = EXCLUDED.final,
-                assessed_by = EXCLUDED.assessed_by, updated_at = now()
+                assessed_by = EXCLUDED.assessed_by, model = EXCLUDED.model, updated_at = now()
             WHERE NOT events.final OR EXCLUDED.final
             RETURNING (xmax = 0) AS created
             """,
@@ -65,6 +65,7 @@ async def save_event(
             fast_path,
             final,
             assessment.assessed_by,
+            assessment.model,
         )
         created = bool(row["created"]) if row else False
         if media_ids:
@@ -109,6 +110,7 @@ def event_from_row(row: asyncpg.Record) -> Event:
         reasoning=row["reasoning"],
         objects=dict(row["objects"]),
         assessed_by=row["assessed_by"],
+        model=row["model"],
         zones=list(row["zones"]),
         fast_path=row["fast_path"],
         reviewed=row["reviewed"],

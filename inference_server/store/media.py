@@ -110,9 +110,13 @@ async def queued_media_ids(pool: asyncpg.Pool) -> list[int]:
 
 
 async def save_detections(
-    pool: asyncpg.Pool, results: dict[int, list[tuple[int, float, list[Detection]]]]
+    pool: asyncpg.Pool,
+    results: dict[int, list[tuple[int, float, list[Detection]]]],
+    detector: str | None = None,
 ) -> set[int]:
     """Persist the detections of several media files and mark them done, in one transaction.
+
+    `detector` is the id of the model that found them (e.g. yolo26n, opencv-hog), kept per row.
 
     Idempotent: media already processed (a redelivered queue entry) are skipped; returns the ids
     whose detections were written now.
@@ -126,15 +130,16 @@ async def save_detections(
         )
         fresh = {r["id"] for r in rows}
         values = [
-            (media_id, idx, offset, d.label, d.confidence, d.box.x1, d.box.y1, d.box.x2, d.box.y2)
+            (media_id, idx, offset, d.label, d.confidence, d.box.x1, d.box.y1, d.box.x2, d.box.y2, detector)
             for media_id in sorted(fresh)
             for idx, offset, dets in results[media_id]
             for d in dets
         ]
         if values:
             await conn.executemany(
-                "INSERT INTO detections (media_id, frame_index, frame_offset_s, label, confidence, x1, y1, x2, y2)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO detections"
+                " (media_id, frame_index, frame_offset_s, label, confidence, x1, y1, x2, y2, detector)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 values,
             )
         with_objects = [m for m in fresh if any(dets for _i, _o, dets in results[m])]

@@ -27,7 +27,7 @@ class UnknownReference(Exception):
 
 _EVENT_COLUMNS = """
 e.id, e.camera_id, e.started_at, e.ended_at, e.risk_score, e.risk_level, e.summary, e.reasoning,
-e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.updated_at,
+e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.model, e.updated_at,
 c.name AS camera_name,
 COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
           WHERE m.event_id = e.id), '{}') AS media_paths
@@ -204,7 +204,7 @@ async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, 
     """The detections grouped into an event, in media and frame order."""
     rows = await pool.fetch(
         """
-        SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2, d.media_id, d.frame_index
+        SELECT d.label, d.confidence, d.x1, d.y1, d.x2, d.y2, d.media_id, d.frame_index, d.detector
         FROM event_detections ed JOIN detections d ON d.id = ed.detection_id
         WHERE ed.event_id = $1::uuid
         ORDER BY d.media_id, d.frame_index, d.id
@@ -218,6 +218,7 @@ async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, 
             "box": [round(float(r[k]), 5) for k in ("x1", "y1", "x2", "y2")],
             "media_id": r["media_id"],
             "frame": r["frame_index"],
+            "detector": r["detector"],
         }
         for r in rows
     ]
@@ -494,6 +495,39 @@ async def instance_id(pool: asyncpg.Pool) -> str:
     """The installation's stable id."""
     value = await pool.fetchval("SELECT value FROM system_info WHERE key = 'instance_id'")
     return str(value or "")
+
+
+# A Home Assistant integration connected to /api/ws within this long counts as "set up": the
+# server then withdraws its MQTT discovery devices, which would duplicate the integration's.
+INTEGRATION_ACTIVE_SECONDS = 7 * 24 * 3600
+
+
+async def mark_integration_seen(pool: asyncpg.Pool) -> None:
+    """Record that the Home Assistant integration connected (its /api/ws stream)."""
+    await pool.execute(
+        "INSERT INTO system_info (key, value) VALUES ('integration_seen_at', now()::text)"
+        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
+
+
+async def integration_active(pool: asyncpg.Pool, within_seconds: int = INTEGRATION_ACTIVE_SECONDS) -> bool:
+    """Whether the Home Assistant integration connected within the last `within_seconds`."""
+    value = await pool.fetchval(
+        "SELECT value::timestamptz > now() - make_interval(secs => $1)"
+        " FROM system_info WHERE key = 'integration_seen_at'",
+        float(within_seconds),
+    )
+    return bool(value)
+
+
+async def latest_event_of_camera(pool: asyncpg.Pool, camera: str) -> tuple[str, datetime] | None:
+    """Id and start of the camera's newest event (by start), if it has any."""
+    row = await pool.fetchrow(
+        "SELECT id::text AS id, started_at FROM events WHERE camera_id = $1"
+        " ORDER BY started_at DESC, id DESC LIMIT 1",
+        camera,
+    )
+    return None if row is None else (str(row["id"]), row["started_at"])
 
 
 async def event_stats(pool: asyncpg.Pool, today_start: datetime) -> dict[str, Any]:

@@ -242,7 +242,9 @@ def plan_detector(ms: ModelSettings, hw: Hardware, store: ModelStore, rec: Recom
         elif _cuda(hw):
             backend, why = "yolo", f"PyTorch on {hw.gpus[0].name}"
         else:
-            backend, why = "onnx", "no CUDA GPU: exported once to ONNX, runs on ONNX Runtime"
+            from inference_server.ml.detectors import cpu_runtime
+
+            backend, why = cpu_runtime()
     else:
         why = f"HSI_DETECTOR={backend}"
     return StageChoice("detector", backend, model_id, path, f"{source}; {why}")

@@ -88,3 +88,56 @@ async def test_entity_history_lists_sightings_newest_first(
     assert (await api.get(f"/api/entities/{uuid.uuid4()}/history")).status == 404
     assert (await api.get("/api/entities/not-a-uuid/history")).status in (400, 404)
     assert (await api.get(f"/api/entities/{entity}/history", params={"limit": "0"})).status == 400
+
+
+async def test_entities_are_named_marked_known_and_forgotten(
+    api: LiveApi, seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
+    await seed.event("driveway")
+    entity = await pg_pool.fetchval(
+        "INSERT INTO entities (label, first_seen, last_seen, cameras, sightings)"
+        " VALUES ('car', $1, $1, '{driveway}', 1) RETURNING id::text",
+        seed.base,
+    )
+    await pg_pool.execute(
+        "INSERT INTO sightings (entity_id, camera_id, label, seen_at, embedding)"
+        " VALUES ($1::uuid, 'driveway', 'car', $2, '{1,0}')",
+        entity,
+        seed.base,
+    )
+    listed = await _json(await api.get("/api/entities", params={"known": "false"}))
+    assert [e["id"] for e in listed["entities"]] == [entity]
+    named = await _json(
+        await api.request("PATCH", f"/api/entities/{entity}", json={"name": " Our car ", "known": True})
+    )
+    assert named["name"] == "Our car" and named["known"] is True
+    assert (await _json(await api.get("/api/entities", params={"known": "false"})))["entities"] == []
+    for bad in ({"name": "  "}, {"name": "x" * 65}, {"known": "yes"}, {"colour": "red"}):
+        assert (await api.request("PATCH", f"/api/entities/{entity}", json=bad)).status == 400, bad
+    cleared = await _json(await api.request("PATCH", f"/api/entities/{entity}", json={"name": None}))
+    assert cleared["name"] is None and cleared["known"] is True
+    assert (await api.request("DELETE", f"/api/entities/{entity}")).status == 204
+    assert await pg_pool.fetchval("SELECT count(*) FROM sightings") == 0
+    assert (await api.request("DELETE", f"/api/entities/{entity}")).status == 404
+    assert (await api.request("PATCH", f"/api/entities/{uuid.uuid4()}", json={"known": True})).status == 404
+
+
+async def test_event_feedback_is_stored_marks_reviewed_and_resets(
+    api: LiveApi, seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
+    event = await seed.event("porch")
+    body = await _json(
+        await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": "false_alarm"})
+    )
+    assert body["reviewed"] is True
+    row = await pg_pool.fetchrow("SELECT feedback, feedback_at FROM events WHERE id = $1::uuid", event["id"])
+    assert row["feedback"] == "false_alarm" and row["feedback_at"] is not None
+    assert (
+        await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": "maybe"})
+    ).status == 400
+    missing = await api.request("PATCH", f"/api/events/{uuid.uuid4()}", json={"feedback": "threat"})
+    assert missing.status == 404
+    reset = await _json(await api.request("POST", "/api/feedback/reset", json={"camera": "porch"}))
+    assert reset == {"cleared": 1}
+    assert await pg_pool.fetchval("SELECT feedback FROM events WHERE id = $1::uuid", event["id"]) is None
+    assert (await api.request("POST", "/api/feedback/reset", json={"camera": "../x"})).status == 400

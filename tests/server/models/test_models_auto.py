@@ -163,6 +163,7 @@ def test_real_models_pulled_through_the_manifest_run(
     assert llm is not None and llm.name == "llama_cpp"
     assessment = await_assess(llm)
     assert 0 <= assessment.risk_score <= 100 and assessment.assessed_by == "llama_cpp"
+    assert assessment.model == "nemotron-mini-4b"  # recorded with the event (Event JSON `model`)
 
     embedder = build_embedder(settings, plan)
     assert embedder is not None and embedder.dimensions == 512
@@ -173,10 +174,12 @@ def test_real_models_pulled_through_the_manifest_run(
 def await_assess(llm: RiskAssessor) -> RiskAssessment:
     import asyncio
 
+    from inference_server.metrics import Metrics
+    from inference_server.pipeline.assess import FallbackAssessor
     from tests.server.llm.test_grammar_llama import CONTEXT
 
     try:
-        return asyncio.run(llm.assess(CONTEXT))
+        return asyncio.run(FallbackAssessor(llm, Metrics(), 120).assess(CONTEXT))
     finally:
         llm.close()  # type: ignore[attr-defined]
 

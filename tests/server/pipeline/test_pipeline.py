@@ -48,7 +48,9 @@ async def test_upload_burst_becomes_one_scored_event(
         assert event["risk_level"] == level_for_score(event["risk_score"]).value
         assert event["objects"]["person"] >= 1
         assert event["summary"] and event["reasoning"]
-        assert event["assessed_by"] == "heuristic"
+        assert event["assessed_by"] == "heuristic" and event["model"] == "heuristic"
+        detectors = await services.pool.fetch("SELECT DISTINCT detector FROM detections")
+        assert [r["detector"] for r in detectors] == ["opencv-hog"]  # which model found them, kept per row
         statuses = await services.pool.fetch("SELECT status, event_id FROM media_files")
         assert {r["status"] for r in statuses} == {"detected"}
         assert {r["event_id"] for r in statuses} == {event["id"]}
@@ -56,6 +58,7 @@ async def test_upload_burst_becomes_one_scored_event(
         assert [m["type"] for m in messages] == ["event.created"]
         data = messages[0]["data"]
         assert data["id"] == str(event["id"]) and data["camera_name"] == "Front Door"
+        assert data["model"] == "heuristic"
         assert len(data["media"]) == 3 and all(u.startswith("/api/media/front_door/") for u in data["media"])
         assert set(data) >= {
             "id",
@@ -73,6 +76,7 @@ async def test_upload_burst_becomes_one_scored_event(
             "reviewed",
             "media",
             "assessed_by",
+            "model",
         }
 
 
