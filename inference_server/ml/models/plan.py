@@ -394,6 +394,11 @@ def plan_embedder(ms: ModelSettings, hw: Hardware, store: ModelStore, rec: Recom
             wanted=wanted,
             fix="set HSI_EMBEDDER=clip to run it anyway (slower per event)",
         )
+    if not _cuda(hw) and hw.cores < min(CPU_CLIP_MIN_CORES.values()):
+        fix = (
+            f"{fix}, then HSI_EMBEDDER=clip: auto leaves re-ID off on a CPU with "
+            f"{hw.cores} cores (it needs {min(CPU_CLIP_MIN_CORES.values())}+ or an NVIDIA GPU)"
+        )
     return StageChoice(
         "embedder",
         "none",
