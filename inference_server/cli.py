@@ -122,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from inference_server.app import ServiceUnavailable
+        from inference_server.ml.models.manifest import ManifestError
         from inference_server.ml.protocols import ModelUnavailable
 
-        if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable)):
+        if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable, ManifestError)):
             print(f"hsi: {redact(str(exc))}", file=sys.stderr)
-            return 2 if isinstance(exc, ConfigError) else 3
+            return 2 if isinstance(exc, (ConfigError, ManifestError)) else 3
         raise
 
 

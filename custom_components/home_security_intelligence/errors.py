@@ -35,10 +35,13 @@ async def translate_errors() -> AsyncIterator[None]:
     try:
         yield
     except HsiAuthError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="forbidden" if err.status == 403 else "auth_failed",
-        ) from err
+        if err.status == 403:
+            # A valid key without the scope: the user's to fix (an admin key), not a fault of
+            # Home Assistant. ServiceValidationError is shown translated and logged as one line;
+            # a plain HomeAssistantError is logged by the UI's WebSocket as "Unexpected exception"
+            # with a traceback.
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="forbidden") from err
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
     except HsiConnectionError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

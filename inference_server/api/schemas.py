@@ -377,6 +377,7 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    mqtt_discovery_suppressed: bool = False
     fallbacks: list[ModelFallback]
     doctor: dict[str, Any] | None
 

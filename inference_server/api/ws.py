@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 
 from inference_server.api.errors import ApiError, error_response
 from inference_server.contract import messages
+from inference_server.store import queries
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,12 @@ def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
             protocols=(protocol,) if protocol else (),
             max_msg_size=64 * 1024,
         )
+        if request.query.get("client") == "home_assistant":
+            # The integration is set up: MQTT discovery withdraws its duplicate devices.
+            try:
+                await queries.mark_integration_seen(state.ctx.pool)
+            except Exception as exc:  # never refuse the stream over the bookkeeping
+                log.warning("ws could not record the integration: %s", exc)
         await ws.prepare(request)
         client = WsClient(ws, request, hub.queue_size, principal.actor)
         hub.register(client)

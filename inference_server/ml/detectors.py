@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import logging
 from pathlib import Path
@@ -128,7 +129,27 @@ def _choose(weights: str, cache_dir: Path, device: str) -> str:
         return "onnx"
     if device != "cpu" and cuda_available():
         return "yolo"
-    return "onnx"
+    return cpu_runtime()[0]
+
+
+def cpu_runtime() -> tuple[str, str]:
+    """(detector kind, why) for YOLO on a CPU: ONNX Runtime, or what `ml/cpu_runtime.py` recommends.
+
+    The CPU-runtime module (OpenVINO, INT8 on VNNI/AMX CPUs) is optional: without it, or when
+    it recommends a kind this build cannot construct, ONNX Runtime is used.
+    """
+    if importlib.util.find_spec("inference_server.ml.cpu_runtime") is None:
+        return "onnx", "no CUDA GPU: exported once to ONNX, runs on ONNX Runtime"
+    runtime_module = importlib.import_module("inference_server.ml.cpu_runtime")
+    recommend = getattr(runtime_module, "recommend_cpu_detector", None)
+    if recommend is None:
+        return "onnx", "no CUDA GPU: exported once to ONNX, runs on ONNX Runtime"
+    choice = recommend()
+    kind = str(getattr(choice, "runtime", "onnx"))
+    reason = str(getattr(choice, "reason", ""))
+    if kind not in DETECTOR_KINDS:
+        return "onnx", f"no CUDA GPU: ONNX Runtime ({kind} recommended but not available: {reason})"
+    return kind, f"no CUDA GPU: {kind} ({reason})" if reason else f"no CUDA GPU: {kind}"
 
 
 __all__ = ["COCO_LABELS", "DETECTOR_KINDS", "ModelUnavailable", "build_detector", "cuda_available"]

@@ -34,6 +34,8 @@ API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
 # A tiny valid JPEG header is enough: the integration passes the bytes through.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+# Stands for an MP4 clip: the integration streams the bytes through, with Range.
+CLIP = bytes(range(256)) * 16
 
 
 def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> Any:
@@ -206,6 +208,8 @@ class FakeHsiServer:
                 web.get("/api/events/{id}", self._event),
                 web.patch("/api/events/{id}", self._patch_event),
                 web.get("/api/events/{id}/snapshot", self._snapshot),
+                web.get("/api/events/{id}/clip", self._clip),
+                web.get("/api/media/{path:.+}", self._media),
                 web.get("/api/zones", self._zones),
                 web.post("/api/zones", self._create_zone),
                 web.put("/api/zones/{id}", self._update_zone),
@@ -281,7 +285,7 @@ class FakeHsiServer:
         if "object" in query:
             events = [e for e in events if query["object"] in e["objects"]]
         if "level" in query:
-            events = [e for e in events if e["risk_level"] == query["level"]]
+            events = [e for e in events if e["risk_level"] in query["level"].split(",")]
         if "reviewed" in query:
             events = [e for e in events if e["reviewed"] == (query["reviewed"] == "true")]
         if "since" in query:
@@ -337,6 +341,26 @@ class FakeHsiServer:
             return _error(404, "not_found", "no snapshot")
         if self.snapshot_status != 200:
             return _error(self.snapshot_status, "error", "snapshot failed")
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+    async def _clip(self, request: web.Request) -> web.Response:
+        if self._find(request.match_info["id"]) is None:
+            return _error(404, "not_found", "no clip: the event has no media")
+        headers = {"Accept-Ranges": "bytes"}
+        if (spec := request.headers.get("Range", "")).startswith("bytes="):
+            first, _, last = spec.removeprefix("bytes=").partition("-")
+            start, end = int(first or 0), min(int(last or len(CLIP) - 1), len(CLIP) - 1)
+            if start > end:
+                return _error(416, "range_not_satisfiable", "bad range")
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(CLIP)}"
+            return web.Response(
+                body=CLIP[start : end + 1], status=206, content_type="video/mp4", headers=headers
+            )
+        return web.Response(body=CLIP, content_type="video/mp4", headers=headers)
+
+    async def _media(self, request: web.Request) -> web.Response:
+        if not request.match_info["path"].endswith(".jpg"):
+            return _error(404, "not_found", "no such media file")
         return web.Response(body=JPEG, content_type="image/jpeg")
 
     async def _zones(self, request: web.Request) -> web.Response:

@@ -65,6 +65,8 @@ def test_nothing_installed_every_stage_falls_back_with_the_fixing_command(models
         "hsi models pull nemotron-mini-4b (or set HSI_LLM_URL to an OpenAI-compatible server)",
         "hsi models pull clip-vit-b-32",
     ]
+    small = model_plan(settings_for(models_env()), SMALL).embedder
+    assert small.fix is not None and "auto leaves re-ID off on a CPU with 2 cores" in small.fix
     gpu_plan = model_plan(settings_for(models_env()), GPU24)
     assert [c.wanted for c in gpu_plan.fallbacks] == ["yolo26m", "nemotron-nano-30b-a3b", "clip-vit-l-14"]
 
