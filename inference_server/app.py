@@ -108,8 +108,11 @@ def model_plan(settings: Settings, hardware: Hardware | None = None) -> ModelPla
 
 
 def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detector:
-    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV."""
+    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV,
+    behind a dynamic batcher that merges the frames of concurrent detect workers."""
+    from inference_server.ml.batching import DynamicBatcher
     from inference_server.ml.detectors import build_detector as _build
+    from inference_server.ml.quantize import CalibrationSource
 
     choice = (plan or model_plan(settings)).detector
     kind, weights = settings.detector, settings.detector_weights
@@ -126,6 +129,9 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
         classes=settings.detector_classes or None,
         image_size=settings.detector_image_size,
         cache_dir=settings.models_path,
+        intra_op_threads=settings.detector_threads,
+        precision=settings.detector_precision,
+        calibration=CalibrationSource(settings.media_dir, settings.detector_calibration_frames),
     )
     model_id = choice.model_id if detector.name == choice.backend else None
     if model_id is None:
@@ -135,7 +141,19 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
             else (Path(weights).stem if weights else detector.name)
         )
     detector.model_id = model_id  # type: ignore[attr-defined]
-    return detector
+    on_gpu = str(getattr(detector, "device", "")).startswith("cuda") or "CUDAExecutionProvider" in getattr(
+        detector, "providers", ()
+    )
+    latency_ms = settings.detector_batch_latency_ms
+    if latency_ms is None:
+        latency_ms = 25.0 if on_gpu else 0.0
+    batcher = DynamicBatcher(
+        detector,
+        max_batch=settings.detector_batch_size * settings.detect_concurrency,
+        budget_s=latency_ms / 1000.0,
+    )
+    batcher.model_id = model_id  # type: ignore[attr-defined]
+    return batcher
 
 
 def build_embedder(settings: Settings, plan: ModelPlan | None = None) -> Embedder | None:
@@ -249,6 +267,7 @@ class Pipeline:
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
                 decode_target_side=s.detector_image_size,
+                callers=s.detect_concurrency,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(
