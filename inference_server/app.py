@@ -31,6 +31,7 @@ from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.pipeline.ingest import Ingest
 from inference_server.pipeline.publish import Publisher
 from inference_server.pipeline.worker import StreamWorker
+from inference_server.runtime.supervisor import StageState, Supervisor
 from inference_server.store import media as media_store
 from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 from inference_server.store.streams import Keys, StreamEntry, Streams
@@ -216,9 +217,11 @@ class Pipeline:
     workers: list[StreamWorker] = field(default_factory=list)
     model_plan: ModelPlan | None = None
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.services.settings
+        self.supervisor = Supervisor(self.services.metrics)
         svc = self.services
         self.windows = WindowStore(
             svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds
@@ -353,15 +356,25 @@ class Pipeline:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run every stage of this process until `stop` is set."""
-        coros: list[Awaitable[Any]] = [w.run(stop) for w in self.workers]
+        runners: list[tuple[str, Callable[[asyncio.Event], Awaitable[Any]]]] = [
+            (f"{w.stage}/{w.group}", w.run) for w in self.workers
+        ]
         if "assess" in self.stages:
-            coros.append(self.retention_loop(stop))
+            runners.append(("retention", self.retention_loop))
         if self.ingest is not None:
-            coros.append(self.ingest.run(stop))
+            runners.append(("ingest", self.ingest.run))
         if "window" in self.stages:
-            coros.append(self.close_windows_loop(stop))
-        coros.extend(task(stop) for task in self.extra_tasks)
-        tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
+            runners.append(("window", self.close_windows_loop))
+        runners.extend((_runner_name(task), task) for task in self.extra_tasks)
+        named: list[tuple[str, Callable[[asyncio.Event], Awaitable[Any]]]] = []
+        for name, runner in runners:  # each known (and "running") before the first task starts
+            unique = self.supervisor.unique_name(name)
+            self.supervisor.states[unique] = StageState(unique, running=True)
+            named.append((unique, runner))
+        tasks = [
+            asyncio.create_task(self.supervisor.supervise(name, runner, stop), name=f"hsi-stage-{name}")
+            for name, runner in named
+        ]
         for t in tasks:
             t.add_done_callback(_report_crash)
         try:
@@ -374,6 +387,12 @@ class Pipeline:
                 self.detect.close()
             if self.contexts is not None:
                 self.contexts.close()
+
+
+def _runner_name(runner: Callable[..., Any]) -> str:
+    owner = getattr(runner, "__self__", None)
+    name = getattr(runner, "__name__", "task")
+    return f"{type(owner).__name__}.{name}" if owner is not None else name
 
 
 def _report_crash(task: asyncio.Task[Any]) -> None:
