@@ -15,6 +15,7 @@ from typing import Any
 
 from inference_server import __version__
 from inference_server.config import ConfigError, Settings, load_settings
+from inference_server.logs import install_redaction, redact
 
 log = logging.getLogger("inference_server")
 
@@ -27,6 +28,7 @@ def _setup_logging(level: str) -> None:
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_redaction()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from inference_server.app import ServiceUnavailable
+        from inference_server.ml.models.manifest import ManifestError
         from inference_server.ml.protocols import ModelUnavailable
 
-        if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable)):
-            print(f"hsi: {exc}", file=sys.stderr)
-            return 2 if isinstance(exc, ConfigError) else 3
+        if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable, ManifestError)):
+            print(f"hsi: {redact(str(exc))}", file=sys.stderr)
+            return 2 if isinstance(exc, (ConfigError, ManifestError)) else 3
         raise
 
 

@@ -124,3 +124,20 @@ ensure_ffmpeg() {
       || { echo "error: could not install ffmpeg; install it with your package manager" >&2; return 1; }
   fi
 }
+
+ensure_browser() {  # headless Chromium for the card's browser test (Debian package)
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "==> installing chromium (Debian package) for the card's browser test" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || { echo "error: could not install chromium; install it with your package manager" >&2; return 1; }
+  fi
+}
+
+frontend_env() {  # the card's build tools (npm registry), only when the lock file changed
+  local stamp="frontend/node_modules/.hsi-stamp" digest
+  digest="$(sha256sum frontend/package-lock.json | cut -c1-16)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then return 0; fi
+  echo "==> installing the card's build tools (npm ci)" >&2
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$digest" > "$stamp"
+}

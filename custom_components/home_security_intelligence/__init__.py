@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from homeassistant.components.http import StaticPathConfig
 from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import HsiAuthError, HsiClient, HsiError
-from .const import CONF_CAMERAS, DOMAIN, FRONTEND_URL, LOGGER
+from .api import HsiClient
+from .const import CONF_CAMERAS, DOMAIN, LOGGER
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiRuntimeData
 from .entity import camera_identifier, server_device_info, server_identifier
+from .errors import translate_setup_errors
+from .frontend import async_register_card
 from .issues import async_clear_issues
 from .llm_api import async_register_llm_api
+from .media import HsiEventMediaView
 from .services import async_setup_services
 from .views import async_register_views
+from .websocket import async_register_websocket_commands
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -33,36 +34,24 @@ PLATFORMS: list[Platform] = [
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
-CARD_FILE = Path(__file__).parent / "frontend" / "hsi-events-card.js"
-
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, and serve the Lovelace card."""
+    """Register the actions once, and serve the Lovelace card with its media and commands."""
     async_setup_services(hass)
+    # views.py's snapshot view (notification images) is registered first and answers the
+    # snapshot route; media.py adds the clip and stored files on the same path scheme.
     async_register_views(hass)
-    await hass.http.async_register_static_paths(
-        [StaticPathConfig(FRONTEND_URL, str(CARD_FILE), cache_headers=False)]
-    )
-    if "frontend" in hass.config.components:
-        from homeassistant.components.frontend import add_extra_js_url
-
-        add_extra_js_url(hass, FRONTEND_URL)
+    hass.http.register_view(HsiEventMediaView(hass))
+    async_register_websocket_commands(hass)
+    await async_register_card(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HsiConfigEntry) -> bool:
     """Connect to the server, load the platforms and open the push stream."""
     client = HsiClient(async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_API_KEY])
-    try:
+    with translate_setup_errors(ConfigEntryNotReady, "cannot_connect"):
         info = await client.get_info()
-    except HsiAuthError as err:
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
-    except HsiError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
 
     coordinator = HsiCoordinator(hass, entry, client, info)
     await coordinator.async_config_entry_first_refresh()

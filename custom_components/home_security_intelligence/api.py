@@ -9,6 +9,8 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from . import contract
+
 
 class HsiError(Exception):
     """Base error of the inference server client."""
@@ -43,18 +45,13 @@ class HsiApiError(HsiError):
 
 
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+# Media is streamed: no total limit (a clip is cut by ffmpeg on its first request), but a server
+# that stops sending is given up on.
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=120)
 
 # What PUT accepts (the server forbids other fields, e.g. a stored rule's bookkeeping).
-ZONE_FIELDS = ("camera", "name", "zone_type", "priority", "polygon", "enabled")
-RULE_FIELDS = (
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-)
+ZONE_FIELDS = contract.ZONE_FIELDS
+RULE_FIELDS = contract.RULE_FIELDS
 
 
 def writable(item: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -119,6 +116,8 @@ class HsiClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
     ) -> aiohttp.ClientResponse:
         try:
             response = await self._session.request(
@@ -126,8 +125,8 @@ class HsiClient:
                 self._url(path),
                 params=_clean(params or {}),
                 json=json,
-                headers=self._headers,
-                timeout=REQUEST_TIMEOUT,
+                headers={**self._headers, **(headers or {})},
+                timeout=timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"{method} {path}: {err or type(err).__name__}") from err
@@ -212,6 +211,13 @@ class HsiClient:
         finally:
             response.release()
 
+    async def open_media(
+        self, path: str, *, params: Mapping[str, Any] | None = None, range_header: str | None = None
+    ) -> aiohttp.ClientResponse:
+        """Start streaming a snapshot, clip or media file; the caller reads and releases it."""
+        headers = {"Accept": "*/*", **({"Range": range_header} if range_header else {})}
+        return await self._raw("GET", path, params=params, headers=headers, timeout=MEDIA_TIMEOUT)
+
     # --- zones ----------------------------------------------------------------------------
     async def get_zones(self) -> list[dict[str, Any]]:
         """Every zone of every camera."""
@@ -245,7 +251,9 @@ class HsiClient:
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         """Open the /api/ws push stream, resuming after `since` when given."""
-        params = {"since": since} if since else {}
+        # client=home_assistant: the server then withdraws its MQTT discovery devices, which
+        # would show every camera a second time.
+        params = {"client": "home_assistant", **({"since": since} if since else {})}
         try:
             return await self._session.ws_connect(
                 self._url("ws").with_query(params),

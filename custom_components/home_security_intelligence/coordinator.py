@@ -11,12 +11,11 @@ from typing import Any
 
 import aiohttp
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import const
-from .api import HsiAuthError, HsiClient, HsiConnectionError, HsiError
+from . import const, contract
+from .api import HsiAuthError, HsiClient, HsiConnectionError
 from .const import (
     ALERT_EVENT,
     BUS_EVENT,
@@ -30,6 +29,7 @@ from .const import (
     SCAN_INTERVAL,
 )
 from .data import HsiConfigEntry, HsiData
+from .errors import translate_setup_errors
 from .issues import async_check_server_issues
 from .views import async_signed_snapshot_path
 
@@ -37,7 +37,7 @@ from .views import async_signed_snapshot_path
 # level rose, e.g. a fast-path event from 21 to 60).
 EventListener = Callable[[dict[str, Any], str], None]
 
-RISK_LEVELS = ("low", "medium", "high", "critical")
+RISK_LEVELS = contract.RISK_LEVELS
 
 
 def level_rank(event: dict[str, Any] | None) -> int:
@@ -100,34 +100,18 @@ class HsiCoordinator(DataUpdateCoordinator[HsiData]):
     # --- polling ----------------------------------------------------------------------------
     async def _async_setup(self) -> None:
         """Seed the recent events once."""
-        try:
+        with translate_setup_errors(UpdateFailed, "update_failed"):
             page = await self.client.get_events(limit=self.event_history)
-        except HsiAuthError as err:
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
-        except HsiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         self.recent_events.extend(page.get("events", []))
 
     async def _async_update_data(self) -> HsiData:
-        try:
+        with translate_setup_errors(UpdateFailed, "update_failed"):
             info, stats, cameras, rules = await asyncio.gather(
                 self.client.get_info(),
                 self.client.get_stats(),
                 self.client.get_cameras(),
                 self.client.get_alert_rules(),
             )
-        except HsiAuthError as err:
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
-        except HsiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         self.info = info
         async_check_server_issues(self.hass, self.config_entry, info)
         previous = self.data.cameras if self.data else {}

@@ -1,14 +1,32 @@
-"""Turn client errors into translated Home Assistant errors for actions and switches."""
+"""Turn client errors into translated Home Assistant errors: set-up and refreshes, actions and switches."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError, ServiceValidationError
 
-from .api import HsiApiError, HsiAuthError, HsiConnectionError
+from .api import HsiApiError, HsiAuthError, HsiConnectionError, HsiError
 from .const import DOMAIN
+
+
+@contextmanager
+def translate_setup_errors(failure: type[HomeAssistantError], translation_key: str) -> Iterator[None]:
+    """A refused key starts reauthentication; any other client error becomes `failure`.
+
+    `failure` is ConfigEntryNotReady at set-up (retried later) or UpdateFailed in a refresh.
+    """
+    try:
+        yield
+    except HsiAuthError as err:
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except HsiError as err:
+        raise failure(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 @asynccontextmanager
@@ -17,10 +35,13 @@ async def translate_errors() -> AsyncIterator[None]:
     try:
         yield
     except HsiAuthError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="forbidden" if err.status == 403 else "auth_failed",
-        ) from err
+        if err.status == 403:
+            # A valid key without the scope: the user's to fix (an admin key), not a fault of
+            # Home Assistant. ServiceValidationError is shown translated and logged as one line;
+            # a plain HomeAssistantError is logged by the UI's WebSocket as "Unexpected exception"
+            # with a traceback.
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="forbidden") from err
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
     except HsiConnectionError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

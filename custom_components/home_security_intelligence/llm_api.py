@@ -12,6 +12,7 @@ from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType, JsonValueType
 
+from . import contract
 from .api import HsiError
 from .const import DOMAIN, MAX_EVENT_HISTORY
 from .data import HsiConfigEntry
@@ -47,8 +48,9 @@ def _result(data: JsonObjectType) -> Any:
 
 PROMPT = (
     "Use the security event tools to answer questions about what the cameras of "
-    "'{title}' saw. Events have a risk score 0-100 (low below 30, medium below 60, high below 85, "
-    "critical from 85), a summary, the objects seen and the camera. Times are ISO 8601; now is {now}. "
+    "'{title}' saw. Events have a risk score 0-100 ("
+    + contract.bands_text()
+    + "), a summary, the objects seen and the camera. Times are ISO 8601; now is {now}. "
     "Cameras: {cameras}. Answer briefly; mention the camera, the time and the risk."
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -15,6 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiData
@@ -72,6 +74,7 @@ async def async_setup_entry(
         lambda camera: (
             HsiRiskScoreSensor(coordinator, "risk_score", camera),
             HsiLastEventSensor(coordinator, "last_event", camera),
+            HsiSnoozedUntilSensor(coordinator, "snoozed_until", camera),
         ),
     )
 
@@ -147,3 +150,18 @@ class HsiLastEventSensor(HsiEntity, SensorEntity):
             "zones": event.get("zones", []),
             "reviewed": event.get("reviewed", False),
         }
+
+
+class HsiSnoozedUntilSensor(HsiEntity, SensorEntity):
+    """Until when the camera's alerts are muted (snooze_camera); unknown when not snoozed."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The end of the snooze, while it lasts."""
+        until = self.camera.get("muted_until")
+        parsed = dt_util.parse_datetime(until) if isinstance(until, str) else None
+        if parsed is None or parsed <= dt_util.utcnow():
+            return None
+        return parsed

@@ -11,6 +11,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
+from . import contract
 from .api import RULE_FIELDS, ZONE_FIELDS, writable
 from .const import DOMAIN
 from .data import HsiConfigEntry
@@ -25,8 +26,8 @@ SERVICE_DELETE_ZONE = "delete_zone"
 SERVICE_SET_ALERT_RULE = "set_alert_rule"
 SERVICE_SNOOZE_CAMERA = "snooze_camera"
 
-RISK_LEVELS = ["low", "medium", "high", "critical"]
-ZONE_TYPES = ["entry_point", "driveway", "sidewalk", "yard", "other"]
+RISK_LEVELS = list(contract.RISK_LEVELS)
+ZONE_TYPES = list(contract.ZONE_TYPES)
 
 _ENTRY: dict[vol.Marker, Any] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 _FILTERS: dict[vol.Marker, Any] = {
@@ -79,8 +80,10 @@ SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("severity"): vol.In(RISK_LEVELS),
             vol.Optional("conditions"): dict,
             vol.Optional("channels"): vol.All(cv.ensure_list, [dict]),
-            vol.Optional("cooldown_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0, max=7 * 24 * 3600)),
-            vol.Optional("group_window_seconds"): vol.All(vol.Coerce(int), vol.Range(min=0, max=3600)),
+            **{
+                vol.Optional(name): vol.All(vol.Coerce(int), vol.Range(min=low, max=high))
+                for name, (low, high) in contract.RULE_LIMITS.items()
+            },
         }
     ),
     SERVICE_SNOOZE_CAMERA: vol.Schema(

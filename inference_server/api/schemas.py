@@ -7,11 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from inference_server.contract import rules
+from inference_server.contract.events import Event
+from inference_server.contract.risk import LEVELS, RiskLevelName
+from inference_server.contract.zones import ZoneType
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-_LEVEL = r"(low|medium|high|critical)"
+_LEVEL = "(" + "|".join(LEVELS) + ")"
 _CAMERA = r"[a-z0-9][a-z0-9_-]{0,63}"
-RiskLevelName = Literal["low", "medium", "high", "critical"]
-ZoneType = Literal["entry_point", "driveway", "sidewalk", "yard", "other"]
 
 
 def _no_nul(value: str) -> str:
@@ -158,13 +161,15 @@ class AlertRuleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Text = Field(..., min_length=1, max_length=100)
+    name: Text = Field(..., min_length=1, max_length=rules.NAME_MAX_CHARS)
     enabled: StrictBool = True
     severity: RiskLevelName = "medium"
     conditions: dict[str, Any] = Field(default_factory=dict)
-    channels: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
-    cooldown_seconds: StrictInt = Field(300, ge=0, le=7 * 24 * 3600)
-    group_window_seconds: StrictInt = Field(120, ge=0, le=3600)
+    channels: list[dict[str, Any]] = Field(default_factory=list, max_length=rules.MAX_CHANNELS)
+    cooldown_seconds: StrictInt = Field(rules.DEFAULT_COOLDOWN_SECONDS, ge=0, le=rules.MAX_COOLDOWN_SECONDS)
+    group_window_seconds: StrictInt = Field(
+        rules.DEFAULT_GROUP_WINDOW_SECONDS, ge=0, le=rules.MAX_GROUP_WINDOW_SECONDS
+    )
 
 
 class RuleTestRequest(BaseModel):
@@ -189,31 +194,6 @@ class Error(BaseModel):
     """Every error response."""
 
     error: ErrorBody
-
-
-class Event(BaseModel):
-    """The Event JSON shared by API, WebSocket and MQTT."""
-
-    id: str
-    camera: str
-    camera_name: str
-    started_at: datetime
-    ended_at: datetime
-    risk_score: int = Field(ge=0, le=100)
-    risk_level: RiskLevelName
-    summary: str
-    reasoning: str
-    objects: dict[str, int]
-    zones: list[str]
-    fast_path: bool
-    reviewed: bool
-    notes: str
-    media: list[str]
-    assessed_by: Literal["llama_cpp", "openai", "heuristic"]
-    model: str | None = Field(
-        description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
-        "null for events stored before models were recorded"
-    )
 
 
 class Detection(BaseModel):
@@ -397,6 +377,7 @@ class Info(BaseModel):
     api_version: int
     name: str
     mqtt_discovery: bool
+    mqtt_discovery_suppressed: bool = False
     fallbacks: list[ModelFallback]
     doctor: dict[str, Any] | None
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
-_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s]*", re.IGNORECASE)
+from inference_server.logs import redact
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
     """One key=value line per request; `api_key` query values are replaced by ***."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        path = _KEY_IN_QUERY.sub(r"\1***", request.path_qs)
+        path = redact(request.path_qs)
         self.logger.info(
             "api request method=%s path=%s status=%s ms=%.1f remote=%s",
             request.method,

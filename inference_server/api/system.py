@@ -44,7 +44,8 @@ async def _probe(check: Any) -> bool:
 
 
 async def readiness(ctx: ApiContext) -> dict[str, bool]:
-    """Each check by name: database, redis, then the composition root's (e.g. detector)."""
+    """Each check by name: database, redis, the composition root's (e.g. detector), then each
+    supervised stage task as `stage:<name>` (false while it is down after a crash)."""
 
     async def database() -> bool:
         return bool(await ctx.pool.fetchval("SELECT 1") == 1)
@@ -54,7 +55,10 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
 
     checks: dict[str, Any] = {"database": database, "redis": redis, **ctx.ready_checks}
     results = await asyncio.gather(*(_probe(c) for c in checks.values()))
-    return dict(zip(checks, results, strict=True))
+    ready = dict(zip(checks, results, strict=True))
+    if ctx.stage_health is not None:  # a crashed stage waiting for its restart is named here
+        ready.update({f"stage:{name}": up for name, up in ctx.stage_health().items()})
+    return ready
 
 
 @router.route(
@@ -82,14 +86,18 @@ async def get_ready(call: Call) -> web.StreamResponse:
     responses={200: Reply("This server", schemas.Info)},
 )
 async def get_info(call: Call) -> web.StreamResponse:
+    configured = bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery)
+    # With an integration connected the publisher withdraws its discovery devices (one device per
+    # camera in Home Assistant, the integration's); mqtt_discovery says whether discovery is live.
+    suppressed = configured and await queries.integration_active(call.ctx.pool)
     return web.json_response(
         {
             "instance_id": await queries.instance_id(call.ctx.pool),
             "version": call.ctx.version,
             "api_version": API_VERSION,
             "name": "Home Security Intelligence",
-            # The integration warns (repairs issue) when it and MQTT discovery would both create entities.
-            "mqtt_discovery": bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery),
+            "mqtt_discovery": configured and not suppressed,
+            "mqtt_discovery_suppressed": suppressed,
             # Stages running less than they should (the integration raises a repair issue for each).
             "fallbacks": call.ctx.models.get("fallbacks", []),
             "doctor": call.ctx.models or None,

@@ -24,6 +24,8 @@ import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
 
 from inference_server.api.errors import ApiError, error_response
+from inference_server.contract import messages
+from inference_server.store import queries
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +42,8 @@ def cursor_key(cursor: str) -> tuple[int, int]:
 
 def envelope(entry_id: str, fields: dict[str, str]) -> str | None:
     """The client message of a publish-stream entry (None when the entry is not a message)."""
-    try:
-        message = json.loads(fields.get("message", ""))
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or "type" not in message:
-        return None
-    return json.dumps(
-        {"type": message["type"], "data": message.get("data", {}), "cursor": entry_id}, default=str
-    )
+    message = messages.decode(fields)
+    return None if message is None else messages.envelope(message, entry_id)
 
 
 class WsClient:
@@ -258,6 +253,12 @@ def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
             protocols=(protocol,) if protocol else (),
             max_msg_size=64 * 1024,
         )
+        if request.query.get("client") == "home_assistant":
+            # The integration is set up: MQTT discovery withdraws its duplicate devices.
+            try:
+                await queries.mark_integration_seen(state.ctx.pool)
+            except Exception as exc:  # never refuse the stream over the bookkeeping
+                log.warning("ws could not record the integration: %s", exc)
         await ws.prepare(request)
         client = WsClient(ws, request, hub.queue_size, principal.actor)
         hub.register(client)

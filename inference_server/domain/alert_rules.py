@@ -19,22 +19,27 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-SEVERITIES: Final = ("low", "medium", "high", "critical")
-LEVELS: Final = ("low", "medium", "high", "critical")
-DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CHANNEL_TYPES: Final = ("email", "webhook", "mqtt", "ha")
-KNOWN_ATTRIBUTES: Final = frozenset({"known_resident", "known_person", "known_vehicle", "known_entity"})
+from inference_server.contract.risk import LEVELS, level_for_score, level_rank
+from inference_server.contract.rules import (
+    CHANNEL_TYPES,
+    CONDITION_FIELDS,
+    DEFAULT_COOLDOWN_SECONDS,
+    DEFAULT_GROUP_WINDOW_SECONDS,
+    MAX_COOLDOWN_SECONDS,
+    MAX_GROUP_WINDOW_SECONDS,
+    NAME_MAX_CHARS,
+    RULE_FIELDS,
+    RULE_STORED_FIELDS,
+    SEVERITIES,
+)
 
-MAX_COOLDOWN_SECONDS: Final = 7 * 24 * 3600
-MAX_GROUP_WINDOW_SECONDS: Final = 3600
-DEFAULT_COOLDOWN_SECONDS: Final = 300
-DEFAULT_GROUP_WINDOW_SECONDS: Final = 120
+DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+KNOWN_ATTRIBUTES: Final = frozenset({"known_resident", "known_person", "known_vehicle", "known_entity"})
 MINUTES_PER_DAY: Final = 24 * 60
 
 _TIME_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _NOTIFY_SERVICE = re.compile(r"^notify\.[a-z0-9_]{1,64}$")
-_NAME_MAX = 100
 
 
 class InvalidRule(ValueError):
@@ -140,30 +145,15 @@ def parse_rule(data: Any) -> AlertRule:
     """
     if not isinstance(data, Mapping):
         raise InvalidRule(f"rule: expected an object, got {type(data).__name__}")
-    _reject_unknown(
-        data,
-        {
-            "id",
-            "name",
-            "enabled",
-            "severity",
-            "conditions",
-            "channels",
-            "cooldown_seconds",
-            "group_window_seconds",
-            "created_at",
-            "updated_at",
-        },
-        "rule",
-    )
+    _reject_unknown(data, {*RULE_FIELDS, *RULE_STORED_FIELDS}, "rule")
     rule_id = data.get("id")
     if rule_id is not None and (not _is_int(rule_id) or rule_id < 1):
         raise InvalidRule("id: expected a positive integer")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidRule("name: required, a non-empty string")
-    if len(name) > _NAME_MAX:
-        raise InvalidRule(f"name: at most {_NAME_MAX} characters")
+    if len(name) > NAME_MAX_CHARS:
+        raise InvalidRule(f"name: at most {NAME_MAX_CHARS} characters")
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
         raise InvalidRule("enabled: expected true or false")
@@ -234,20 +224,7 @@ def _parse_conditions(data: Any) -> Conditions:
     where = "conditions"
     if not isinstance(data, Mapping):
         raise InvalidRule(f"{where}: expected an object")
-    _reject_unknown(
-        data,
-        {
-            "min_risk_score",
-            "min_level",
-            "objects",
-            "cameras",
-            "zones",
-            "min_confidence",
-            "unknown_only",
-            "schedule",
-        },
-        where,
-    )
+    _reject_unknown(data, set(CONDITION_FIELDS), where)
     min_score = data.get("min_risk_score")
     if min_score is not None:
         min_score = _bounded_int(min_score, f"{where}.min_risk_score", 0, 100)
@@ -402,7 +379,7 @@ def why_not(rule: AlertRule, event: EventFacts, now_local: datetime) -> list[str
     reasons: list[str] = []
     if c.min_risk_score is not None and event.risk_score < c.min_risk_score:
         reasons.append(f"risk score {event.risk_score} is below {c.min_risk_score}")
-    if c.min_level is not None and _level_rank(event.risk_level) < LEVELS.index(c.min_level):
+    if c.min_level is not None and level_rank(event.risk_level) < LEVELS.index(c.min_level):
         reasons.append(f"risk level {event.risk_level} is below {c.min_level}")
     present = [label for label, count in event.objects.items() if count > 0]
     wanted = [label for label in present if label in c.objects] if c.objects else present
@@ -485,7 +462,7 @@ def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None
     score = int(event.get("risk_score", 0))
     level = event.get("risk_level")
     if level not in LEVELS:
-        level = _level_for_score(score)
+        level = level_for_score(max(0, min(100, score))).value
     raw_objects = event.get("objects") or {}
     objects = {str(k): int(v) for k, v in raw_objects.items()} if isinstance(raw_objects, Mapping) else {}
     raw_zones = event.get("zones") or []
@@ -513,21 +490,6 @@ def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _level_rank(level: str) -> int:
-    return LEVELS.index(level) if level in LEVELS else 0
-
-
-def _level_for_score(score: int) -> str:
-    # Same fixed bands as domain.risk (kept local so this module stands alone).
-    if score <= 29:
-        return "low"
-    if score <= 59:
-        return "medium"
-    if score <= 84:
-        return "high"
-    return "critical"
 
 
 def _hhmm(minutes: int) -> str:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inference_server.domain.risk import RiskLevel, level_for_score
+from inference_server.contract.events import event_json
+from inference_server.contract.risk import RiskLevel, level_for_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +37,22 @@ class Event:
         return level_for_score(self.risk_score)
 
     def to_json(self) -> dict[str, Any]:
-        """The Event JSON contract shared by API, WebSocket and MQTT."""
-        return {
-            "id": self.id,
-            "camera": self.camera,
-            "camera_name": self.camera_name,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat(),
-            "risk_score": self.risk_score,
-            "risk_level": self.risk_level.value,
-            "summary": self.summary,
-            "reasoning": self.reasoning,
-            "objects": dict(self.objects),
-            "zones": list(self.zones),
-            "fast_path": self.fast_path,
-            "reviewed": self.reviewed,
-            "notes": self.notes,
-            "media": list(self.media),
-            "assessed_by": self.assessed_by,
-            "model": self.model,
-        }
+        """The Event JSON contract shared by API, WebSocket and MQTT (`contract/events.py`)."""
+        return event_json(
+            id=self.id,
+            camera=self.camera,
+            camera_name=self.camera_name,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            risk_score=self.risk_score,
+            summary=self.summary,
+            reasoning=self.reasoning,
+            objects=self.objects,
+            zones=self.zones,
+            fast_path=self.fast_path,
+            reviewed=self.reviewed,
+            notes=self.notes,
+            media=self.media,
+            assessed_by=self.assessed_by,
+            model=self.model,
+        )

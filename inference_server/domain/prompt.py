@@ -13,6 +13,7 @@ import json
 import math
 from typing import Any, Final
 
+from inference_server.contract.risk import RiskLevel, band_of
 from inference_server.domain.assessment import REASONING_MAX_CHARS, SUMMARY_MAX_CHARS
 from inference_server.domain.context import EventContext
 from inference_server.domain.names import sanitize_for_prompt
@@ -25,19 +26,25 @@ _LONG_TEXT_KEYS: Final = frozenset({"description", "explanation"})
 _NAME_MAX_CHARS: Final = 64
 _LONG_TEXT_MAX_CHARS: Final = 200
 
+
+def _band(level: RiskLevel) -> str:
+    low, high = band_of(level)
+    return f"{low}-{high} {level.value}"
+
+
 SYSTEM_PROMPT: Final = f"""\
 You are the risk assessor of a home security system. You receive the facts the cameras \
 recorded during one event window and rate how much attention it deserves from the residents.
 
 Score the event from 0 to 100:
-- 0-29 low: ordinary life. Residents or visitors arriving, deliveries (a person carrying a \
+- {_band(RiskLevel.LOW)}: ordinary life. Residents or visitors arriving, deliveries (a person carrying a \
 package to the door and leaving), pets and wildlife, people, bicycles or cars passing by on the \
 sidewalk or street, daytime activity in the usual places.
-- 30-59 medium: worth a look later. An unknown person on the property at an odd hour without \
+- {_band(RiskLevel.MEDIUM)}: worth a look later. An unknown person on the property at an odd hour without \
 clear intent, a vehicle stopping in front of the house, activity much more frequent than usual.
-- 60-84 high: suspicious. Lingering at a door, window, gate or garage at night, looking into \
+- {_band(RiskLevel.HIGH)}: suspicious. Lingering at a door, window, gate or garage at night, looking into \
 windows or cars, walking around the house, an unknown vehicle idling at night, a covered face.
-- 85-100 critical: a likely break-in in progress. Trying door handles or windows, forcing or \
+- {_band(RiskLevel.CRITICAL)}: a likely break-in in progress. Trying door handles or windows, forcing or \
 climbing in, a covered face at an entry point at night, several of the high cues together.
 
 Adjust within and across the bands:

@@ -1,39 +1,12 @@
-"""Risk scores, levels and assessments."""
+"""Risk scores, levels and assessments (the bands themselves are the contract's, `contract/risk.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from inference_server.contract.risk import LEVEL_ORDER, RiskLevel, level_for_score
 
-class RiskLevel(StrEnum):
-    """Fixed bands over the 0-100 risk score."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-# Upper bounds (inclusive) of each band; the model never chooses the level itself.
-_BANDS: tuple[tuple[int, RiskLevel], ...] = (
-    (29, RiskLevel.LOW),
-    (59, RiskLevel.MEDIUM),
-    (84, RiskLevel.HIGH),
-    (100, RiskLevel.CRITICAL),
-)
-
-LEVEL_ORDER: dict[RiskLevel, int] = {level: i for i, (_, level) in enumerate(_BANDS)}
-
-
-def level_for_score(score: int) -> RiskLevel:
-    """Return the risk level for a score in 0..100 (low 0-29, medium 30-59, high 60-84, critical 85-100)."""
-    if not 0 <= score <= 100:
-        raise ValueError(f"risk score must be within 0..100, got {score}")
-    for upper, level in _BANDS:
-        if score <= upper:
-            return level
-    raise AssertionError("unreachable")  # pragma: no cover
+__all__ = ["LEVEL_ORDER", "RiskAssessment", "RiskLevel", "clamp_score", "level_for_score"]
 
 
 def clamp_score(value: float) -> int:

@@ -1,6 +1,7 @@
 """Home Assistant MQTT device-based discovery: one config message per camera.
 
-Topic `<discovery_prefix>/device/hsi_<camera>/config` (retained) describes the device, its origin,
+Topic `<discovery_prefix>/device/hsi_<instance id>_<camera>/config` (retained; the server's
+instance id keeps two servers on one broker apart) describes the device, its origin,
 availability (`<topic_prefix>/status`) and its components:
 - `event`: fires on every new event of the camera (`<topic_prefix>/<camera>/event`; HA ignores the
   retained replay, so a restart does not re-fire the last event), event types = risk levels;
@@ -8,14 +9,19 @@ availability (`<topic_prefix>/status`) and its components:
 - `binary_sensor` activity: on while the camera's latest event ended less than 2 minutes ago;
 - `image` latest snapshot: `url_topic` is the camera's event topic, `url_template` builds the
   snapshot URL of the event from the server's public URL.
-unique_ids are `hsi_<camera>_<component>` and never change. An empty retained payload on the same
-topic removes the device (camera deleted).
+unique_ids are `hsi_<instance id>_<camera>_<component>` and never change. An empty retained payload
+on the same topic removes the device (camera deleted, or the Home Assistant integration connected:
+the publisher then withdraws discovery so that each camera is one device, the integration's).
+Servers before the instance id was added used `hsi_<camera>`; `legacy_config_topic` is cleared.
+The payload has no `object_id` (deprecated by Home Assistant's MQTT integration).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from inference_server.contract.risk import LEVELS
 
 ORIGIN = {
     "name": "Home Security Intelligence",
@@ -25,13 +31,18 @@ ORIGIN = {
 ACTIVITY_SECONDS = 120
 
 
-def device_id(camera: str) -> str:
-    """The device's discovery id (and identifier): hsi_<camera>."""
-    return f"hsi_{camera}"
+def device_id(camera: str, instance_id: str = "") -> str:
+    """The device's discovery id (and identifier): hsi_<instance id>_<camera>."""
+    return f"hsi_{instance_id}_{camera}" if instance_id else f"hsi_{camera}"
 
 
-def config_topic(discovery_prefix: str, camera: str) -> str:
+def config_topic(discovery_prefix: str, camera: str, instance_id: str = "") -> str:
     """Where the camera's device config is published (retained)."""
+    return f"{discovery_prefix}/device/{device_id(camera, instance_id)}/config"
+
+
+def legacy_config_topic(discovery_prefix: str, camera: str) -> str:
+    """The config topic of servers before the instance id was part of the discovery id."""
     return f"{discovery_prefix}/device/{device_id(camera)}/config"
 
 
@@ -47,9 +58,10 @@ def device_config(
     topic_prefix: str = "hsi",
     public_url: str = "http://127.0.0.1:8000",
     sw_version: str = "0.1.0",
+    instance_id: str = "",
 ) -> dict[str, Any]:
     """The device-based discovery payload of one camera."""
-    dev = device_id(camera)
+    dev = device_id(camera, instance_id)
     topics = camera_topics(topic_prefix, camera)
     base = public_url.rstrip("/")
     snapshot_template = "{{ '" + base.replace("'", "") + "/api/events/' ~ value_json.id ~ '/snapshot' }}"
@@ -60,7 +72,6 @@ def device_config(
             "manufacturer": "Home Security Intelligence",
             "model": "Camera",
             "sw_version": sw_version,
-            "configuration_url": base,
         },
         "origin": dict(ORIGIN, sw_version=sw_version),
         "availability": [
@@ -77,7 +88,7 @@ def device_config(
                 "name": "Security event",
                 "unique_id": f"{dev}_event",
                 "state_topic": topics["event"],
-                "event_types": ["low", "medium", "high", "critical"],
+                "event_types": list(LEVELS),
                 "value_template": (
                     '{{ {"event_type": value_json.risk_level, "event_id": value_json.id,'
                     ' "risk_score": value_json.risk_score, "summary": value_json.summary} | to_json }}'

@@ -4,10 +4,14 @@ Topics (prefix `hsi` by default):
 - `hsi/status`: "online" (retained) on connect; the broker publishes the retained LWT "offline"
   when the connection dies, and a clean stop publishes "offline" itself.
 - `hsi/events`: every event created/updated (Event JSON, QoS 1, not retained).
-- `hsi/<camera>/event`: the camera's latest event (retained), `hsi/<camera>/risk`: its score (retained).
+- `hsi/<camera>/event`: the camera's latest event (retained), `hsi/<camera>/risk`: its score
+  (retained). Only the camera's newest event (by start) goes there: reviewing or annotating an
+  older event updates `hsi/events` only, so the retained state never goes back in time.
 - `hsi/alerts`: alerts whose rule has an "mqtt" channel (QoS 1, not retained).
 With discovery on, every camera gets a device config (see discovery.py), re-published when
-`<discovery_prefix>/status` says "online"; a "camera.deleted" message removes it.
+`<discovery_prefix>/status` says "online"; a "camera.deleted" message removes it. While the Home
+Assistant integration is set up (it connected to /api/ws within 7 days) discovery is withdrawn
+(empty retained configs), so Home Assistant shows each camera once, as the integration's device.
 
 Stream entries are acknowledged only after the broker accepted them (QoS 1 PUBACK): while the broker
 is down the handler waits, the entries stay pending, and nothing is lost. Reconnects back off
@@ -26,16 +30,19 @@ import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import asyncpg
 
+from inference_server.contract import messages
 from inference_server.metrics import Metrics
-from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic
+from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic, legacy_config_topic
 from inference_server.notify.mqtt_channel import ALERT_QOS, alert_topic, mqtt_payload, wants_mqtt
 from inference_server.pipeline.worker import StreamWorker
+from inference_server.store import queries
 from inference_server.store.streams import StreamEntry, Streams
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,8 @@ class MqttOptions:
     reconnect_min_seconds: float = 1.0
     reconnect_max_seconds: float = 30.0
     publish_timeout_seconds: float = 10.0
+    instance_id: str = ""  # read from the database on connect when a pool is given
+    suppression_check_seconds: float = 60.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> MqttOptions:
@@ -142,6 +151,10 @@ class MqttPublisher:
         self._stop = asyncio.Event()
         self._discovered: set[str] = set()
         self._names: dict[str, str] = {}
+        self.instance_id = options.instance_id
+        self.suppressed = False  # discovery withdrawn: the Home Assistant integration is set up
+        self._suppression_checked = 0.0
+        self._latest: dict[str, tuple[str, datetime]] = {}  # without a pool: camera -> newest event
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect (with backoff) and consume the stream until `stop` is set."""
@@ -193,12 +206,18 @@ class MqttPublisher:
         await client.publish(self.options.status_topic, "online", qos=1, retain=True)
         self.connections += 1
         self._discovered.clear()
+        if self.pool is not None and not self.instance_id:
+            self.instance_id = await queries.instance_id(self.pool)
         if self.options.discovery:
             await client.subscribe(f"{self.options.discovery_prefix}/status", qos=1)
-            await self._publish_all_discovery(client)
+            self._suppression_checked = 0.0
+            await self._check_suppression(client, force_withdraw=True)
+            if not self.suppressed:
+                await self._publish_all_discovery(client)
         self._client = client
         self.connected.set()
-        log.info("mqtt connected url=%s discovery=%s", _redact(self.options.url), self.options.discovery)
+        # The root handlers' RedactingFilter masks the password of the URL.
+        log.info("mqtt connected url=%s discovery=%s", self.options.url, self.options.discovery)
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         ha_status = f"{self.options.discovery_prefix}/status"
@@ -210,25 +229,68 @@ class MqttPublisher:
                 else str(payload)
             )
             if message.topic.matches(ha_status) and text.strip() == "online":
+                await self._check_suppression(client)
+                if self.suppressed:
+                    continue
                 log.info("mqtt Home Assistant came online: re-publishing discovery")
                 self._discovered.clear()
                 await self._publish_all_discovery(client)
 
-    async def _publish_all_discovery(self, client: aiomqtt.Client) -> None:
+    async def _cameras(self) -> dict[str, str]:
         cameras: dict[str, str] = dict(self._names)
         if self.pool is not None:
             rows = await self.pool.fetch("SELECT id, name FROM cameras ORDER BY id")
             cameras.update({r["id"]: r["name"] for r in rows})
-        for camera, name in cameras.items():
+        return cameras
+
+    async def _publish_all_discovery(self, client: aiomqtt.Client) -> None:
+        for camera, name in (await self._cameras()).items():
             await self._publish_discovery(client, camera, name)
+
+    async def _check_suppression(self, client: aiomqtt.Client, *, force_withdraw: bool = False) -> None:
+        """Withdraw discovery once the integration is set up (checked at most once a minute)."""
+        if self.pool is None or not self.options.discovery:
+            return
+        now = asyncio.get_running_loop().time()
+        if (
+            self._suppression_checked
+            and now - self._suppression_checked < self.options.suppression_check_seconds
+        ):
+            return
+        self._suppression_checked = now
+        active = await queries.integration_active(self.pool)
+        if active and (force_withdraw or not self.suppressed):
+            log.info("mqtt discovery withdrawn: the Home Assistant integration is set up for this server")
+            for camera in await self._cameras():
+                await self._withdraw_discovery(client, camera)
+        elif not active and self.suppressed:
+            log.info("mqtt discovery resumed: no Home Assistant integration connected for 7 days")
+            self.suppressed = False
+            await self._publish_all_discovery(client)
+        self.suppressed = active
+
+    async def _withdraw_discovery(self, client: aiomqtt.Client, camera: str) -> None:
+        if not _SLUG.match(camera):
+            return
+        prefix = self.options.discovery_prefix
+        await client.publish(config_topic(prefix, camera, self.instance_id), b"", qos=1, retain=True)
+        self._discovered.discard(camera)
 
     async def _publish_discovery(self, client: aiomqtt.Client, camera: str, name: str) -> None:
         if not _SLUG.match(camera):
             return
         payload = config_payload(
-            camera, name, topic_prefix=self.options.topic_prefix, public_url=self.options.public_url
+            camera,
+            name,
+            topic_prefix=self.options.topic_prefix,
+            public_url=self.options.public_url,
+            instance_id=self.instance_id,
         )
-        await client.publish(config_topic(self.options.discovery_prefix, camera), payload, qos=1, retain=True)
+        prefix = self.options.discovery_prefix
+        if self.instance_id:
+            # The device of an older server version (id without the instance id) goes away.
+            await client.publish(legacy_config_topic(prefix, camera), b"", qos=1, retain=True)
+        await client.publish(config_topic(prefix, camera, self.instance_id), payload, qos=1, retain=True)
         self._discovered.add(camera)
         self._names[camera] = name
 
@@ -241,9 +303,8 @@ class MqttPublisher:
         """
         done: list[str] = []
         for entry in entries:
-            try:
-                message = json.loads(entry.fields.get("message", "{}"))
-            except json.JSONDecodeError:
+            message = messages.decode(entry.fields)
+            if message is None:
                 log.warning("mqtt bad message id=%s", entry.id)
                 done.append(entry.id)
                 continue
@@ -272,29 +333,50 @@ class MqttPublisher:
             stopper.cancel()
         return None
 
-    async def _publish_message(self, client: aiomqtt.Client, message: Any) -> None:
-        if not isinstance(message, dict):
-            return
-        kind = message.get("type")
-        data = message.get("data")
-        if not isinstance(data, dict):
-            return
+    async def _publish_message(self, client: aiomqtt.Client, message: messages.PublishMessage) -> None:
+        kind, data = message.type, message.data
         prefix = self.options.topic_prefix
-        if kind in ("event.created", "event.updated"):
+        if message.is_event:
             camera = str(data.get("camera", ""))
             body = json.dumps(data, default=str, separators=(",", ":"))
-            if self.options.discovery and _SLUG.match(camera) and camera not in self._discovered:
+            if self.options.discovery:
+                await self._check_suppression(client)
+            if (
+                self.options.discovery
+                and not self.suppressed
+                and _SLUG.match(camera)
+                and camera not in self._discovered
+            ):
                 await self._publish_discovery(client, camera, str(data.get("camera_name") or camera))
             await client.publish(f"{prefix}/events", body, qos=1)
-            if _SLUG.match(camera):
+            if _SLUG.match(camera) and await self._is_latest(camera, data):
                 topics = camera_topics(prefix, camera)
                 await client.publish(topics["event"], body, qos=1, retain=True)
                 await client.publish(topics["risk"], str(int(data.get("risk_score", 0))), qos=1, retain=True)
-        elif kind == "alert" and wants_mqtt(data):
+        elif kind == messages.MessageType.ALERT and wants_mqtt(data):
             body = json.dumps(mqtt_payload(data), default=str, separators=(",", ":"))
             await client.publish(alert_topic(prefix), body, qos=ALERT_QOS)
-        elif kind == "camera.deleted":
+        elif kind == messages.MessageType.CAMERA_DELETED:
             await self._remove_camera(client, str(data.get("id") or data.get("camera") or ""))
+
+    async def _is_latest(self, camera: str, event: dict[str, Any]) -> bool:
+        """Whether `event` is the camera's newest event (by start), so it may become the retained
+        state; a reviewed or annotated older event may not."""
+        try:
+            started = datetime.fromisoformat(str(event.get("started_at")))
+        except ValueError:
+            return False
+        event_id = str(event.get("id", ""))
+        latest: tuple[str, datetime] | None
+        if self.pool is not None:
+            latest = await queries.latest_event_of_camera(self.pool, camera)
+        else:
+            latest = self._latest.get(camera)
+        if latest is not None and latest[0] != event_id and started < latest[1]:
+            return False
+        if self.pool is None:
+            self._latest[camera] = (event_id, started)
+        return True
 
     async def remove_camera(self, camera: str) -> None:
         """Remove a deleted camera's device from HA and clear its retained state (if connected)."""
@@ -305,19 +387,15 @@ class MqttPublisher:
     async def _remove_camera(self, client: aiomqtt.Client, camera: str) -> None:
         if not _SLUG.match(camera):
             return
-        await client.publish(config_topic(self.options.discovery_prefix, camera), b"", qos=1, retain=True)
+        await client.publish(
+            config_topic(self.options.discovery_prefix, camera, self.instance_id), b"", qos=1, retain=True
+        )
         for topic in camera_topics(self.options.topic_prefix, camera).values():
             await client.publish(topic, b"", qos=1, retain=True)
         self._discovered.discard(camera)
         self._names.pop(camera, None)
+        self._latest.pop(camera, None)
         log.info("mqtt camera removed camera=%s", camera)
 
     async def _exhausted(self, entry: StreamEntry, reason: str) -> None:
         log.error("mqtt dropped entry id=%s: %s", entry.id, reason)
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-    return url

@@ -15,7 +15,6 @@ For every event.created / event.updated message (consumer group `alerts` of the 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Any
 
 import asyncpg
 
+from inference_server.contract import messages
 from inference_server.domain.alert_rules import (
     AlertRule,
     InvalidRule,
@@ -51,7 +51,6 @@ from inference_server.store.streams import StreamEntry
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("event.created", "event.updated")
 MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
 MEDIA_URL_PREFIX = "/api/media/"
 
@@ -132,23 +131,16 @@ class AlertEngine:
         """
         done: list[str] = []
         for entry in entries:
-            try:
-                message = json.loads(entry.fields.get("message", "{}"))
-            except json.JSONDecodeError:
+            message = messages.decode(entry.fields)
+            if message is None:
                 log.warning("alerts bad message id=%s", entry.id)
-                done.append(entry.id)
-                continue
-            if (
-                isinstance(message, dict)
-                and message.get("type") in EVENT_TYPES
-                and isinstance(message.get("data"), dict)
-            ):
+            elif message.is_event:
                 try:
-                    await self.process_event(message["data"])
+                    await self.process_event(message.data)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
-                    log.exception("alerts failed event=%s", message["data"].get("id"))
+                    log.exception("alerts failed event=%s", message.data.get("id"))
             done.append(entry.id)
         return done
 

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from inference_server.logs import redact_url
 from inference_server.notify.types import Delivery
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,5 @@ class WebhookChannel:
 
 
 def _redact(url: str) -> str:
-    """The URL without its query string (tokens often live there)."""
-    parts = urlsplit(url)
-    return parts._replace(query="", fragment="").geturl()
+    # Webhook URLs are the user's: tokens may sit in any query parameter, so drop the query.
+    return redact_url(url, drop_query=True)

@@ -3,12 +3,12 @@ and on the live pub/sub channel."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from inference_server.contract import messages
 from inference_server.store.streams import Keys, Streams
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,10 @@ class Publisher:
 
     async def publish(self, message_type: str, data: dict[str, Any]) -> str:
         """Publish one message; returns its stream id (the WebSocket resume cursor)."""
-        body = json.dumps({"type": message_type, "data": data}, default=str)
-        entry_id = await self.streams.add("publish", {"message": body}, maxlen=PUBLISH_STREAM_MAXLEN)
-        envelope = json.dumps({"type": message_type, "data": data, "cursor": entry_id}, default=str)
-        await self.redis.publish(self.keys.events_channel, envelope)
+        entry_id = await self.streams.add(
+            "publish", messages.encode(message_type, data), maxlen=PUBLISH_STREAM_MAXLEN
+        )
+        live = messages.envelope(messages.PublishMessage(message_type, data), entry_id)
+        await self.redis.publish(self.keys.events_channel, live)
         log.info("published type=%s id=%s", message_type, data.get("id", ""))
         return entry_id

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from inference_server.contract.risk import LEVELS, level_for_score, level_rank
 from inference_server.domain.alert_rules import (
     AlertRule,
     InvalidRule,
@@ -17,8 +18,6 @@ from inference_server.domain.alert_rules import (
     why_not,
 )
 from inference_server.store.events import fetch_event
-
-_LEVELS = ("low", "medium", "high", "critical")
 
 
 class NotFound(LookupError):
@@ -253,7 +252,7 @@ async def raise_alert(
     """
     window = rule.group_window_seconds if window_seconds is None else window_seconds
     score = int(event["risk_score"])
-    level = str(event.get("risk_level") or _level(score))
+    level = str(event.get("risk_level") or level_for_score(score).value)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 48534))", group_key)
         row = None
@@ -298,7 +297,7 @@ async def update_alert_with_event(
 ) -> tuple[dict[str, Any], bool]:
     """Fold a refined event into its existing alert; returns (alert JSON, escalated)."""
     score = int(event["risk_score"])
-    level = str(event.get("risk_level") or _level(score))
+    level = str(event.get("risk_level") or level_for_score(score).value)
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("SELECT * FROM alerts WHERE id = $1 FOR UPDATE", alert_id)
         if row is None:
@@ -315,7 +314,7 @@ async def _merge(
     score: int,
     level: str,
 ) -> tuple[dict[str, Any], bool, bool]:
-    escalated = _LEVELS.index(level) > _LEVELS.index(row["risk_level"]) if level in _LEVELS else False
+    escalated = level in LEVELS and level_rank(level) > level_rank(row["risk_level"])
     updated = await conn.fetchrow(
         """
         UPDATE alerts SET
@@ -480,10 +479,6 @@ async def finish_digest_day(pool: asyncpg.Pool, day: date, *, alerts: int, outco
         alerts,
         outcome,
     )
-
-
-def _level(score: int) -> str:
-    return "low" if score <= 29 else "medium" if score <= 59 else "high" if score <= 84 else "critical"
 
 
 __all__ = [

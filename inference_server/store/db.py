@@ -9,6 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from inference_server.logs import redact_url
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_PACKAGE = "inference_server.store.migrations"
@@ -17,15 +19,6 @@ _MIGRATION_LOCK = 0x48_53_49  # advisory lock id: one migrator at a time
 
 class DatabaseUnavailable(RuntimeError):
     """PostgreSQL cannot be reached; the message names the URL (without password)."""
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
 
 
 async def ensure_database(url: str) -> None:

@@ -497,6 +497,39 @@ async def instance_id(pool: asyncpg.Pool) -> str:
     return str(value or "")
 
 
+# A Home Assistant integration connected to /api/ws within this long counts as "set up": the
+# server then withdraws its MQTT discovery devices, which would duplicate the integration's.
+INTEGRATION_ACTIVE_SECONDS = 7 * 24 * 3600
+
+
+async def mark_integration_seen(pool: asyncpg.Pool) -> None:
+    """Record that the Home Assistant integration connected (its /api/ws stream)."""
+    await pool.execute(
+        "INSERT INTO system_info (key, value) VALUES ('integration_seen_at', now()::text)"
+        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
+
+
+async def integration_active(pool: asyncpg.Pool, within_seconds: int = INTEGRATION_ACTIVE_SECONDS) -> bool:
+    """Whether the Home Assistant integration connected within the last `within_seconds`."""
+    value = await pool.fetchval(
+        "SELECT value::timestamptz > now() - make_interval(secs => $1)"
+        " FROM system_info WHERE key = 'integration_seen_at'",
+        float(within_seconds),
+    )
+    return bool(value)
+
+
+async def latest_event_of_camera(pool: asyncpg.Pool, camera: str) -> tuple[str, datetime] | None:
+    """Id and start of the camera's newest event (by start), if it has any."""
+    row = await pool.fetchrow(
+        "SELECT id::text AS id, started_at FROM events WHERE camera_id = $1"
+        " ORDER BY started_at DESC, id DESC LIMIT 1",
+        camera,
+    )
+    return None if row is None else (str(row["id"]), row["started_at"])
+
+
 async def event_stats(pool: asyncpg.Pool, today_start: datetime) -> dict[str, Any]:
     """Counts for the stats route: last hour, today, unreviewed, highest risk today, open dead letters."""
     row = await pool.fetchrow(

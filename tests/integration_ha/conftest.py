@@ -44,6 +44,25 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(_LaneSnapshotExtension)
 
 
+# What Home Assistant logs when an integration uses deprecated or removed API (frame.report_usage):
+# "Detected that custom integration '<domain>' ..." / "Detected code that ... <domain> ...".
+# Reports about core test fixtures (e.g. mqtt_mock) name no custom integration and do not count.
+def _our_deprecation(message: str) -> bool:
+    return message.startswith("Detected") and ("custom integration" in message or DOMAIN in message)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_api(caplog: pytest.LogCaptureFixture) -> Any:
+    """Fail any test during which Home Assistant reported a deprecated or removed API use by us."""
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.get_records("setup") + caplog.get_records("call")
+        if _our_deprecation(record.getMessage())
+    ]
+    assert not reports, reports
+
+
 @pytest.fixture(autouse=True)
 def fast_backoff() -> Any:
     """Reconnect quickly in tests."""

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-ZONE_FIELDS = {"camera", "name", "zone_type", "priority", "polygon", "enabled"}
-RULE_FIELDS = {
-    "name",
-    "enabled",
-    "severity",
-    "conditions",
-    "channels",
-    "cooldown_seconds",
-    "group_window_seconds",
-}
-RULE_DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "severity": "medium",
-    "conditions": {},
-    "channels": [],
-    "cooldown_seconds": 300,
-    "group_window_seconds": 120,
-}
+
+
+def _load_contract() -> ModuleType:
+    # The integration's copy of the server contract, loaded by path: this module also runs in the
+    # server's test environment (which checks it against /api/openapi.json) without Home Assistant.
+    path = Path(__file__).resolve().parents[2] / "custom_components/home_security_intelligence/contract.py"
+    spec = importlib.util.spec_from_file_location("hsi_ha_contract", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = _load_contract()
+ZONE_FIELDS = set(contract.ZONE_FIELDS)
+RULE_FIELDS = set(contract.RULE_FIELDS)
+RULE_DEFAULTS: dict[str, Any] = dict(contract.RULE_DEFAULTS)
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
 # A tiny valid JPEG header is enough: the integration passes the bytes through.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+# Stands for an MP4 clip: the integration streams the bytes through, with Range.
+CLIP = bytes(range(256)) * 16
 
 
 def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> Any:
@@ -41,17 +45,6 @@ def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> An
     if by_identifier is not None:
         return by_identifier(identifier, entry_id)
     return registry.async_get_device(identifiers={identifier})
-
-
-def level_for(score: int) -> str:
-    """The server's fixed risk bands."""
-    if score <= 29:
-        return "low"
-    if score <= 59:
-        return "medium"
-    if score <= 84:
-        return "high"
-    return "critical"
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -68,6 +61,9 @@ class FakeHsiServer:
             "version": "0.1.0",
             "api_version": 1,
             "name": "HSI Test",
+            "mqtt_discovery": False,
+            "fallbacks": [],
+            "doctor": None,
         }
         self.stats: dict[str, Any] = {
             "queues": {"detect": 0, "assess": 1, "publish": 0},
@@ -164,7 +160,7 @@ class FakeHsiServer:
             "started_at": started.isoformat(),
             "ended_at": (started + duration).isoformat(),
             "risk_score": score,
-            "risk_level": level_for(score),
+            "risk_level": contract.risk_level(score),
             "summary": summary,
             "reasoning": f"Reasoning about {summary.lower()}",
             "objects": objects,
@@ -174,6 +170,7 @@ class FakeHsiServer:
             "notes": "",
             "media": [f"/api/media/{camera}/x.jpg"],
             "assessed_by": "heuristic",
+            "model": "heuristic",
         }
         self.events.insert(0, event)
         if camera in self.cameras:
@@ -211,6 +208,8 @@ class FakeHsiServer:
                 web.get("/api/events/{id}", self._event),
                 web.patch("/api/events/{id}", self._patch_event),
                 web.get("/api/events/{id}/snapshot", self._snapshot),
+                web.get("/api/events/{id}/clip", self._clip),
+                web.get("/api/media/{path:.+}", self._media),
                 web.get("/api/zones", self._zones),
                 web.post("/api/zones", self._create_zone),
                 web.put("/api/zones/{id}", self._update_zone),
@@ -286,7 +285,7 @@ class FakeHsiServer:
         if "object" in query:
             events = [e for e in events if query["object"] in e["objects"]]
         if "level" in query:
-            events = [e for e in events if e["risk_level"] == query["level"]]
+            events = [e for e in events if e["risk_level"] in query["level"].split(",")]
         if "reviewed" in query:
             events = [e for e in events if e["reviewed"] == (query["reviewed"] == "true")]
         if "since" in query:
@@ -312,7 +311,7 @@ class FakeHsiServer:
     async def _search(self, request: web.Request) -> web.Response:
         words = request.query.get("q", "").lower().split()
         hits = [
-            {**e, "snippet": e["summary"]}
+            {**e, "snippet": e["summary"], "rank": 1.0}
             for e in self._filtered(request)
             if all(w in (e["summary"] + " " + e["reasoning"]).lower() for w in words)
         ]
@@ -342,6 +341,26 @@ class FakeHsiServer:
             return _error(404, "not_found", "no snapshot")
         if self.snapshot_status != 200:
             return _error(self.snapshot_status, "error", "snapshot failed")
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+    async def _clip(self, request: web.Request) -> web.Response:
+        if self._find(request.match_info["id"]) is None:
+            return _error(404, "not_found", "no clip: the event has no media")
+        headers = {"Accept-Ranges": "bytes"}
+        if (spec := request.headers.get("Range", "")).startswith("bytes="):
+            first, _, last = spec.removeprefix("bytes=").partition("-")
+            start, end = int(first or 0), min(int(last or len(CLIP) - 1), len(CLIP) - 1)
+            if start > end:
+                return _error(416, "range_not_satisfiable", "bad range")
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(CLIP)}"
+            return web.Response(
+                body=CLIP[start : end + 1], status=206, content_type="video/mp4", headers=headers
+            )
+        return web.Response(body=CLIP, content_type="video/mp4", headers=headers)
+
+    async def _media(self, request: web.Request) -> web.Response:
+        if not request.match_info["path"].endswith(".jpg"):
+            return _error(404, "not_found", "no such media file")
         return web.Response(body=JPEG, content_type="image/jpeg")
 
     async def _zones(self, request: web.Request) -> web.Response:

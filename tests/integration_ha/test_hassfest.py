@@ -155,10 +155,12 @@ def test_no_removed_or_deprecated_api(path: str) -> None:
 
 
 def test_quality_scale_states_every_rule() -> None:
+    # `todo` is allowed: the file says what is not done yet rather than claiming everything.
     scale = load_yaml(str(INTEGRATION / "quality_scale.yaml"))["rules"]
     assert set(scale) == QUALITY_RULES
     for rule, value in scale.items():
         status = value if isinstance(value, str) else value["status"]
-        assert status in {"done", "exempt"}, rule
-        if status == "exempt":
+        assert status in {"done", "exempt", "todo"}, rule
+        if status in {"exempt", "todo"}:
             assert value["comment"], rule
+    assert MANIFEST["codeowners"] and all(owner.startswith("@") for owner in MANIFEST["codeowners"])

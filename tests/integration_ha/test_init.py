@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
-from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, UrlManager
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.home_security_intelligence.const import DOMAIN, FRONTEND_URL
+from custom_components.home_security_intelligence.const import DOMAIN
 
 from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device, wait_for
 
@@ -107,16 +104,3 @@ async def test_failing_event_seed_retries_setup(
     mock_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_entry.entry_id)
     assert mock_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_card_is_served_and_registered_with_the_frontend(
-    hass: HomeAssistant, hsi_server: FakeHsiServer, hass_client: ClientSessionGenerator
-) -> None:
-    hass.data[DATA_EXTRA_MODULE_URL] = UrlManager(lambda *_: None, [])
-    hass.config.components.add("frontend")
-    assert await async_setup_component(hass, DOMAIN, {})
-    assert FRONTEND_URL in hass.data[DATA_EXTRA_MODULE_URL].urls
-    client = await hass_client()
-    response = await client.get(FRONTEND_URL)
-    assert response.status == 200
-    assert "customElements.define" in await response.text()

@@ -195,7 +195,7 @@ async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor
     hsi_server.ws_queries.clear()
     await hsi_server.start()
     await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "95", hass)
-    assert hsi_server.ws_queries[0] == {"since": "c000001"}
+    assert hsi_server.ws_queries[0] == {"client": "home_assistant", "since": "c000001"}
     assert hass.states.get("event.garage_security_event").attributes["event_id"] == missed["id"]
     assert any("recovered" in r.getMessage() for r in caplog.records)
 
@@ -206,7 +206,7 @@ async def test_websocket_drop_reconnects(
     await hsi_server.push("system", {})
     await hsi_server.drop_websockets()
     await wait_for(lambda: len(hsi_server.ws_queries) == 2 and len(hsi_server.ws_clients) == 1, hass)
-    assert hsi_server.ws_queries[1] == {"since": "c000001"}
+    assert hsi_server.ws_queries[1] == {"client": "home_assistant", "since": "c000001"}
     await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
 
 

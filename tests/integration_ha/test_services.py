@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_security_intelligence.const import DOMAIN
@@ -179,8 +181,19 @@ async def test_snooze_camera(
     coordinator = setup_entry.runtime_data.coordinator
     assert coordinator.data.cameras["garage"]["muted_until"] == hsi_server.cameras["garage"]["muted_until"]
     assert hsi_server.requests[-1][:2] == ("POST", "/api/cameras/garage/mute")
+    # The snooze is visible: a timestamp sensor of the camera.
+    state = hass.states.get("sensor.garage_snoozed_until")
+    assert state.attributes["device_class"] == "timestamp"
+    muted_until = dt_util.parse_datetime(hsi_server.cameras["garage"]["muted_until"])
+    assert dt_util.parse_datetime(state.state) == muted_until.replace(microsecond=0)
+    assert hass.states.get("sensor.front_door_snoozed_until").state == "unknown"
     await _call(hass, "snooze_camera", {"camera": "garage", "minutes": 0})
     assert coordinator.data.cameras["garage"]["muted_until"] is None
+    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
+    # A snooze that has run out shows as not snoozed.
+    coordinator.data.cameras["garage"]["muted_until"] = "2020-01-01T00:00:00+00:00"
+    coordinator.async_update_listeners()
+    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
     with pytest.raises(ServiceValidationError):
         await _call(hass, "snooze_camera", {"camera": "moon"})
 
@@ -189,7 +202,7 @@ async def test_snooze_camera(
     ("status", "error", "key"),
     [
         (401, HomeAssistantError, "auth_failed"),
-        (403, HomeAssistantError, "forbidden"),
+        (403, ServiceValidationError, "forbidden"),
         (503, HomeAssistantError, "cannot_connect"),
         (418, HomeAssistantError, "api_error"),
     ],
@@ -244,3 +257,47 @@ async def test_entry_selection(
     assert str(err.value).startswith("No Home Security Intelligence server is loaded. Set one up")
     assert " ." not in str(err.value)
     assert INSTANCE_ID  # the unloaded entry keeps its registry entries
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("review_event", {"event_id": "evt-1"}),
+        ("snooze_camera", {"camera": "garage"}),
+        ("set_zone", {"zone_id": "1", "priority": 2}),
+        ("set_zone", {"camera": "garage", "name": "Drive", "polygon": [[0, 0], [1, 0], [1, 1]]}),
+        ("delete_zone", {"zone_id": "1"}),
+        ("set_alert_rule", {"rule_id": "1", "enabled": False}),
+        ("set_alert_rule", {"name": "New"}),
+    ],
+)
+async def test_read_only_key_refusal_is_a_translated_error_from_the_ui(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    mock_entry: MockConfigEntry,
+    hass_ws_client: Any,
+    caplog: pytest.LogCaptureFixture,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """As the UI calls an action (WebSocket call_service) with a read-scope key: a translated
+    error the user can act on, and no "Unexpected exception" traceback in the log."""
+    mock_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_entry, data={**mock_entry.data, "api_key": hsi_server.read_only_key}
+    )
+    assert await hass.config_entries.async_setup(mock_entry.entry_id)
+    await hass.async_block_till_done()
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "call_service", "domain": DOMAIN, "service": service, "service_data": data}
+    )
+    answer = await client.receive_json()
+    assert answer["success"] is False
+    assert answer["error"]["code"] == "service_validation_error"
+    assert answer["error"]["translation_key"] == "forbidden"
+    assert "The API key is valid but its scope does not allow this action" in answer["error"]["message"]
+    assert "Unexpected exception" not in caplog.text
+    # One ERROR line with the translated message; the traceback only at DEBUG level.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.exc_info]
+    await hass.config_entries.async_unload(mock_entry.entry_id)

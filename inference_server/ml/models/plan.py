@@ -242,7 +242,9 @@ def plan_detector(ms: ModelSettings, hw: Hardware, store: ModelStore, rec: Recom
         elif _cuda(hw):
             backend, why = "yolo", f"PyTorch on {hw.gpus[0].name}"
         else:
-            backend, why = "onnx", "no CUDA GPU: exported once to ONNX, runs on ONNX Runtime"
+            from inference_server.ml.detectors import cpu_runtime
+
+            backend, why = cpu_runtime()
     else:
         why = f"HSI_DETECTOR={backend}"
     return StageChoice("detector", backend, model_id, path, f"{source}; {why}")
@@ -391,6 +393,11 @@ def plan_embedder(ms: ModelSettings, hw: Hardware, store: ModelStore, rec: Recom
             fallback=True,
             wanted=wanted,
             fix="set HSI_EMBEDDER=clip to run it anyway (slower per event)",
+        )
+    if not _cuda(hw) and hw.cores < min(CPU_CLIP_MIN_CORES.values()):
+        fix = (
+            f"{fix}, then HSI_EMBEDDER=clip: auto leaves re-ID off on a CPU with "
+            f"{hw.cores} cores (it needs {min(CPU_CLIP_MIN_CORES.values())}+ or an NVIDIA GPU)"
         )
     return StageChoice(
         "embedder",

@@ -128,3 +128,23 @@ async def test_websocket_requires_a_key_by_header_query_or_subprotocol(start_api
         await ws.close()
     failures = await pg_pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'auth.failed'")
     assert failures == 2
+
+
+async def test_the_home_assistant_integration_marks_itself_and_discovery_is_withdrawn(start_api):
+    """An integration's /api/ws stream (client=home_assistant) records it; /api/system/info then
+    reports MQTT discovery as withdrawn, so Home Assistant shows each camera once."""
+    api = await start_api()
+    api.ctx.settings.mqtt_url = "mqtt://127.0.0.1:1883"
+    api.ctx.settings.mqtt_discovery = True
+    info = await (await api.session.get(api.url + "/api/system/info")).json()
+    assert info["mqtt_discovery"] is True and info["mqtt_discovery_suppressed"] is False
+
+    plain = await api.session.ws_connect(api.url + "/api/ws")  # another client: nothing recorded
+    await plain.close()
+    info = await (await api.session.get(api.url + "/api/system/info")).json()
+    assert info["mqtt_discovery"] is True
+
+    ws = await api.session.ws_connect(api.url + "/api/ws?client=home_assistant")
+    info = await (await api.session.get(api.url + "/api/system/info")).json()
+    assert info["mqtt_discovery"] is False and info["mqtt_discovery_suppressed"] is True
+    await ws.close()

@@ -10,6 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from inference_server.contract.events import event_json as contract_event_json
+from inference_server.contract.risk import level_for_score
+
 
 async def add_camera(pool: asyncpg.Pool, camera: str, name: str | None = None) -> None:
     """A camera row (ignored when it exists)."""
@@ -34,15 +37,7 @@ async def add_event(
     await add_camera(pool, camera)
     event_id = str(uuid.uuid4())
     start = started_at or datetime.now(UTC)
-    level = (
-        "low"
-        if risk_score <= 29
-        else "medium"
-        if risk_score <= 59
-        else "high"
-        if risk_score <= 84
-        else "critical"
-    )
+    level = level_for_score(risk_score).value
     await pool.execute(
         """
         INSERT INTO events (id, camera_id, started_at, ended_at, risk_score, risk_level, summary, reasoning,
@@ -83,33 +78,20 @@ def event_json(
 ) -> dict[str, Any]:
     """An Event JSON document as the pipeline publishes it."""
     start = started_at or datetime.now(UTC)
-    level = (
-        "low"
-        if risk_score <= 29
-        else "medium"
-        if risk_score <= 59
-        else "high"
-        if risk_score <= 84
-        else "critical"
+    return contract_event_json(
+        id=event_id or str(uuid.uuid4()),
+        camera=camera,
+        camera_name=camera.title(),
+        started_at=start,
+        ended_at=start + timedelta(seconds=20),
+        risk_score=risk_score,
+        summary=f"Person at the {camera} door",
+        reasoning="Unknown person lingering",
+        objects=objects or {"person": 1},
+        zones=zones or ["porch"],
+        media=media or [],
+        assessed_by="heuristic",
     )
-    return {
-        "id": event_id or str(uuid.uuid4()),
-        "camera": camera,
-        "camera_name": camera.title(),
-        "started_at": start.isoformat(),
-        "ended_at": (start + timedelta(seconds=20)).isoformat(),
-        "risk_score": risk_score,
-        "risk_level": level,
-        "summary": f"Person at the {camera} door",
-        "reasoning": "Unknown person lingering",
-        "objects": objects or {"person": 1},
-        "zones": zones or ["porch"],
-        "fast_path": False,
-        "reviewed": False,
-        "notes": "",
-        "media": media or [],
-        "assessed_by": "heuristic",
-    }
 
 
 class TcpProxy:

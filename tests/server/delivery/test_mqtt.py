@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiomqtt
@@ -23,9 +24,10 @@ import redis.asyncio as aioredis
 from inference_server.metrics import Metrics
 from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
 from inference_server.pipeline.publish import Publisher
+from inference_server.store import queries
 from inference_server.store.streams import Keys, Streams
 
-from .helpers import TcpProxy, add_camera, event_json
+from .helpers import TcpProxy, add_camera, add_event, event_json
 
 BROKER = ("127.0.0.1", 1883)
 
@@ -127,10 +129,17 @@ async def test_events_alerts_and_discovery_reach_the_broker(
     running: Running, subscriber: Subscriber, prefix: str
 ) -> None:
     await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/status") == [b"online"])
-    config_topic = f"{prefix}/ha/device/hsi_front/config"
+    instance = running.publisher.instance_id
+    assert instance  # the server's instance id, from the database
+    dev = f"hsi_{instance}_front"
+    config_topic = f"{prefix}/ha/device/{dev}/config"
     raw = await subscriber.wait_for(lambda: subscriber.payloads(config_topic))
     config = json.loads(raw[0])
-    assert config["device"]["identifiers"] == ["hsi_front"]
+    assert config["device"]["identifiers"] == [dev]
+    assert "configuration_url" not in config["device"]  # the server has no web page to visit
+    assert all(c["unique_id"].startswith(f"{dev}_") for c in config["components"].values())
+    # the device of an older server version (no instance id in its id) is cleared
+    assert subscriber.payloads(f"{prefix}/ha/device/hsi_front/config") == [b""]
     assert config["device"]["name"] == "Front door"
     assert config["origin"]["name"] == "Home Security Intelligence"
     assert config["availability"][0]["topic"] == f"{prefix}/status"
@@ -138,7 +147,7 @@ async def test_events_alerts_and_discovery_reach_the_broker(
     assert platforms == {"event", "sensor", "binary_sensor", "image"}
     assert sorted(config["components"]) == sorted(c["unique_id"] for c in config["components"].values())
     assert all("object_id" not in c for c in config["components"].values())
-    image = config["components"]["hsi_front_snapshot"]
+    image = config["components"][f"{dev}_snapshot"]
     assert image["url_topic"] == f"{prefix}/front/event"
     assert "http://hsi.test:8000/api/events/" in image["url_template"]
 
@@ -216,6 +225,90 @@ async def test_clean_stop_publishes_offline(running: Running, subscriber: Subscr
     running.stop.set()
     await asyncio.wait_for(running.task, 10)
     await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/status")[-1:] == [b"offline"])
+
+
+async def test_two_servers_on_one_broker_never_collide(
+    running: Running, subscriber: Subscriber, prefix: str, pg_pool: asyncpg.Pool
+) -> None:
+    await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/status") == [b"online"])
+    other = "1c1c1c1c-2d2d-4e4e-8f8f-000000000001"
+    options = MqttOptions(
+        url=running.publisher.options.url,
+        topic_prefix=f"{prefix}/second",
+        discovery=True,
+        discovery_prefix=f"{prefix}/ha",
+        instance_id=other,
+        reconnect_min_seconds=0.2,
+    )
+    second = MqttPublisher(
+        options=options, streams=running.publisher.streams, pool=None, metrics=Metrics(), consumer="second"
+    )
+    second._names["front"] = "Front door"  # the same camera id on the other server
+    stop = asyncio.Event()
+    task = asyncio.create_task(second.run(stop))
+    try:
+        await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/ha/device/hsi_{other}_front/config"))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    mine = f"{prefix}/ha/device/hsi_{running.publisher.instance_id}_front/config"
+    assert json.loads(subscriber.payloads(mine)[-1])["device"]["identifiers"] != [f"hsi_{other}_front"]
+
+
+async def test_reviewing_an_old_event_does_not_become_the_latest(
+    running: Running, subscriber: Subscriber, prefix: str, pg_pool: asyncpg.Pool
+) -> None:
+    await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/status") == [b"online"])
+    old = await add_event(
+        pg_pool, camera="front", risk_score=90, started_at=datetime.now(UTC) - timedelta(days=2)
+    )
+    new = await add_event(pg_pool, camera="front", risk_score=12)
+    await running.events.publish("event.created", new)
+    await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/front/risk") == [b"12"])
+    # The user reviews last week's event: it is announced on hsi/events, but the camera's retained
+    # latest event and risk stay those of the newest event.
+    await running.events.publish("event.updated", {**old, "reviewed": True})
+    await subscriber.wait_for(lambda: len(subscriber.payloads(f"{prefix}/events")) == 2)
+    assert json.loads(subscriber.payloads(f"{prefix}/events")[-1])["id"] == old["id"]
+    await running.events.publish("event.updated", {**new, "reviewed": True})
+    await subscriber.wait_for(lambda: len(subscriber.payloads(f"{prefix}/events")) == 3)
+    await subscriber.wait_for(lambda: len(subscriber.payloads(f"{prefix}/front/event")) == 2)
+    assert [json.loads(p)["id"] for p in subscriber.payloads(f"{prefix}/front/event")] == [
+        new["id"],
+        new["id"],
+    ]
+    assert subscriber.payloads(f"{prefix}/front/risk") == [b"12", b"12"]
+
+
+async def test_discovery_is_withdrawn_once_the_integration_is_set_up(
+    running: Running, subscriber: Subscriber, prefix: str, pg_pool: asyncpg.Pool
+) -> None:
+    """One device per camera in Home Assistant: with the integration connected (it marks itself on
+    /api/ws), the publisher clears its discovery configs instead of duplicating the cameras."""
+    await subscriber.wait_for(lambda: subscriber.payloads(f"{prefix}/status") == [b"online"])
+    config_topic = f"{prefix}/ha/device/hsi_{running.publisher.instance_id}_front/config"
+    await subscriber.wait_for(lambda: subscriber.payloads(config_topic))
+    assert running.publisher.suppressed is False
+    await queries.mark_integration_seen(pg_pool)
+    running.publisher._suppression_checked = 0.0  # skip the once-a-minute cache
+    await running.events.publish("event.created", event_json(camera="front", risk_score=30))
+    await subscriber.wait_for(lambda: subscriber.payloads(config_topic)[-1] == b"")
+    assert running.publisher.suppressed is True
+    # Home Assistant restarts: discovery is not published again.
+    count = len(subscriber.payloads(config_topic))
+    async with aiomqtt.Client(*BROKER) as ha:
+        await ha.publish(f"{prefix}/ha/status", "online", qos=1)
+    await running.events.publish("event.created", event_json(camera="front", risk_score=31))
+    await subscriber.wait_for(lambda: len(subscriber.payloads(f"{prefix}/front/risk")) == 2)
+    assert len(subscriber.payloads(config_topic)) == count
+    # The integration has not connected for longer than a week: discovery comes back.
+    await pg_pool.execute(
+        "UPDATE system_info SET value = (now() - interval '8 days')::text WHERE key = 'integration_seen_at'"
+    )
+    running.publisher._suppression_checked = 0.0
+    await running.events.publish("event.created", event_json(camera="front", risk_score=32))
+    await subscriber.wait_for(lambda: subscriber.payloads(config_topic)[-1] != b"")
+    assert running.publisher.suppressed is False
 
 
 async def _pending(redis_client: aioredis.Redis, keys: Keys) -> int:

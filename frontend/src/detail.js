@@ -1,0 +1,290 @@
+// The event detail dialog: snapshots, the clip, the reasoning, zones, re-ID sightings and the
+// review buttons. It fires `hsi-action` ({action, event}); the card calls the actions.
+import { LitElement, css, html, nothing } from "lit";
+import { formatDateTime, formatDuration, formatObjects } from "./format.js";
+import { levelStyle } from "./levels.js";
+
+export class EventDetail extends LitElement {
+  static properties = {
+    hass: { attribute: false },
+    event: { attribute: false },
+    _message: { state: true },
+    _busy: { state: true },
+    _clipFailed: { state: true },
+  };
+
+  constructor() {
+    super();
+    this._message = null;
+    this._busy = false;
+    this._clipFailed = false;
+  }
+
+  show() {
+    this._message = null;
+    this._clipFailed = false;
+    const dialog = this.renderRoot.querySelector("dialog");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  close() {
+    const dialog = this.renderRoot.querySelector("dialog");
+    if (dialog && dialog.open) dialog.close();
+  }
+
+  notify(text, error = false) {
+    this._busy = false;
+    this._message = { text, error };
+  }
+
+  willUpdate(changed) {
+    const before = changed.get("event");
+    if (changed.has("event") && before && this.event && before.id !== this.event.id) {
+      this._clipFailed = false;
+      this._message = null;
+    }
+  }
+
+  _act(action) {
+    this._busy = true;
+    this._message = null;
+    this.dispatchEvent(new CustomEvent("hsi-action", { detail: { action, event: this.event } }));
+  }
+
+  render() {
+    const event = this.event;
+    return html`<dialog
+      aria-labelledby="hsi-detail-title"
+      @close=${() => this.dispatchEvent(new CustomEvent("closed"))}
+      @click=${(e) => e.target.localName === "dialog" && this.close()}
+    >
+      ${event ? this._renderEvent(event) : nothing}
+    </dialog>`;
+  }
+
+  _renderEvent(event) {
+    const style = levelStyle(event.risk_level);
+    const camera = event.camera_name || event.camera;
+    const images = (event.media_urls || []).filter((url) => /\.(jpe?g|png)(\?|$)/i.test(url));
+    const sightings = event.sightings || [];
+    return html`<article>
+      <header>
+        <h2 id="hsi-detail-title">${camera}</h2>
+        <button class="close" @click=${() => this.close()} aria-label="Close">✕</button>
+      </header>
+      <p class="meta">
+        <span
+          class="badge"
+          style="background:${style.background};color:${style.text}"
+          data-level=${event.risk_level || "unknown"}
+          ><b>${event.risk_score}</b> ${style.label}</span
+        >
+        <time datetime=${event.started_at}>${formatDateTime(event.started_at, this.hass)}</time>
+        <span>${formatDuration(event.started_at, event.ended_at)}</span>
+        <span>${formatObjects(event.objects)}</span>
+        <span class="state">${event.reviewed ? "✓ Reviewed" : "● New"}</span>
+      </p>
+      <img class="snapshot" src=${event.snapshot_url || ""} alt="Snapshot of the event, boxes drawn" />
+      ${images.length > 1
+        ? html`<div class="frames">
+            ${images.map(
+              (url, i) => html`<a href=${url} target="_blank" rel="noopener"
+                ><img loading="lazy" src=${url} alt="Frame ${i + 1} of ${images.length}"
+              /></a>`,
+            )}
+          </div>`
+        : nothing}
+      <h3>Clip</h3>
+      ${this._clipFailed
+        ? html`<p class="muted">No clip is available for this event.</p>`
+        : html`<video
+            class="clip"
+            controls
+            playsinline
+            preload="none"
+            poster=${event.snapshot_url || ""}
+            src=${event.clip_url || ""}
+            @error=${() => (this._clipFailed = true)}
+          ></video>`}
+      <h3>Summary</h3>
+      <p>${event.summary}</p>
+      <h3>Why this score</h3>
+      <p class="reasoning">${event.reasoning || "—"}</p>
+      <p class="muted">Scored by ${event.assessed_by || "?"}${event.model ? html` (${event.model})` : nothing}${
+        event.fast_path ? " · fast path" : ""
+      }</p>
+      ${(event.zones || []).length
+        ? html`<h3>Zones</h3>
+            <p class="chips">${event.zones.map((zone) => html`<span class="chip">${zone}</span>`)}</p>`
+        : nothing}
+      <h3>Seen on other cameras</h3>
+      ${sightings.length
+        ? html`<ul class="sightings">
+            ${sightings.map(
+              (s) => html`<li>
+                <b>${s.camera_name || s.camera}</b> · ${s.label} ·
+                <time datetime=${s.seen_at}>${formatDateTime(s.seen_at, this.hass)}</time>
+              </li>`,
+            )}
+          </ul>`
+        : html`<p class="muted">
+            ${"sightings" in event
+              ? "Not seen on other cameras."
+              : "detections" in event
+                ? "This server does not report re-ID sightings yet."
+                : "Loading…"}
+          </p>`}
+      ${event.notes ? html`<h3>Notes</h3><p>${event.notes}</p>` : nothing}
+      ${event.detail_error ? html`<p class="error" role="alert">${event.detail_error}</p>` : nothing}
+      ${this._message
+        ? html`<p class=${this._message.error ? "error" : "ok"} role="status">${this._message.text}</p>`
+        : nothing}
+      <footer>
+        ${event.reviewed
+          ? html`<button @click=${() => this._act("unreview")} ?disabled=${this._busy}>Mark not reviewed</button>`
+          : html`<button class="primary" @click=${() => this._act("reviewed")} ?disabled=${this._busy}>
+              Mark reviewed
+            </button>`}
+        <button @click=${() => this._act("false_alarm")} ?disabled=${this._busy}>False alarm</button>
+        <button @click=${() => this._act("expected")} ?disabled=${this._busy}>Expected</button>
+        <button @click=${() => this._act("snooze")} ?disabled=${this._busy}>Snooze camera 1 h</button>
+      </footer>
+    </article>`;
+  }
+
+  static styles = css`
+    dialog {
+      width: min(760px, calc(100vw - 32px));
+      max-height: calc(100vh - 32px);
+      padding: 0;
+      border: 0;
+      border-radius: var(--ha-card-border-radius, 12px);
+      background: var(--card-background-color, #fff);
+      color: var(--primary-text-color, #212121);
+      box-shadow: 0 8px 32px rgba(0, 0, 0, 0.4);
+    }
+    dialog::backdrop {
+      background: rgba(0, 0, 0, 0.55);
+    }
+    article {
+      padding: 16px 20px 20px;
+    }
+    header {
+      display: flex;
+      align-items: center;
+      justify-content: space-between;
+    }
+    h2 {
+      margin: 0;
+      font-size: 1.3em;
+      font-weight: 500;
+    }
+    h3 {
+      margin: 16px 0 4px;
+      font-size: 0.95em;
+      font-weight: 600;
+      color: var(--secondary-text-color, #555);
+    }
+    p {
+      margin: 4px 0;
+    }
+    .meta {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 6px 12px;
+      color: var(--secondary-text-color, #555);
+    }
+    .badge {
+      border-radius: 10px;
+      padding: 1px 8px;
+      white-space: nowrap;
+    }
+    .snapshot,
+    .clip {
+      display: block;
+      width: 100%;
+      max-height: 56vh;
+      object-fit: contain;
+      margin-top: 8px;
+      border-radius: 8px;
+      background: #000;
+    }
+    .frames {
+      display: flex;
+      gap: 6px;
+      overflow-x: auto;
+      margin-top: 6px;
+    }
+    .frames img {
+      height: 64px;
+      border-radius: 4px;
+    }
+    .reasoning {
+      white-space: pre-line;
+    }
+    .muted {
+      color: var(--secondary-text-color, #555);
+    }
+    .chips {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 6px;
+    }
+    .chip {
+      border: 1px solid var(--divider-color, #ccc);
+      border-radius: 12px;
+      padding: 1px 10px;
+    }
+    .sightings {
+      margin: 4px 0;
+      padding-left: 20px;
+    }
+    .error {
+      color: var(--error-color, #b71c1c);
+    }
+    .ok {
+      color: var(--success-color, #2e7d32);
+    }
+    footer {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 8px;
+      margin-top: 16px;
+    }
+    button {
+      font: inherit;
+      border-radius: 18px;
+      padding: 6px 14px;
+      border: 1px solid var(--primary-color, #03a9f4);
+      background: none;
+      color: var(--primary-color, #0277bd);
+      cursor: pointer;
+    }
+    button.primary {
+      background: var(--primary-color, #0277bd);
+      color: var(--text-primary-color, #fff);
+    }
+    button:disabled {
+      opacity: 0.5;
+      cursor: default;
+    }
+    button.close {
+      border: 0;
+      font-size: 1.2em;
+      color: var(--secondary-text-color, #555);
+    }
+    @media (max-width: 600px) {
+      dialog {
+        width: 100vw;
+        max-width: 100vw;
+        height: 100vh;
+        max-height: 100vh;
+        border-radius: 0;
+      }
+      article {
+        padding: 12px;
+      }
+    }
+  `;
+}

@@ -1,0 +1,92 @@
+"""The Event JSON: one document shape for the API, the WebSocket and MQTT `hsi/events`.
+
+New fields are additive, never renamed. Times are ISO 8601 with their offset, exactly as
+`datetime.isoformat()` writes them (`+00:00`, not `Z`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from inference_server.contract.risk import RiskLevelName, level_for_score
+
+AssessedBy = Literal["llama_cpp", "openai", "home_assistant", "heuristic"]
+ASSESSED_BY: Final[tuple[str, ...]] = get_args(AssessedBy)
+
+IsoDatetime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class Event(BaseModel):
+    """The Event JSON shared by API, WebSocket and MQTT."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    camera: str = Field(description="The camera's folder slug")
+    camera_name: str
+    started_at: IsoDatetime
+    ended_at: IsoDatetime
+    risk_score: int = Field(ge=0, le=100)
+    risk_level: RiskLevelName = Field(description="Derived from risk_score by the fixed bands")
+    summary: str
+    reasoning: str
+    objects: dict[str, int] = Field(description="{class: count}")
+    zones: list[str]
+    fast_path: bool
+    reviewed: bool
+    notes: str
+    media: list[str]
+    assessed_by: AssessedBy
+    model: str | None = Field(
+        description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
+        "null for events stored before models were recorded"
+    )
+
+
+EVENT_FIELDS: Final[tuple[str, ...]] = tuple(Event.model_fields)
+
+
+def event_json(
+    *,
+    id: str,
+    camera: str,
+    camera_name: str,
+    started_at: datetime,
+    ended_at: datetime,
+    risk_score: int,
+    summary: str,
+    reasoning: str,
+    objects: dict[str, int],
+    assessed_by: str,
+    zones: list[str] | None = None,
+    fast_path: bool = False,
+    reviewed: bool = False,
+    notes: str = "",
+    media: list[str] | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """The Event JSON of these values (validated; `risk_level` derived from the score)."""
+    return Event.model_validate(
+        {
+            "id": id,
+            "camera": camera,
+            "camera_name": camera_name,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "risk_score": risk_score,
+            "risk_level": level_for_score(risk_score).value,
+            "summary": summary,
+            "reasoning": reasoning,
+            "objects": dict(objects),
+            "zones": list(zones or []),
+            "fast_path": fast_path,
+            "reviewed": reviewed,
+            "notes": notes,
+            "media": list(media or []),
+            "assessed_by": assessed_by,
+            "model": model,
+        }
+    ).model_dump(mode="json")

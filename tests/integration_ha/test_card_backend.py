@@ -1,0 +1,253 @@
+"""What the Lovelace card talks to: its websocket commands and the authenticated media view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
+
+from custom_components.home_security_intelligence.const import DOMAIN
+from custom_components.home_security_intelligence.media import event_media_path, stored_media_path
+
+from .hsi_server import CLIP, JPEG, FakeHsiServer, wait_for
+
+
+async def _events(client: Any, **extra: Any) -> dict[str, Any]:
+    await client.send_json_auto_id({"type": f"{DOMAIN}/events", **extra})
+    return dict(await client.receive_json())
+
+
+async def test_events_come_with_signed_media_urls_that_load_without_a_header(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    reply = await _events(ws)
+    assert reply["success"], reply
+    result = reply["result"]
+    assert result["config_entry_id"] == setup_entry.entry_id
+    [event] = result["events"]
+    assert event["id"] == "evt-1"
+    assert event["summary"] == "A person lingers at the front door."
+    assert {c["id"] for c in result["cameras"]} == {"front_door", "garage"}
+    path = event_media_path(setup_entry.entry_id, "evt-1", "snapshot")
+    assert event["snapshot_url"].startswith(f"{path}?authSig=")
+    assert hsi_server.api_key not in str(result)  # the key never reaches the browser
+
+    browser = await hass_client_no_auth()
+    assert (await browser.get(path)).status == 401  # unsigned: refused
+    response = await browser.get(event["snapshot_url"])
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert await response.read() == JPEG
+    [media] = event["media_urls"]
+    assert (await (await browser.get(media)).read()) == JPEG
+
+
+async def test_filters_and_cursor_reach_the_server(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    for score in (10, 45, 90):
+        hsi_server.add_event("garage", score, {"car": 1}, f"Car scored {score}.")
+    ws = await hass_ws_client(hass)
+    reply = await _events(ws, camera="garage", level="high,critical", reviewed=False, limit=1)
+    assert reply["success"], reply
+    assert [e["risk_score"] for e in reply["result"]["events"]] == [90]
+    assert hsi_server.requests[-1][2] == {
+        "camera": "garage",
+        "level": "high,critical",
+        "reviewed": "false",
+        "limit": "1",
+    }
+    first = await _events(ws, limit=2)
+    assert first["result"]["next_cursor"]
+    second = await _events(ws, limit=2, cursor=first["result"]["next_cursor"])
+    ids = [e["id"] for e in first["result"]["events"] + second["result"]["events"]]
+    assert len(ids) == len(set(ids)) == 4
+
+
+async def test_bad_filters_are_refused_before_the_server(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    before = len(hsi_server.requests)
+    for bad in ({"level": "severe"}, {"limit": 0}, {"level": "high,"}):
+        reply = await _events(ws, **bad)
+        assert not reply["success"]
+        assert reply["error"]["code"] == "invalid_format"
+    assert len(hsi_server.requests) == before
+
+
+async def test_event_detail_and_its_errors(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-1"})
+    reply = await ws.receive_json()
+    assert reply["success"], reply
+    assert reply["result"]["detections"] == []
+    assert reply["result"]["clip_url"].startswith(event_media_path(setup_entry.entry_id, "evt-1", "clip"))
+
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-404"})
+    reply = await ws.receive_json()
+    assert reply["error"]["code"] == "not_found"
+
+    hsi_server.fail_status = 503
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-1"})
+    reply = await ws.receive_json()
+    assert reply["error"]["code"] == "server_unavailable"
+    reply = await _events(ws)
+    assert reply["error"]["code"] == "server_unavailable"
+
+
+async def test_commands_need_a_loaded_entry(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    reply = await _events(ws, config_entry_id="nope")
+    assert reply["error"]["code"] == "not_found"
+    second = MockConfigEntry(domain=DOMAIN, unique_id="other", data=dict(setup_entry.data))
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    reply = await _events(ws)
+    assert reply["error"]["message"] == "several servers: pass config_entry_id"
+    reply = await _events(ws, config_entry_id=second.entry_id)
+    assert reply["success"]
+    await hass.config_entries.async_unload(second.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_user_who_may_read_the_entities_gets_live_updates(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    # Not an administrator: subscribe_events for our bus event would be refused for this user.
+    ws = await hass_ws_client(hass, hass_read_only_access_token)
+    await ws.send_json_auto_id({"type": "subscribe_events", "event_type": f"{DOMAIN}_event"})
+    assert (await ws.receive_json())["error"]["code"] == "unauthorized"
+
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/subscribe"})
+    subscribed = await ws.receive_json()
+    assert subscribed["success"], subscribed
+    event = hsi_server.add_event("garage", 88, {"car": 1}, "A car idles at night.")
+    await hsi_server.push("event.created", event)
+    pushed = await ws.receive_json()
+    assert pushed["type"] == "event"
+    assert pushed["id"] == subscribed["id"]
+    assert pushed["event"]["kind"] == "event.created"
+    assert pushed["event"]["event"]["id"] == event["id"]
+    assert pushed["event"]["event"]["snapshot_url"].startswith(
+        event_media_path(setup_entry.entry_id, event["id"], "snapshot") + "?authSig="
+    )
+    await hsi_server.push("alert", {"event": {**event, "reviewed": True}, "rule": "x"})
+    alert = await ws.receive_json()
+    assert alert["event"]["kind"] == "alert"
+    assert alert["event"]["event"]["reviewed"] is True
+    # A push without an event (e.g. an alert about nothing) is not forwarded; the next one is.
+    await hsi_server.push("alert", {"rule": "x"})
+    await hsi_server.push("event.updated", {**event, "summary": "Updated."})
+    updated = await ws.receive_json()
+    assert updated["event"]["event"]["summary"] == "Updated."
+
+
+async def test_a_user_who_may_not_read_the_entities_is_refused(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_user: MockUser,
+    hass_read_only_access_token: str,
+) -> None:
+    hass_read_only_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
+    ws = await hass_ws_client(hass, hass_read_only_access_token)
+    for kind in ("events", "subscribe"):
+        await ws.send_json_auto_id({"type": f"{DOMAIN}/{kind}"})
+        assert (await ws.receive_json())["error"]["code"] == "unauthorized"
+
+
+async def test_clip_streams_with_range_and_errors_are_clear(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    client = await hass_client()
+    entry_id = setup_entry.entry_id
+    clip = event_media_path(entry_id, "evt-1", "clip")
+    whole = await client.get(clip)
+    assert whole.status == 200
+    assert whole.headers["Content-Type"] == "video/mp4"
+    assert await whole.read() == CLIP
+    part = await client.get(clip, headers={"Range": "bytes=100-199"})
+    assert part.status == 206
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(CLIP)}"
+    assert await part.read() == CLIP[100:200]
+    assert (await client.get(clip, headers={"Range": "bytes=9000-10"})).status == 416
+
+    assert (await client.get(event_media_path(entry_id, "evt-404", "clip"))).status == 404
+    assert (await client.get(event_media_path(entry_id, "evt-1", "thumbnail"))).status == 404
+    assert (await client.get(event_media_path("no-such-entry", "evt-1", "clip"))).status == 404
+    assert (await client.get(f"/api/{DOMAIN}/{entry_id}/media/a/.hidden.jpg")).status == 404
+    assert (await client.get(f"/api/{DOMAIN}/{entry_id}/media/a/b%20c.jpg")).status == 404
+    before = len(hsi_server.requests)
+    traversal = await client.get(f"/api/{DOMAIN}/{entry_id}/media/a/..%2F..%2Fsecret.jpg")
+    assert traversal.status in (400, 404)
+    assert len(hsi_server.requests) == before  # refused before anything reached the server
+
+    hsi_server.fail_status = 401
+    assert (await client.get(clip)).status == 502
+    await hsi_server.stop()
+    response = await client.get(clip)
+    assert response.status == 502
+    assert "unavailable" in (await response.json())["message"]
+
+
+def test_stored_media_paths_are_confined() -> None:
+    assert (
+        stored_media_path("e", "/api/media/front_door/2025/a.jpg")
+        == "/api/home_security_intelligence/e/media/front_door/2025/a.jpg"
+    )
+    assert stored_media_path("e", "/elsewhere/a.jpg") is None
+    assert stored_media_path("e", "/api/media/../a.jpg") is None
+    assert stored_media_path("e", "/api/media/a//b.jpg") is None
+
+
+async def test_reviewing_from_the_card_updates_the_server_and_pushes(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": DOMAIN,
+            "service": "review_event",
+            "service_data": {"event_id": "evt-1", "notes": "False alarm"},
+        }
+    )
+    assert (await ws.receive_json())["success"]
+    await wait_for(lambda: hsi_server.events[-1]["reviewed"], hass)
+    assert hsi_server.events[-1]["notes"] == "False alarm"
