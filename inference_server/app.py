@@ -31,6 +31,7 @@ from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.pipeline.ingest import Ingest
 from inference_server.pipeline.publish import Publisher
 from inference_server.pipeline.worker import StreamWorker
+from inference_server.runtime.supervisor import StageState, Supervisor
 from inference_server.store import media as media_store
 from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 from inference_server.store.streams import Keys, StreamEntry, Streams
@@ -107,8 +108,11 @@ def model_plan(settings: Settings, hardware: Hardware | None = None) -> ModelPla
 
 
 def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detector:
-    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV."""
+    """The detector of the plan: YOLO26 from the model store (ONNX on CPU, torch on CUDA) or OpenCV,
+    behind a dynamic batcher that merges the frames of concurrent detect workers."""
+    from inference_server.ml.batching import DynamicBatcher
     from inference_server.ml.detectors import build_detector as _build
+    from inference_server.ml.quantize import CalibrationSource
 
     choice = (plan or model_plan(settings)).detector
     kind, weights = settings.detector, settings.detector_weights
@@ -125,6 +129,9 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
         classes=settings.detector_classes or None,
         image_size=settings.detector_image_size,
         cache_dir=settings.models_path,
+        intra_op_threads=settings.detector_threads,
+        precision=settings.detector_precision,
+        calibration=CalibrationSource(settings.media_dir, settings.detector_calibration_frames),
     )
     model_id = choice.model_id if detector.name == choice.backend else None
     if model_id is None:
@@ -134,7 +141,19 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
             else (Path(weights).stem if weights else detector.name)
         )
     detector.model_id = model_id  # type: ignore[attr-defined]
-    return detector
+    on_gpu = str(getattr(detector, "device", "")).startswith("cuda") or "CUDAExecutionProvider" in getattr(
+        detector, "providers", ()
+    )
+    latency_ms = settings.detector_batch_latency_ms
+    if latency_ms is None:
+        latency_ms = 25.0 if on_gpu else 0.0
+    batcher = DynamicBatcher(
+        detector,
+        max_batch=settings.detector_batch_size * settings.detect_concurrency,
+        budget_s=latency_ms / 1000.0,
+    )
+    batcher.model_id = model_id  # type: ignore[attr-defined]
+    return batcher
 
 
 def build_embedder(settings: Settings, plan: ModelPlan | None = None) -> Embedder | None:
@@ -198,9 +217,11 @@ class Pipeline:
     workers: list[StreamWorker] = field(default_factory=list)
     model_plan: ModelPlan | None = None
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.services.settings
+        self.supervisor = Supervisor(self.services.metrics)
         svc = self.services
         self.windows = WindowStore(
             svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds
@@ -246,6 +267,7 @@ class Pipeline:
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
                 decode_target_side=s.detector_image_size,
+                callers=s.detect_concurrency,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(
@@ -334,15 +356,25 @@ class Pipeline:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run every stage of this process until `stop` is set."""
-        coros: list[Awaitable[Any]] = [w.run(stop) for w in self.workers]
+        runners: list[tuple[str, Callable[[asyncio.Event], Awaitable[Any]]]] = [
+            (f"{w.stage}/{w.group}", w.run) for w in self.workers
+        ]
         if "assess" in self.stages:
-            coros.append(self.retention_loop(stop))
+            runners.append(("retention", self.retention_loop))
         if self.ingest is not None:
-            coros.append(self.ingest.run(stop))
+            runners.append(("ingest", self.ingest.run))
         if "window" in self.stages:
-            coros.append(self.close_windows_loop(stop))
-        coros.extend(task(stop) for task in self.extra_tasks)
-        tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
+            runners.append(("window", self.close_windows_loop))
+        runners.extend((_runner_name(task), task) for task in self.extra_tasks)
+        named: list[tuple[str, Callable[[asyncio.Event], Awaitable[Any]]]] = []
+        for name, runner in runners:  # each known (and "running") before the first task starts
+            unique = self.supervisor.unique_name(name)
+            self.supervisor.states[unique] = StageState(unique, running=True)
+            named.append((unique, runner))
+        tasks = [
+            asyncio.create_task(self.supervisor.supervise(name, runner, stop), name=f"hsi-stage-{name}")
+            for name, runner in named
+        ]
         for t in tasks:
             t.add_done_callback(_report_crash)
         try:
@@ -355,6 +387,12 @@ class Pipeline:
                 self.detect.close()
             if self.contexts is not None:
                 self.contexts.close()
+
+
+def _runner_name(runner: Callable[..., Any]) -> str:
+    owner = getattr(runner, "__self__", None)
+    name = getattr(runner, "__name__", "task")
+    return f"{type(owner).__name__}.{name}" if owner is not None else name
 
 
 def _report_crash(task: asyncio.Task[Any]) -> None:

@@ -62,8 +62,14 @@ class Settings(BaseModel):
     ftp_port: int = Field(2121, ge=0, le=65535)
     ftp_passive_ports: str = "30000-30009"
 
-    detector: Literal["auto", "yolo", "onnx", "opencv"] = "auto"
+    detector: Literal["auto", "yolo", "tensorrt", "onnx", "openvino", "opencv"] = "auto"
     detector_weights: str | None = None
+    # int8: onnx/openvino, quantized once on this install's stored frames; fp16: yolo/tensorrt on CUDA
+    detector_precision: Literal["fp32", "fp16", "int8"] = "fp32"
+    detector_threads: int = Field(0, ge=0, le=256)  # runtime threads (onnx/openvino); 0 = one per core
+    # Dynamic batching across cameras: wait up to this long for more frames (None: 25 on a GPU, 0 on a CPU)
+    detector_batch_latency_ms: float | None = Field(None, ge=0, le=1000)
+    detector_calibration_frames: int = Field(128, ge=8, le=2000)  # stored frames INT8 is calibrated on
     detector_confidence: float = Field(0.4, ge=0.0, le=1.0)
     detector_classes: list[str] = Field(
         default_factory=lambda: [

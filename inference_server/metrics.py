@@ -50,6 +50,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
         self.open_windows = Gauge("hsi_open_windows", "Open event windows", registry=self.registry)
+        self.stage_restarts = Counter(
+            "hsi_stage_restarts_total",
+            "Stage tasks restarted after a crash, by stage",
+            ["stage"],
+            registry=self.registry,
+        )
         self._samples: dict[str, deque[float]] = {}
 
     def observe_latency(self, stage: str, seconds: float) -> None:

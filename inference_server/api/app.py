@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from inference_server.api import behaviour, cameras, dlq, events, media, rules, system, ws, zones
+from inference_server.api import ask, behaviour, cameras, dlq, events, media, rules, system, ws, zones
 from inference_server.api.auth import AuthFailed, KeyVerifier, Principal, authenticate, client_address
 from inference_server.api.context import ApiContext, ApiLimits
 from inference_server.api.errors import HTTP_CODES, ApiError, error_response
@@ -243,6 +243,7 @@ def all_operations() -> list[Operation]:
         *media.router.operations,
         *zones.router.operations,
         *behaviour.router.operations,
+        *ask.router.operations,
         *rules.router.operations,
         *dlq.router.operations,
     ]

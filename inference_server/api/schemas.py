@@ -519,3 +519,35 @@ class FeedbackResetResult(BaseModel):
     """How many events had their answer cleared."""
 
     cleared: int
+
+
+# --- ask your history ----------------------------------------------------------------------------
+
+
+class AskIn(BaseModel):
+    """A question about the event history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Text = Field(..., min_length=1, max_length=500)
+    limit: StrictInt = Field(5, ge=1, le=20)
+
+
+class AskCitation(BaseModel):
+    """An event the answer is based on."""
+
+    id: str
+    camera: str
+    started_at: str
+    risk_score: int
+    risk_level: str
+    summary: str
+    score: float
+
+
+class AskOut(BaseModel):
+    """The answer, the events it cites and how the question was understood."""
+
+    answer: str
+    citations: list[AskCitation]
+    understood: dict[str, Any]

@@ -44,7 +44,8 @@ async def _probe(check: Any) -> bool:
 
 
 async def readiness(ctx: ApiContext) -> dict[str, bool]:
-    """Each check by name: database, redis, then the composition root's (e.g. detector)."""
+    """Each check by name: database, redis, the composition root's (e.g. detector), then each
+    supervised stage task as `stage:<name>` (false while it is down after a crash)."""
 
     async def database() -> bool:
         return bool(await ctx.pool.fetchval("SELECT 1") == 1)
@@ -54,7 +55,10 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
 
     checks: dict[str, Any] = {"database": database, "redis": redis, **ctx.ready_checks}
     results = await asyncio.gather(*(_probe(c) for c in checks.values()))
-    return dict(zip(checks, results, strict=True))
+    ready = dict(zip(checks, results, strict=True))
+    if ctx.stage_health is not None:  # a crashed stage waiting for its restart is named here
+        ready.update({f"stage:{name}": up for name, up in ctx.stage_health().items()})
+    return ready
 
 
 @router.route(

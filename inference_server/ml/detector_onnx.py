@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -32,6 +32,9 @@ from inference_server.ml.detector_yolo import (
     missing_weights,
 )
 from inference_server.ml.protocols import ModelUnavailable
+
+if TYPE_CHECKING:
+    from inference_server.ml.quantize import CalibrationSource
 
 _LOG = logging.getLogger(__name__)
 
@@ -146,73 +149,47 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class OnnxDetector:
-    """Objects found by a YOLO model exported to ONNX, run with ONNX Runtime."""
+class ExportedYolo:
+    """Shared pre- and post-processing of a YOLO model exported to a tensor runtime.
 
-    name = "onnx"
+    A subclass loads the model and implements `_run` (one NCHW float32 batch in, the raw output
+    tensor out); batching by input shape, letterboxing, decoding and NMS live here, so every
+    runtime (ONNX Runtime, OpenVINO, fp32 or int8) turns the same tensor into the same boxes.
+    """
 
-    def __init__(
-        self,
-        weights: str | os.PathLike[str] = DEFAULT_WEIGHTS,
-        *,
-        confidence: float = 0.25,
-        classes: Sequence[str] | None = None,
-        image_size: int = 640,
-        cache_dir: Path,
-        device: str = "auto",
-        intra_op_threads: int = 0,
-        iou: float = 0.7,
-        max_batch: int = 16,
-    ) -> None:
-        if not 0.0 <= confidence <= 1.0:
-            raise ValueError(f"confidence must be within 0..1, got {confidence}")
-        import onnxruntime as ort
+    name = "exported"
+    names: dict[int, str]
+    confidence: float
+    iou: float
+    image_size: int
+    max_batch: int
+    _rect: bool
+    _fixed_batch: int | None
+    _classes: list[int] | None
 
-        path = locate_weights(weights, cache_dir)
-        if path is None:
-            raise missing_weights(weights, cache_dir)
-        self.onnx_path = path if path.suffix == ".onnx" else export_onnx(path, cache_dir, image_size)
-        self.confidence = confidence
-        self.iou = iou
-        self.max_batch = max(1, max_batch)
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads  # 0 = ONNX Runtime's default (all cores)
-        # Idle worker threads sleep instead of spinning: the detector shares the CPU with decoding
-        # and the other stages; on a busy 2-core box spinning cost 30-60% more latency per image.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        providers = ["CPUExecutionProvider"]
-        if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        try:
-            self._session = ort.InferenceSession(str(self.onnx_path), options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ModelUnavailable(f"cannot load ONNX model {self.onnx_path}: {exc}") from exc
-        self.providers: list[str] = self._session.get_providers()
+    def raw_outputs(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The model's raw output tensor for each frame (one frame per call, no thresholds):
+        what the INT8 agreement check compares with the FP32 model."""
+        out = []
+        for frame in frames:
+            batch, _ = preprocess([frame], self.image_size, self._rect)
+            out.append(np.asarray(self._run(self._pad_batch(batch))[0], dtype=np.float32))
+        return out
 
-        meta = self._session.get_modelmeta().custom_metadata_map
-        self.names: dict[int, str] = _parse_names(meta.get("names"))
-        model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
-        batch_dim, _, height_dim, _ = model_input.shape
-        self._fixed_batch = batch_dim if isinstance(batch_dim, int) else None
-        # A static export decides the input size; a dynamic one takes ours, trimmed to the frame.
-        self.image_size = height_dim if isinstance(height_dim, int) else image_size
-        self._rect = not isinstance(height_dim, int)
-        self._classes = class_ids(self.names, classes)
-        _LOG.info(
-            "detector=onnx model=%s providers=%s image_size=%d",
-            self.onnx_path.name,
-            ",".join(self.providers),
-            self.image_size,
-        )
+    def _pad_batch(self, batch: np.ndarray) -> np.ndarray:
+        if self._fixed_batch and len(batch) < self._fixed_batch:  # static export: pad the batch
+            filler = np.zeros((self._fixed_batch - len(batch), *batch.shape[1:]), dtype=batch.dtype)
+            batch = np.concatenate([batch, filler])
+        return batch
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
         """Detect objects in BGR uint8 frames; one list of detections per frame.
 
         Frames are run in batches of up to `max_batch`, grouped by input shape (frames of one
-        camera share it), so each group is one ONNX Runtime call."""
+        camera share it), so each group is one runtime call."""
         for frame in frames:
             if frame.ndim != 3 or frame.shape[2] != 3:
                 raise ValueError(f"expected a BGR frame of shape (H, W, 3), got {frame.shape}")
@@ -226,10 +203,7 @@ class OnnxDetector:
             for start in range(0, len(indices), step):
                 chunk = indices[start : start + step]
                 batch, boxes = preprocess([frames[i] for i in chunk], self.image_size, self._rect)
-                if self._fixed_batch and len(chunk) < self._fixed_batch:  # static export: pad the batch
-                    filler = np.zeros((self._fixed_batch - len(chunk), *batch.shape[1:]), dtype=batch.dtype)
-                    batch = np.concatenate([batch, filler])
-                raw = self._session.run(None, {self._input_name: batch})[0]
+                raw = self._run(self._pad_batch(batch))
                 for row, (i, lb) in enumerate(zip(chunk, boxes, strict=True)):
                     out[i] = self._postprocess(raw[row], lb)
         return out
@@ -270,6 +244,87 @@ class OnnxDetector:
         return detections
 
 
+class OnnxDetector(ExportedYolo):
+    """Objects found by a YOLO model exported to ONNX, run with ONNX Runtime.
+
+    `precision="int8"` runs a statically quantized copy (ONNX Runtime QDQ, calibrated on
+    `calibration` frames, see `ml/quantize.py`), made once and cached beside the FP32 file.
+    """
+
+    name = "onnx"
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] = DEFAULT_WEIGHTS,
+        *,
+        confidence: float = 0.25,
+        classes: Sequence[str] | None = None,
+        image_size: int = 640,
+        cache_dir: Path,
+        device: str = "auto",
+        intra_op_threads: int = 0,
+        iou: float = 0.7,
+        max_batch: int = 16,
+        precision: str = "fp32",
+        calibration: CalibrationSource | None = None,
+    ) -> None:
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be within 0..1, got {confidence}")
+        if precision not in ("fp32", "int8"):
+            raise ValueError(f"ONNX Runtime runs precision fp32 or int8, not {precision!r}")
+        import onnxruntime as ort  # type: ignore[import-untyped]
+
+        path = locate_weights(weights, cache_dir)
+        if path is None:
+            raise missing_weights(weights, cache_dir)
+        self.onnx_path = path if path.suffix == ".onnx" else export_onnx(path, cache_dir, image_size)
+        self.precision = precision
+        if precision == "int8":
+            from inference_server.ml.quantize import quantize_onnx_int8
+
+            self.onnx_path = quantize_onnx_int8(self.onnx_path, cache_dir, image_size, calibration)
+        self.confidence = confidence
+        self.iou = iou
+        self.max_batch = max(1, max_batch)
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads  # 0 = ONNX Runtime's default (all cores)
+        # Idle worker threads sleep instead of spinning: the detector shares the CPU with decoding
+        # and the other stages; on a busy 2-core box spinning cost 30-60% more latency per image.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            self._session = ort.InferenceSession(str(self.onnx_path), options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelUnavailable(f"cannot load ONNX model {self.onnx_path}: {exc}") from exc
+        self.providers: list[str] = self._session.get_providers()
+
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.names = parse_names(meta.get("names"))
+        model_input = self._session.get_inputs()[0]
+        self._input_name = model_input.name
+        batch_dim, _, height_dim, _ = model_input.shape
+        self._fixed_batch = batch_dim if isinstance(batch_dim, int) else None
+        # A static export decides the input size; a dynamic one takes ours, trimmed to the frame.
+        self.image_size = height_dim if isinstance(height_dim, int) else image_size
+        self._rect = not isinstance(height_dim, int)
+        self._classes = class_ids(self.names, classes)
+        _LOG.info(
+            "detector=onnx model=%s precision=%s providers=%s image_size=%d",
+            self.onnx_path.name,
+            precision,
+            ",".join(self.providers),
+            self.image_size,
+        )
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self._session.run(None, {self._input_name: batch})[0]
+        return out
+
+
 def decode_output(pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One image's raw model output -> (xyxy pixels in the model input, scores, class ids).
 
@@ -293,7 +348,7 @@ def decode_output(pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.nd
     return xyxy, scores, cls
 
 
-def _parse_names(raw: Any) -> dict[int, str]:
+def parse_names(raw: Any) -> dict[int, str]:
     """ultralytics stores class names in the ONNX metadata as a Python dict literal."""
     if not raw:
         raise ModelUnavailable("the ONNX model has no 'names' metadata: export it with ultralytics")

@@ -121,8 +121,61 @@ def class_ids(names: dict[int, str], classes: Sequence[str] | None) -> list[int]
     return sorted({by_label[c] for c in classes})
 
 
+def export_tensorrt(
+    pt_path: Path, cache_dir: Path, image_size: int = 640, max_batch: int = 32, half: bool = True
+) -> Path:
+    """Build a TensorRT engine of a YOLO .pt once (ultralytics `export(format="engine")`); cached.
+
+    The engine is specific to the GPU model and TensorRT version it was built with: the file
+    name carries the GPU's name, the .pt's content hash, the input size, the largest batch
+    (dynamic batch axis) and the precision. Needs an NVIDIA GPU and the `tensorrt` package.
+    """
+    import hashlib
+    import importlib.util
+    import shutil
+    import tempfile
+
+    if importlib.util.find_spec("tensorrt") is None:
+        raise ModelUnavailable(
+            "the tensorrt detector needs the tensorrt package (pip install tensorrt) and an NVIDIA GPU"
+        )
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ModelUnavailable("the tensorrt detector needs an NVIDIA GPU, and torch sees none")
+    gpu = "".join(c if c.isalnum() else "-" for c in torch.cuda.get_device_name(0)).lower()
+    digest = hashlib.sha256(pt_path.read_bytes()).hexdigest()[:16]
+    precision = "fp16" if half else "fp32"
+    target = cache_dir / f"{pt_path.stem}-{digest}-{image_size}-b{max_batch}-{precision}-{gpu}.engine"
+    if target.is_file():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+        work_pt = Path(tmp) / pt_path.name
+        shutil.copyfile(pt_path, work_pt)
+        model = load_yolo(work_pt, None, offline=True)
+        try:
+            exported = model.export(
+                format="engine",
+                imgsz=image_size,
+                half=half,
+                dynamic=True,
+                batch=max_batch,
+                device=0,
+                verbose=False,
+            )
+        except Exception as exc:  # ultralytics wraps TensorRT's many failure types
+            raise ModelUnavailable(f"cannot build a TensorRT engine from {pt_path}: {exc}") from exc
+        os.replace(exported, target)
+    _LOG.info("detector=tensorrt step=export weights=%s engine=%s", pt_path, target)
+    return target
+
+
 class YoloDetector:
-    """Objects found by an ultralytics YOLO model (PyTorch), one predict call per batch of frames."""
+    """Objects found by an ultralytics YOLO model (PyTorch), one predict call per batch of frames.
+
+    With `tensorrt=True` (an NVIDIA GPU and the tensorrt package) the .pt is first built into a
+    TensorRT engine (FP16 unless `half=False`) and ultralytics runs that instead."""
 
     name = "yolo"
 
@@ -138,6 +191,8 @@ class YoloDetector:
         max_batch: int = 32,
         iou: float = 0.7,
         offline: bool | None = None,
+        tensorrt: bool = False,
+        half: bool | None = None,
     ) -> None:
         if not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must be within 0..1, got {confidence}")
@@ -146,7 +201,19 @@ class YoloDetector:
         self.max_batch = max(1, max_batch)
         self.iou = iou
         self.device = resolve_device(device)
-        self.half = self.device.startswith("cuda")
+        self.half = self.device.startswith("cuda") if half is None else half
+        if self.half and not self.device.startswith("cuda"):
+            raise ModelUnavailable(
+                "precision fp16 needs an NVIDIA GPU (CUDA): use fp32, or int8 with onnx/openvino"
+            )
+        if tensorrt:
+            self.name = "tensorrt"
+            path = locate_weights(weights, cache_dir)
+            if path is None:
+                raise missing_weights(weights, cache_dir)
+            if path.suffix != ".engine":
+                path = export_tensorrt(path, cache_dir or path.parent, image_size, self.max_batch, self.half)
+            weights = path
         self._model = load_yolo(weights, cache_dir, offline)
         self.names: dict[int, str] = {int(k): str(v) for k, v in self._model.names.items()}
         self._classes = class_ids(self.names, classes)
@@ -170,7 +237,8 @@ class YoloDetector:
                     iou=self.iou,
                     classes=self._classes,
                     device=self.device,
-                    quantize=16 if self.half else None,  # ultralytics' replacement for half=True
+                    # ultralytics' replacement for half=True; an engine has its precision built in
+                    quantize=16 if self.half and self.name == "yolo" else None,
                     batch=len(batch),
                     verbose=False,
                 )

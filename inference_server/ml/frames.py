@@ -53,6 +53,21 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def shrink_to_side(image: np.ndarray, target_side: int | None) -> np.ndarray:
+    """The frame scaled down (area averaging) so its long side is `target_side`; unchanged when
+    it is no larger or no target is given. Detection frames need no more pixels than the
+    model's input: this keeps batches of 4K PNGs or video frames from holding hundreds of MB."""
+    if not target_side:
+        return image
+    height, width = image.shape[:2]
+    long_side = max(height, width)
+    if long_side <= target_side:
+        return image
+    scale = target_side / long_side
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
     """Decode a JPEG or PNG into a BGR uint8 array (H, W, 3), or raise UndecodableMedia.
 
@@ -61,7 +76,8 @@ def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
 
     With `target_side` (the detector's input size), a large JPEG is decoded at 1/2, 1/4 or 1/8
     scale by the JPEG decoder itself (several times cheaper) as long as its long side stays at or
-    above `target_side`: the detector would shrink it to that size anyway.
+    above `target_side`: the detector would shrink it to that size anyway. A PNG has no cheaper
+    reduced decode; it is decoded whole and scaled down to `target_side` at once.
     """
     if not data:
         raise UndecodableMedia("empty file (0 bytes)")
@@ -94,13 +110,18 @@ def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
         raise UndecodableMedia(f"corrupt {kind}: {str(exc).strip().splitlines()[-1]}") from exc
     if image is None or image.size == 0:
         raise UndecodableMedia(f"corrupt {kind} ({len(data)} bytes): the decoder rejected it")
+    if kind == "PNG":
+        image = shrink_to_side(image, target_side)
     return image
 
 
 def sample_video_frames(
-    path: Path, every_seconds: float = 1.0, max_frames: int = 10
+    path: Path, every_seconds: float = 1.0, max_frames: int = 10, *, target_side: int | None = None
 ) -> list[tuple[float, np.ndarray]]:
     """Sample a video into (offset seconds, BGR frame) pairs, one frame per `every_seconds`.
+
+    With `target_side` (the detector's input size) each kept frame is scaled down at once so its
+    long side is that size (see `shrink_to_side`).
 
     The first frame is always taken. Raises FileNotFoundError for a missing file and
     UndecodableMedia when the container cannot be opened or holds no decodable frame.
@@ -133,7 +154,7 @@ def sample_video_frames(
             ok, frame = capture.retrieve()
             if not ok or frame is None:
                 break
-            samples.append((round(offset, 3), frame))
+            samples.append((round(offset, 3), shrink_to_side(frame, target_side)))
             next_offset = (math.floor(offset / every_seconds + 1e-6) + 1) * every_seconds
     finally:
         capture.release()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -65,6 +66,7 @@ class DetectStage:
         video_sample_seconds: float = 1.0,
         video_max_frames: int = 10,
         decode_target_side: int | None = None,
+        callers: int = 1,
     ) -> None:
         self.pool = pool
         self.media_dir = media_dir
@@ -77,8 +79,10 @@ class DetectStage:
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
         self.decode_target_side = decode_target_side
-        # One thread owns the model: detectors are not guaranteed thread-safe.
-        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="detector")
+        # One thread owns the model (detectors are not guaranteed thread-safe), unless the detector
+        # is a batcher: then each concurrent batch gets a caller thread and the batcher merges them.
+        threads = max(1, callers) if getattr(detector, "thread_safe", False) else 1
+        self._model_thread = ThreadPoolExecutor(threads, thread_name_prefix="detector")
         self._decode_threads = ThreadPoolExecutor(2, thread_name_prefix="decode")
 
     async def handle(self, entries: list[StreamEntry]) -> list[str]:
@@ -135,10 +139,13 @@ class DetectStage:
             if media.kind == "video":
                 sampled = await loop.run_in_executor(
                     self._decode_threads,
-                    sample_video_frames,
-                    path,
-                    self.video_sample_seconds,
-                    self.video_max_frames,
+                    functools.partial(
+                        sample_video_frames,
+                        path,
+                        self.video_sample_seconds,
+                        self.video_max_frames,
+                        target_side=self.decode_target_side,
+                    ),
                 )
                 frames = [(i, t, f) for i, (t, f) in enumerate(sampled)]
             else:
@@ -219,6 +226,9 @@ class DetectStage:
         """Release the worker threads."""
         self._model_thread.shutdown(wait=False, cancel_futures=True)
         self._decode_threads.shutdown(wait=False, cancel_futures=True)
+        close = getattr(self.detector, "close", None)
+        if callable(close):
+            close()
 
 
 def local_time(at: datetime, tz: ZoneInfo) -> datetime:

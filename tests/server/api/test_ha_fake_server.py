@@ -30,6 +30,8 @@ _CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/events/evt-missing", None),
     ("PATCH", "/api/events/evt-1", {"reviewed": True, "notes": "ok"}),
     ("GET", "/api/events/evt-1/snapshot", None),
+    ("GET", "/api/events/evt-1/clip", None),
+    ("GET", "/api/media/x.jpg", None),
     ("GET", "/api/zones", None),
     (
         "POST",

@@ -19,7 +19,13 @@ import pytest
 
 from inference_server.domain.detections import Box, Detection
 from inference_server.ml import detector_onnx, detectors
-from inference_server.ml.detector_onnx import OnnxDetector, decode_output, input_shape, letterbox
+from inference_server.ml.detector_onnx import (
+    ExportedYolo,
+    OnnxDetector,
+    decode_output,
+    input_shape,
+    letterbox,
+)
 from inference_server.ml.detector_opencv import OpenCVPersonDetector, hog_blocks
 from inference_server.ml.detector_yolo import YoloDetector
 from inference_server.ml.detectors import COCO_LABELS, build_detector
@@ -285,16 +291,17 @@ def test_auto_without_weights_uses_the_offline_person_detector(
     assert str(tmp_path / "yolo26n.pt") in lines[0] and "offline" in lines[0]
 
 
-def test_auto_with_weights_uses_onnx_on_cpu_and_torch_on_cuda(
+def test_auto_with_weights_uses_the_cpu_runtime_on_cpu_and_torch_on_cuda(
     yolo_weights: Path, onnx_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(detectors, "cuda_available", lambda: False)
     kwargs: dict[str, Any] = {"confidence": 0.3, "classes": ["person"], "cache_dir": onnx_cache}
     on_cpu = build_detector("auto", str(yolo_weights), **kwargs)
-    assert isinstance(on_cpu, OnnxDetector) and on_cpu.name == "onnx"
+    # ml/cpu_runtime.py recommends OpenVINO where it is installed, else ONNX Runtime.
+    assert isinstance(on_cpu, ExportedYolo) and on_cpu.name == detectors.cpu_runtime()[0]
     monkeypatch.setattr(detectors, "cuda_available", lambda: True)
     on_gpu = build_detector("auto", str(yolo_weights), device="cpu", **kwargs)
-    assert isinstance(on_gpu, OnnxDetector), "device=cpu pins the CPU backend"
+    assert isinstance(on_gpu, ExportedYolo), "device=cpu pins the CPU backend"
     on_gpu = build_detector("auto", str(yolo_weights), **{**kwargs, "device": "auto"})
     assert isinstance(on_gpu, YoloDetector) and on_gpu.name == "yolo"
 
@@ -318,8 +325,10 @@ def test_explicit_backend_does_not_fall_back(tmp_path: Path) -> None:
     assert isinstance(
         build_detector("opencv", None, confidence=0.5, classes=None, cache_dir=tmp_path), OpenCVPersonDetector
     )
+    with pytest.raises(ModelUnavailable, match=r"yolo26n\.pt"):
+        build_detector("openvino", None, confidence=0.5, classes=None, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="unknown detector"):
-        build_detector("tensorrt", None, confidence=0.5, classes=None, cache_dir=tmp_path)
+        build_detector("tpu", None, confidence=0.5, classes=None, cache_dir=tmp_path)
 
 
 def test_detectors_satisfy_the_protocol(yolo: YoloDetector, onnx: OnnxDetector) -> None:

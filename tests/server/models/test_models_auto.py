@@ -18,6 +18,7 @@ from inference_server.app import build_detector, build_embedder, build_llm, mode
 from inference_server.cli import main
 from inference_server.config import load_settings
 from inference_server.domain.risk import RiskAssessment
+from inference_server.ml.detectors import cpu_runtime
 from inference_server.ml.models.hardware import Gpu, Hardware, read_cpuinfo
 from inference_server.ml.models.manifest import builtin_manifest
 from inference_server.ml.protocols import RiskAssessor
@@ -25,6 +26,9 @@ from tests.server.models.conftest import ModelsEnv
 from tests.support.fake_hub import FakeHub
 from tests.support.models import build_random_yolo, sample_images
 from tests.support.tiny_gguf import write_tiny_llama_gguf
+
+# The YOLO runtime ml/cpu_runtime.py recommends for this CPU (OpenVINO where installed, else ONNX).
+CPU_KIND = cpu_runtime()[0]
 
 MANIFEST = builtin_manifest()
 NEMO = MANIFEST.get("nemotron-mini-4b")
@@ -123,7 +127,7 @@ def test_detector_auto_uses_pulled_yolo_on_onnx_and_keeps_the_old_flat_location(
     flat.parent.mkdir(parents=True)
     flat.write_bytes(b"PK\x03\x04")
     choice = model_plan(settings, CPU).detector
-    assert (choice.backend, choice.model_id, choice.path) == ("onnx", "yolo26n", flat)
+    assert (choice.backend, choice.model_id, choice.path) == (CPU_KIND, "yolo26n", flat)
     assert model_plan(settings, GPU8).detector.backend == "yolo"
     assert model_plan(settings_for(models_env(), HSI_DETECTOR="opencv"), CPU).detector.fallback is False
 
@@ -150,11 +154,11 @@ def test_real_models_pulled_through_the_manifest_run(
     assert main(["--config", str(cfg), "models", "pull", "yolo26n", "nemotron-mini-4b", "clip-vit-b-32"]) == 0
     settings = settings_for(cfg)
     plan = model_plan(settings, CPU)
-    assert (plan.detector.backend, plan.llm.backend, plan.embedder.backend) == ("onnx", "llama_cpp", "clip")
+    assert (plan.detector.backend, plan.llm.backend, plan.embedder.backend) == (CPU_KIND, "llama_cpp", "clip")
     assert plan.fallbacks == []
 
     detector = build_detector(settings, plan)
-    assert detector.name == "onnx" and detector.model_id == "yolo26n"  # type: ignore[attr-defined]
+    assert detector.name == CPU_KIND and detector.model_id == "yolo26n"  # type: ignore[attr-defined]
     import cv2
 
     frames = [np.asarray(cv2.imread(str(p))) for p in sample_images()]
