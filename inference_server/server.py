@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 from inference_server.app import (
     ALL_STAGES,
@@ -129,7 +131,7 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
     )
     streams = Streams(services.redis, services.keys)
     pipeline.workers.append(pipeline.make_worker(streams, "publish", "alerts", engine.handle, 16))
-    runners = [engine.run_digest]
+    runners: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = [engine.run_digest]
     if s.mqtt_url:
         mqtt = MqttPublisher(
             options=MqttOptions.from_settings(s),

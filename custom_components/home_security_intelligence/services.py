@@ -47,6 +47,12 @@ _POINT = vol.All(
     [vol.Range(min=0.0, max=1.0)],
 )
 
+
+def _typed_schema(fields: dict[Any, Any]) -> dict[Any, Any]:
+    """A schema dict of mixed markers and validators (mypy cannot infer one key type for it)."""
+    return fields
+
+
 SCHEMAS: dict[str, vol.Schema] = {
     SERVICE_GET_EVENTS: vol.Schema(_FILTERS),
     SERVICE_SEARCH_EVENTS: vol.Schema({**_FILTERS, vol.Required("query"): cv.string}),
@@ -72,19 +78,21 @@ SCHEMAS: dict[str, vol.Schema] = {
     ),
     SERVICE_DELETE_ZONE: vol.Schema({**_ENTRY, vol.Required("zone_id"): cv.string}),
     SERVICE_SET_ALERT_RULE: vol.Schema(
-        {
-            **_ENTRY,
-            vol.Optional("rule_id"): cv.string,
-            vol.Optional("name"): cv.string,
-            vol.Optional("enabled"): cv.boolean,
-            vol.Optional("severity"): vol.In(RISK_LEVELS),
-            vol.Optional("conditions"): dict,
-            vol.Optional("channels"): vol.All(cv.ensure_list, [dict]),
-            **{
-                vol.Optional(name): vol.All(vol.Coerce(int), vol.Range(min=low, max=high))
-                for name, (low, high) in contract.RULE_LIMITS.items()
-            },
-        }
+        _typed_schema(
+            {
+                **_ENTRY,
+                vol.Optional("rule_id"): cv.string,
+                vol.Optional("name"): cv.string,
+                vol.Optional("enabled"): cv.boolean,
+                vol.Optional("severity"): vol.In(RISK_LEVELS),
+                vol.Optional("conditions"): dict,
+                vol.Optional("channels"): vol.All(cv.ensure_list, [dict]),
+                **{
+                    vol.Optional(name): vol.All(vol.Coerce(int), vol.Range(min=low, max=high))
+                    for name, (low, high) in contract.RULE_LIMITS.items()
+                },
+            }
+        )
     ),
     SERVICE_SNOOZE_CAMERA: vol.Schema(
         {

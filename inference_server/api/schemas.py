@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from inference_server.contract import rules
-from inference_server.contract.events import Event
+from inference_server.contract.events import Event as Event
 from inference_server.contract.risk import LEVELS, RiskLevelName
 from inference_server.contract.zones import ZoneType
 

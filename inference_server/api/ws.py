@@ -26,6 +26,7 @@ from aiohttp import WSMsgType, web
 from inference_server.api.errors import ApiError, error_response
 from inference_server.contract import messages
 from inference_server.store import queries
+from inference_server.store.streams import stream_range
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,13 @@ class Hub:
                 delay = min(delay * 2, 10.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _catch_up(self) -> None:
         """After a pub/sub reconnect, replay what was published meanwhile (clients drop duplicates)."""
         assert self.publish_stream is not None and self.last_cursor is not None
-        entries = await self.redis.xrange(
-            self.publish_stream, min=f"({self.last_cursor}", max="+", count=10_000
+        entries = await stream_range(
+            self.redis, self.publish_stream, start=f"({self.last_cursor}", count=10_000
         )
         for entry_id, fields in entries:
             text = envelope(entry_id, fields)
@@ -199,7 +200,7 @@ async def _pump(hub: Hub, client: WsClient, publish_stream: str, since: str | No
     """Backfill from `since`, then forward live messages newer than the last one sent."""
     last = since
     if since is not None:
-        first = await hub.redis.xrange(publish_stream, min="-", max="+", count=1)
+        first = await stream_range(hub.redis, publish_stream, start="-", count=1)
         if first and since not in ("0", "0-0") and cursor_key(first[0][0]) > cursor_key(since):
             # The stream was trimmed past the client's cursor: say so rather than pretend.
             gap = json.dumps(
@@ -212,9 +213,7 @@ async def _pump(hub: Hub, client: WsClient, publish_stream: str, since: str | No
             if not await _send(hub, client, gap):
                 return
         while True:
-            entries: list[tuple[str, dict[str, str]]] = await hub.redis.xrange(
-                publish_stream, min=f"({last}", max="+", count=BACKFILL_BATCH
-            )
+            entries = await stream_range(hub.redis, publish_stream, start=f"({last}", count=BACKFILL_BATCH)
             for entry_id, fields in entries:
                 text = envelope(entry_id, fields)
                 last = entry_id

@@ -272,7 +272,7 @@ class OnnxDetector(ExportedYolo):
             raise ValueError(f"confidence must be within 0..1, got {confidence}")
         if precision not in ("fp32", "int8"):
             raise ValueError(f"ONNX Runtime runs precision fp32 or int8, not {precision!r}")
-        import onnxruntime as ort  # type: ignore[import-untyped]
+        import onnxruntime as ort
 
         path = locate_weights(weights, cache_dir)
         if path is None:

@@ -260,7 +260,7 @@ def quantize_onnx_int8(
     if not needs_calibration(target, source):
         return target
     import onnx
-    from onnxruntime.quantization import (  # type: ignore[import-untyped]
+    from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
         QuantFormat,
