@@ -25,11 +25,12 @@ from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.detect import DetectStage
 from inference_server.pipeline.enrich import ContextBuilder
+from inference_server.pipeline.housekeeping import Housekeeping
 from inference_server.pipeline.ingest import Ingest
 from inference_server.pipeline.publish import Publisher
 from inference_server.pipeline.worker import StreamWorker
 from inference_server.store import media as media_store
-from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
+from inference_server.store.db import DatabaseUnavailable, create_pool, migrate, redact_url
 from inference_server.store.streams import Keys, StreamEntry, Streams
 from inference_server.store.windows import WindowStore
 
@@ -85,7 +86,7 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
         await pool.close()
         await redis.aclose()
         raise ServiceUnavailable(
-            f"cannot connect to Redis at {settings.redis_url}: {exc} (set HSI_REDIS_URL)"
+            f"cannot connect to Redis at {redact_url(settings.redis_url)}: {exc} (set HSI_REDIS_URL)"
         ) from exc
     if run_migrations:
         await migrate(pool)
@@ -188,6 +189,10 @@ class Pipeline:
                 stable_seconds=s.ingest_stable_seconds,
                 dedupe_ttl_seconds=s.dedupe_ttl_seconds,
                 camera_names={k: v.name for k, v in s.cameras.items() if v.name},
+                max_attempts=s.max_attempts,
+                open_timeout_seconds=s.ingest_open_timeout_seconds,
+                abandoned_seconds=s.ingest_abandoned_seconds,
+                rescan_seconds=s.ingest_rescan_seconds,
             )
         if "detect" in self.stages:
             if self.detector is None:
@@ -204,6 +209,7 @@ class Pipeline:
                 video_sample_seconds=s.video_sample_seconds,
                 video_max_frames=s.video_max_frames,
                 decode_target_side=s.detector_image_size,
+                max_pixels=s.max_image_pixels,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(
@@ -241,7 +247,13 @@ class Pipeline:
             batch_size=batch,
             reclaim_idle_s=s.reclaim_idle_seconds,
             max_attempts=s.max_attempts,
+            probe=self._probe_services,
         )
+
+    async def _probe_services(self) -> None:
+        """Both services answer (raises otherwise): tells a bad batch from an outage."""
+        await self.services.pool.fetchval("SELECT 1")
+        await self.services.redis.ping()
 
     def _dead_letter(self, stage: str) -> Callable[[StreamEntry, str], Awaitable[None]]:
         async def record(entry: StreamEntry, reason: str) -> None:
@@ -275,6 +287,19 @@ class Pipeline:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
 
+    def housekeeping(self) -> Housekeeping:
+        """Stream trimming plus quarantine and audit retention."""
+        s = self.services.settings
+        return Housekeeping(
+            streams=Streams(self.services.redis, self.services.keys),
+            pool=self.services.pool,
+            quarantine_dir=s.media_dir / "quarantine",
+            stream_retention_s=s.stream_retention_seconds,
+            publish_retention_s=s.publish_stream_retention_seconds,
+            quarantine_retention_days=s.quarantine_retention_days,
+            audit_retention_days=s.audit_retention_days,
+        )
+
     async def retention_loop(self, stop: asyncio.Event) -> None:
         """Hourly: delete re-ID sightings and embeddings older than the retention window."""
         from inference_server.store.understanding import delete_expired
@@ -299,6 +324,7 @@ class Pipeline:
             coros.append(self.ingest.run(stop))
         if "window" in self.stages:
             coros.append(self.close_windows_loop(stop))
+            coros.append(self.housekeeping().run(stop))
         coros.extend(task(stop) for task in self.extra_tasks)
         tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
         for t in tasks:

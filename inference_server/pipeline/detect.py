@@ -20,10 +20,16 @@ import numpy as np
 from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
 from inference_server.metrics import Metrics
-from inference_server.ml.frames import UndecodableMedia, decode_image, sample_video_frames
+from inference_server.ml.frames import (
+    DEFAULT_MAX_PIXELS,
+    UndecodableMedia,
+    decode_image,
+    sample_video_frames,
+)
 from inference_server.ml.protocols import Detector
 from inference_server.pipeline.urgency import is_urgent
 from inference_server.store import media as media_store
+from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
 from inference_server.store.windows import WindowStore
@@ -65,6 +71,7 @@ class DetectStage:
         video_sample_seconds: float = 1.0,
         video_max_frames: int = 10,
         decode_target_side: int | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.pool = pool
         self.media_dir = media_dir
@@ -77,6 +84,7 @@ class DetectStage:
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
         self.decode_target_side = decode_target_side
+        self.max_pixels = max_pixels
         # One thread owns the model: detectors are not guaranteed thread-safe.
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="detector")
         self._decode_threads = ThreadPoolExecutor(2, thread_name_prefix="decode")
@@ -138,12 +146,13 @@ class DetectStage:
                     path,
                     self.video_sample_seconds,
                     self.video_max_frames,
+                    self.max_pixels,
                 )
                 frames = [(i, t, f) for i, (t, f) in enumerate(sampled)]
             else:
                 data = await loop.run_in_executor(self._decode_threads, path.read_bytes)
                 image = await loop.run_in_executor(
-                    self._decode_threads, decode_image, data, self.decode_target_side
+                    self._decode_threads, decode_image, data, self.decode_target_side, self.max_pixels
                 )
                 frames = [(0, 0.0, image)]
         except (UndecodableMedia, FileNotFoundError) as exc:
@@ -158,6 +167,10 @@ class DetectStage:
             )
             self.metrics.dead_letters.labels("detect").inc()
             return None
+        except OSError as exc:
+            # Permissions, I/O error: this file's problem, not an outage. It stays pending and is
+            # retried; the last attempt becomes a dead letter with this reason.
+            raise LocalFileError("io_error", f"cannot read stored file {media.path}: {exc}") from exc
         if not frames:
             await media_store.add_dead_letter(
                 self.pool,
