@@ -76,9 +76,11 @@ class ApiState:
         action: str,
         outcome: str,
         detail: dict[str, Any],
+        kind: str = "",
     ) -> None:
-        """Audit at most one row per second per (action, address): a flood is visible, not amplified."""
-        key = f"{self.ctx.keys.prefix}:auditthrottle:{action}:{client_address(request)}"
+        """Audit at most one row per second per (action, kind, address): a flood is visible, not
+        amplified (auth failures are throttled per reason, so each kind of failure still shows)."""
+        key = f"{self.ctx.keys.prefix}:auditthrottle:{action}:{kind}:{client_address(request)}"
         try:
             first = await self.ctx.redis.set(key, "1", nx=True, ex=1)
         except Exception:
@@ -125,7 +127,9 @@ class ApiState:
                 request, self.verifier, keys_required=self.ctx.settings.keys_required, websocket=websocket
             )
         except AuthFailed as exc:
-            await self.audit_throttled(request, None, "auth.failed", "denied", {"reason": exc.reason})
+            await self.audit_throttled(
+                request, None, "auth.failed", "denied", {"reason": exc.reason}, kind=exc.reason
+            )
             raise ApiError(401, "unauthorized", exc.reason) from None
         if not principal.allows(scope):
             await self.audit_throttled(request, principal, "auth.forbidden", "denied", {"needed": scope})
