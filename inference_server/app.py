@@ -28,6 +28,7 @@ from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.detect import DetectStage
 from inference_server.pipeline.enrich import ContextBuilder
+from inference_server.pipeline.housekeeping import Housekeeping
 from inference_server.pipeline.ingest import Ingest
 from inference_server.pipeline.publish import Publisher
 from inference_server.pipeline.worker import StreamWorker
@@ -251,6 +252,10 @@ class Pipeline:
                 stable_seconds=s.ingest_stable_seconds,
                 dedupe_ttl_seconds=s.dedupe_ttl_seconds,
                 camera_names={k: v.name for k, v in s.cameras.items() if v.name},
+                max_attempts=s.max_attempts,
+                open_timeout_seconds=s.ingest_open_timeout_seconds,
+                abandoned_seconds=s.ingest_abandoned_seconds,
+                rescan_seconds=s.ingest_rescan_seconds,
             )
         if "detect" in self.stages:
             if self.detector is None:
@@ -268,6 +273,7 @@ class Pipeline:
                 video_max_frames=s.video_max_frames,
                 decode_target_side=s.detector_image_size,
                 callers=s.detect_concurrency,
+                max_pixels=s.max_image_pixels,
             )
             for n in range(s.detect_concurrency):
                 self.workers.append(
@@ -305,7 +311,13 @@ class Pipeline:
             batch_size=batch,
             reclaim_idle_s=s.reclaim_idle_seconds,
             max_attempts=s.max_attempts,
+            probe=self._probe_services,
         )
+
+    async def _probe_services(self) -> None:
+        """Both services answer (raises otherwise): tells a bad batch from an outage."""
+        await self.services.pool.fetchval("SELECT 1")
+        await self.services.redis.ping()
 
     def _dead_letter(self, stage: str) -> Callable[[StreamEntry, str], Awaitable[None]]:
         async def record(entry: StreamEntry, reason: str) -> None:
@@ -339,6 +351,19 @@ class Pipeline:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
 
+    def housekeeping(self) -> Housekeeping:
+        """Stream trimming plus quarantine and audit retention."""
+        s = self.services.settings
+        return Housekeeping(
+            streams=Streams(self.services.redis, self.services.keys),
+            pool=self.services.pool,
+            quarantine_dir=s.media_dir / "quarantine",
+            stream_retention_s=s.stream_retention_seconds,
+            publish_retention_s=s.publish_stream_retention_seconds,
+            quarantine_retention_days=s.quarantine_retention_days,
+            audit_retention_days=s.audit_retention_days,
+        )
+
     async def retention_loop(self, stop: asyncio.Event) -> None:
         """Hourly: delete re-ID sightings and embeddings older than the retention window."""
         from inference_server.store.understanding import delete_expired
@@ -365,6 +390,7 @@ class Pipeline:
             runners.append(("ingest", self.ingest.run))
         if "window" in self.stages:
             runners.append(("window", self.close_windows_loop))
+            runners.append(("housekeeping", self.housekeeping().run))
         runners.extend((_runner_name(task), task) for task in self.extra_tasks)
         named: list[tuple[str, Callable[[asyncio.Event], Awaitable[Any]]]] = []
         for name, runner in runners:  # each known (and "running") before the first task starts

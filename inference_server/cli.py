@@ -21,10 +21,13 @@ log = logging.getLogger("inference_server")
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
+    from inference_server.logsafe import install
+
+    logging.basicConfig(stream=sys.stderr)
+    # One formatter for every line: control characters escaped, credentials scrubbed.
+    install(
+        getattr(logging, level.upper(), logging.INFO),
+        "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -117,10 +117,23 @@ class Settings(BaseModel):
     batch_idle_seconds: float = Field(30.0, gt=0)
     urgent_rules: list[UrgentRule] = Field(default_factory=lambda: [UrgentRule()])
 
-    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)  # also the built-in FTP server's per-file cap
+    max_image_pixels: int = Field(40_000_000, ge=1)  # read from the header; larger is never decoded
     ingest_stable_seconds: float = Field(1.0, ge=0)
+    # A file its writer still holds open (close-write not seen) waits up to this long.
+    ingest_open_timeout_seconds: float = Field(600.0, gt=0)
+    # Temporary or hidden files (`.x.part`) unchanged this long are quarantined as abandoned.
+    ingest_abandoned_seconds: float = Field(3600.0, gt=0)
+    # A full rescan of the watch dir catches anything a watcher missed.
+    ingest_rescan_seconds: float = Field(60.0, gt=0)
     dedupe_ttl_seconds: int = Field(7 * 24 * 3600, ge=1)
     max_attempts: int = Field(3, ge=1)
+    # Stream history kept after every consumer group finished it (the publish stream serves
+    # WebSocket `since=` resumes); unfinished entries are never trimmed.
+    stream_retention_seconds: float = Field(3600.0, gt=0)
+    publish_stream_retention_seconds: float = Field(86400.0, gt=0)
+    quarantine_retention_days: float = Field(30.0, gt=0)
+    audit_retention_days: float = Field(90.0, gt=0)
     reclaim_idle_seconds: float = Field(60.0, gt=0)
 
     smtp_host: str | None = None

@@ -112,6 +112,7 @@ def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
         settings.ftp_host,
         settings.ftp_port,
         parse_port_range(settings.ftp_passive_ports),
+        max_file_bytes=settings.max_file_bytes,
     )
     return server.run
 
@@ -131,7 +132,10 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
     )
     streams = Streams(services.redis, services.keys)
     pipeline.workers.append(pipeline.make_worker(streams, "publish", "alerts", engine.handle, 16))
-    runners: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = [engine.run_digest]
+    runners: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = [
+        engine.run_digest,
+        engine.run_redeliveries,
+    ]
     if s.mqtt_url:
         mqtt = MqttPublisher(
             options=MqttOptions.from_settings(s),

@@ -23,7 +23,7 @@ from inference_server.store.errors import is_transient
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS = Principal("anonymous", "admin")
+ANONYMOUS = Principal("anonymous", "read")
 _OUTCOMES = {
     400: "invalid",
     401: "unauthorized",
@@ -76,9 +76,11 @@ class ApiState:
         action: str,
         outcome: str,
         detail: dict[str, Any],
+        kind: str = "",
     ) -> None:
-        """Audit at most one row per second per (action, address): a flood is visible, not amplified."""
-        key = f"{self.ctx.keys.prefix}:auditthrottle:{action}:{client_address(request)}"
+        """Audit at most one row per second per (action, kind, address): a flood is visible, not
+        amplified (auth failures are throttled per reason, so each kind of failure still shows)."""
+        key = f"{self.ctx.keys.prefix}:auditthrottle:{action}:{kind}:{client_address(request)}"
         try:
             first = await self.ctx.redis.set(key, "1", nx=True, ex=1)
         except Exception:
@@ -125,10 +127,19 @@ class ApiState:
                 request, self.verifier, keys_required=self.ctx.settings.keys_required, websocket=websocket
             )
         except AuthFailed as exc:
-            await self.audit(request, None, "auth.failed", "denied", detail={"reason": exc.reason})
+            await self.audit_throttled(
+                request, None, "auth.failed", "denied", {"reason": exc.reason}, kind=exc.reason
+            )
             raise ApiError(401, "unauthorized", exc.reason) from None
         if not principal.allows(scope):
-            await self.audit(request, principal, "auth.forbidden", "denied", detail={"needed": scope})
+            await self.audit_throttled(request, principal, "auth.forbidden", "denied", {"needed": scope})
+            if principal.key_id is None:
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "writing needs an admin API key (without a key the API is read-only):"
+                    " send it in the X-API-Key header",
+                )
             raise ApiError(403, "forbidden", f"this API key's scope ({principal.scope}) does not allow this")
         if route_class and principal.key_id:
             await self.check_rate(request, route_class, f"key:{principal.key_id}", principal)

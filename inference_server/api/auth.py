@@ -2,7 +2,13 @@
 
 Keys are verified with the store's salted scrypt hash; a successful check is remembered for a few
 seconds under an HMAC of the key (process-local secret), so steady traffic does not pay for
-scrypt on every request and a revoked key stops working within `key_cache_seconds`.
+scrypt on every request and a revoked key stops working within `key_cache_seconds`. A failed check
+is remembered too (`failure_cache_seconds`): repeating a wrong key costs a dictionary look-up, not
+another scrypt. A wrong key can never become right (keys are random), so the only cost of this
+cache is memory, which is bounded.
+
+Without a key, where keys are not required (`api_keys_required: false`, or `auto` on loopback),
+a caller may read but never write: every write needs an admin key.
 """
 
 from __future__ import annotations
@@ -76,12 +82,23 @@ def presented_key(request: web.Request, *, websocket: bool = False) -> tuple[str
 class KeyVerifier:
     """Verifies keys against the database with a short success cache."""
 
-    def __init__(self, pool: asyncpg.Pool, cache_seconds: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache_seconds: float,
+        *,
+        failure_cache_seconds: float = 600.0,
+        failure_cache_size: int = 10_000,
+    ) -> None:
         self.pool = pool
         self.cache_seconds = cache_seconds
+        self.failure_cache_seconds = failure_cache_seconds
+        self.failure_cache_size = failure_cache_size
         self._secret = secrets.token_bytes(32)
         self._cache: dict[bytes, tuple[float, dict[str, Any]]] = {}
+        self._failed: dict[bytes, float] = {}
         self._touched: dict[str, float] = {}
+        self.hashes_computed = 0  # full checks done (successes and failures not yet cached)
 
     def _digest(self, key: str) -> bytes:
         return hmac.new(self._secret, key.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
@@ -97,12 +114,21 @@ class KeyVerifier:
         if hit is not None and now - hit[0] < self.cache_seconds:
             record = hit[1]
         else:
+            failed_at = self._failed.get(digest)
+            if failed_at is not None and now - failed_at < self.failure_cache_seconds:
+                return None
+            self.hashes_computed += 1
             try:
                 record = await api_keys.verify_key(self.pool, key)
             except UnicodeError:
                 record = None
             if record is None:
                 self._cache.pop(digest, None)
+                if len(self._failed) >= self.failure_cache_size:
+                    # Oldest first: dicts keep insertion order.
+                    for old in list(self._failed)[: self.failure_cache_size // 2]:
+                        del self._failed[old]
+                self._failed[digest] = now
                 return None
             if len(self._cache) > 1024:
                 self._cache.clear()
@@ -125,7 +151,8 @@ async def authenticate(
     """The caller and the WebSocket subprotocol to echo; raises AuthFailed.
 
     A presented key is always checked (a wrong key is refused even where keys are optional).
-    Without a key, callers are anonymous admins when keys are not required.
+    Without a key, callers are anonymous readers when keys are not required: writes (admin
+    scope) always need a key.
     """
     key, protocol = presented_key(request, websocket=websocket)
     if key:
@@ -137,4 +164,4 @@ async def authenticate(
         ), protocol
     if keys_required:
         raise AuthFailed("an API key is required: send it in the X-API-Key header")
-    return Principal("anonymous", "admin"), protocol
+    return Principal("anonymous", "read"), protocol

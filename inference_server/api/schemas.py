@@ -316,10 +316,12 @@ class DeadLetterPage(BaseModel):
 
 
 class Replayed(BaseModel):
-    """A dead letter queued again."""
+    """A dead letter tried again: its media queued for detection (`stream_id`), its quarantined
+    file moved back into the watch dir, or its alert queued for delivery again."""
 
     dead_letter: DeadLetter
-    stream_id: str
+    stream_id: str | None
+    action: Literal["detect", "watch_dir", "alerts"]
 
 
 class AuditEntry(BaseModel):

@@ -8,6 +8,9 @@ at or below the last cursor it was sent, so nothing is lost and nothing arrives 
 Each client has a bounded queue. The pub/sub reader only ever does `put_nowait`: a client whose
 queue is full is disconnected (close code 1013, "try again later": reconnect with `since`) and
 never slows the others.
+
+A socket opened with an API key is closed (code 4001, "API key revoked") within
+`key_cache_seconds` (15 s) of the key's revocation.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
 
 from inference_server.api.errors import ApiError, error_response
 from inference_server.contract import messages
-from inference_server.store import queries
+from inference_server.store import api_keys, queries
 from inference_server.store.streams import stream_range
 
 log = logging.getLogger(__name__)
@@ -230,6 +234,28 @@ async def _pump(hub: Hub, client: WsClient, publish_stream: str, since: str | No
         last = cursor
 
 
+CLOSE_KEY_REVOKED = 4001
+
+
+async def _close_when_revoked(
+    pool: asyncpg.Pool, ws: web.WebSocketResponse, key_id: str, every_s: float
+) -> None:
+    """Close the socket (4001 "API key revoked") within `every_s` of its key being revoked: the
+    same window after which a revoked key stops working for HTTP requests."""
+    while not ws.closed:
+        await asyncio.sleep(every_s)
+        try:
+            active = await api_keys.key_is_active(pool, key_id)
+        except Exception as exc:  # the database being down does not end anyone's live feed
+            log.debug("ws key check skipped: %s", exc)
+            continue
+        if not active:
+            log.info("ws closing key_id=%s reason=key revoked", key_id)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(code=CLOSE_KEY_REVOKED, message=b"API key revoked"), 2.0)
+            return
+
+
 def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
     """The `/api/ws` handler bound to the app's state key."""
 
@@ -269,6 +295,11 @@ def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
                 hub.drop(client, "stream error")
 
         pump.add_done_callback(pump_done)
+        revocation = None
+        if principal.key_id is not None:
+            revocation = asyncio.create_task(
+                _close_when_revoked(state.ctx.pool, ws, principal.key_id, state.limits.key_cache_seconds)
+            )
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT and msg.data.strip() == '{"type":"ping"}':
@@ -277,6 +308,8 @@ def websocket_handler(state_key: Any) -> Callable[[web.Request], Any]:
                     break
         finally:
             hub.unregister(client)
+            if revocation is not None:
+                revocation.cancel()
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pump

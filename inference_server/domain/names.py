@@ -21,7 +21,7 @@ def camera_slug(folder: str) -> str:
     slug = folder.lower()
     if not _SLUG_RE.fullmatch(slug):
         # Names that are not UTF-8 arrive with surrogate escapes; show their bytes as \xNN.
-        shown = folder.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = printable(folder)
         raise InvalidName(
             f"camera folder '{shown[:80]}' is not a safe name: use 1-64 letters, digits, '_' or '-'"
         )
@@ -34,6 +34,31 @@ def display_name(slug: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters that would let a name break or disguise a log line: C0/C1 controls, line and
+# paragraph separators, bidirectional overrides, and lone surrogates (bytes that are not UTF-8).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of a byte that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}.get(code, f"\\x{code:02x}")
+    return f"\\u{code:04x}"
+
+
+def printable(text: str | bytes) -> str:
+    """Untrusted text (a file name, a path) as one line of valid UTF-8 for logs and storage.
+
+    Bytes that are not UTF-8 (surrogate-escaped in `os.fsdecode` names) become `\\xNN`, control
+    characters `\\n`, `\\t`, `\\xNN`, and line separators or bidi overrides `\\uNNNN`.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 _PROMPT_NOISE = re.compile(r"[`<>{}\[\]\\\"]")
 
 

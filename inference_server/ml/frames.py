@@ -19,6 +19,9 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"IEND\xaeB`\x82"
 # Some cameras pad files after the end marker (zeros, a few bytes of trailer); tolerate that much.
 _TRAILER_TOLERANCE = 4096
+# A decompression bomb (a 1 MB PNG of 20000x20001 pixels) must be refused from its header:
+# decoding it would take gigabytes. 40 MP is above any camera's still image.
+DEFAULT_MAX_PIXELS = 40_000_000
 
 
 class UndecodableMedia(ValueError):
@@ -68,7 +71,27 @@ def shrink_to_side(image: np.ndarray, target_side: int | None) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, without decoding; None if it is not there."""
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def check_pixels(width: int, height: int, max_pixels: int, kind: str) -> None:
+    """Raise UndecodableMedia when an image or video frame is larger than `max_pixels`."""
+    if width <= 0 or height <= 0:
+        raise UndecodableMedia(f"corrupt {kind}: its header gives {width}x{height} pixels")
+    if width * height > max_pixels:
+        raise UndecodableMedia(
+            f"{kind} of {width}x{height} pixels is over the {max_pixels}-pixel limit"
+            " (max_image_pixels); it was not decoded"
+        )
+
+
+def decode_image(
+    data: bytes, target_side: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
     """Decode a JPEG or PNG into a BGR uint8 array (H, W, 3), or raise UndecodableMedia.
 
     A JPEG must end with its end-of-image marker and a PNG with its IEND chunk, so a file cut
@@ -78,6 +101,9 @@ def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
     scale by the JPEG decoder itself (several times cheaper) as long as its long side stays at or
     above `target_side`: the detector would shrink it to that size anyway. A PNG has no cheaper
     reduced decode; it is decoded whole and scaled down to `target_side` at once.
+
+    The pixel count is read from the header first: an image over `max_pixels` is refused
+    without being decoded.
     """
     if not data:
         raise UndecodableMedia("empty file (0 bytes)")
@@ -97,8 +123,12 @@ def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
     else:
         raise UndecodableMedia(f"not a JPEG or PNG image (starts with {data[:8]!r})")
 
+    size = jpeg_size(data) if kind == "JPEG" else png_size(data)
+    if size is None:
+        raise UndecodableMedia(f"corrupt {kind}: no frame header giving its size")
+    check_pixels(size[0], size[1], max_pixels, kind)
     flag = cv2.IMREAD_COLOR
-    if target_side and kind == "JPEG" and (size := jpeg_size(data)):
+    if target_side and kind == "JPEG":
         for factor in (8, 4, 2):
             if max(size) // factor >= target_side:
                 flag = _REDUCED[factor]
@@ -116,7 +146,12 @@ def decode_image(data: bytes, target_side: int | None = None) -> np.ndarray:
 
 
 def sample_video_frames(
-    path: Path, every_seconds: float = 1.0, max_frames: int = 10, *, target_side: int | None = None
+    path: Path,
+    every_seconds: float = 1.0,
+    max_frames: int = 10,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    target_side: int | None = None,
 ) -> list[tuple[float, np.ndarray]]:
     """Sample a video into (offset seconds, BGR frame) pairs, one frame per `every_seconds`.
 
@@ -124,7 +159,8 @@ def sample_video_frames(
     long side is that size (see `shrink_to_side`).
 
     The first frame is always taken. Raises FileNotFoundError for a missing file and
-    UndecodableMedia when the container cannot be opened or holds no decodable frame.
+    UndecodableMedia when the container cannot be opened, holds no decodable frame, or its
+    frames are over `max_pixels` (read from the container before any frame is decoded).
     """
     if every_seconds <= 0:
         raise ValueError(f"every_seconds must be positive, got {every_seconds}")
@@ -139,6 +175,10 @@ def sample_video_frames(
     try:
         if not capture.isOpened():
             raise UndecodableMedia(f"cannot open video {path.name}: broken or unsupported container")
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if width and height:
+            check_pixels(width, height, max_pixels, "video")
         fps = capture.get(cv2.CAP_PROP_FPS)
         if not fps or not math.isfinite(fps) or fps <= 0:
             fps = 0.0  # unknown: fall back to the decoder's timestamps

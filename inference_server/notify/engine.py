@@ -15,6 +15,7 @@ For every event.created / event.updated message (consumer group `alerts` of the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -47,10 +48,13 @@ from inference_server.notify.webhook import WebhookChannel, WebhookSettings
 from inference_server.pipeline.publish import Publisher
 from inference_server.store import alerts as store
 from inference_server.store.errors import is_transient
+from inference_server.store.media import add_dead_letter
 from inference_server.store.streams import StreamEntry
 
 log = logging.getLogger(__name__)
 
+DEAD_LETTER_STAGE = "alerts"
+DIRECT_CHANNELS = ("email", "webhook")
 MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
 MEDIA_URL_PREFIX = "/api/media/"
 
@@ -141,6 +145,17 @@ class AlertEngine:
                     if is_transient(exc):
                         raise
                     log.exception("alerts failed event=%s", message.data.get("id"))
+                    # Never lost: the message waits as a dead letter; replaying it runs it again.
+                    await add_dead_letter(
+                        self.pool,
+                        stage=DEAD_LETTER_STAGE,
+                        reason=f"alert processing failed: {type(exc).__name__}: {exc}"[:2000],
+                        payload={
+                            "kind": "message",
+                            "message": {"type": message.type, "data": message.data},
+                            "entry": entry.id,
+                        },
+                    )
             done.append(entry.id)
         return done
 
@@ -245,6 +260,7 @@ class AlertEngine:
                 detail=d.detail,
                 attempts=d.attempts,
             )
+        await self._dead_letter_failures(rule, alert["id"], facts.event_id, deliveries)
         log.info(
             "alert id=%s rule=%s event=%s new=%s escalated=%s quiet=%s deliveries=%s",
             alert["id"],
@@ -257,15 +273,131 @@ class AlertEngine:
         )
         return payload
 
+    async def _dead_letter_failures(
+        self, rule: AlertRule, alert_id: int, event_id: str, deliveries: list[Delivery]
+    ) -> None:
+        """A delivery that failed for good (retries spent, refused, blocked) becomes a dead letter
+        naming the channel and reason; replaying it delivers on that channel again."""
+        for d in deliveries:
+            if d.outcome == "ok" or d.channel not in DIRECT_CHANNELS:
+                continue
+            log.warning(
+                "dead_letter stage=alerts alert=%s channel=%s target=%s reason=%s",
+                alert_id,
+                d.channel,
+                d.target,
+                d.detail,
+            )
+            await add_dead_letter(
+                self.pool,
+                stage=DEAD_LETTER_STAGE,
+                reason=f"{d.channel} delivery {d.outcome} (target {d.target}): {d.detail}"[:2000],
+                payload={
+                    "kind": "delivery",
+                    "alert_id": alert_id,
+                    "rule_id": rule.id,
+                    "event_id": event_id,
+                    "channel": d.channel,
+                    "target": d.target,
+                },
+                attempts=max(1, d.attempts),
+            )
+
+    async def redeliver_replayed(self) -> int:
+        """Deliver again the alert dead letters an admin replayed; returns how many were taken."""
+        letters = await store.claim_replayed_dead_letters(self.pool, DEAD_LETTER_STAGE, limit=20)
+        for letter in letters:
+            payload = letter["payload"]
+            try:
+                if payload.get("kind") == "message":
+                    message = payload.get("message") or {}
+                    await self.process_event(dict(message.get("data") or {}))
+                elif payload.get("kind") == "delivery":
+                    await self._redeliver(payload)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.exception("alerts replay failed dead_letter=%s", letter["id"])
+                await add_dead_letter(
+                    self.pool,
+                    stage=DEAD_LETTER_STAGE,
+                    reason=f"replay failed: {type(exc).__name__}: {exc}"[:2000],
+                    payload={k: v for k, v in payload.items() if k != "redelivered_at"},
+                )
+        return len(letters)
+
+    async def _redeliver(self, letter: dict[str, Any]) -> None:
+        alert = await store.get_alert(self.pool, int(letter["alert_id"]))
+        rules = {r.id: r for r in await store.all_rules(self.pool)}
+        rule = rules.get(int(letter["rule_id"]))
+        if alert is None or rule is None:
+            raise LookupError("its alert or rule no longer exists")
+        event_id = str(letter.get("event_id", ""))
+        event = await store.event_json(self.pool, event_id) or {"id": event_id}
+        link = f"{self.settings.public_url}/api/events/{event_id}"
+        payload: dict[str, Any] = {
+            **alert,
+            "new": False,
+            "escalated": False,
+            "quiet": False,
+            "redelivery": True,
+            "event": event,
+            "url": link,
+            "snapshot_url": f"{self.settings.public_url}/api/events/{event_id}/snapshot",
+            "clip_url": f"{self.settings.public_url}/api/events/{event_id}/clip",
+            "channels": [],
+        }
+        only = str(letter.get("channel"))
+        target = str(letter.get("target", ""))
+        deliveries = [
+            d
+            for d in await self._deliver_direct(rule, payload, event, link, only=only)
+            if d.target == target or not target
+        ]
+        for d in deliveries:
+            await store.record_delivery(
+                self.pool,
+                alert["id"],
+                d.channel,
+                d.outcome,
+                target=d.target,
+                detail=d.detail,
+                attempts=d.attempts,
+            )
+        log.info(
+            "alert redelivered id=%s channel=%s outcomes=%s",
+            alert["id"],
+            only,
+            ",".join(d.outcome for d in deliveries) or "-",
+        )
+        await self._dead_letter_failures(rule, alert["id"], event_id, deliveries)
+
+    async def run_redeliveries(self, stop: asyncio.Event, poll_seconds: float = 5.0) -> None:
+        """Poll for replayed alert dead letters and deliver them again, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.redeliver_replayed()
+            except Exception as exc:
+                log.warning("alerts replay waiting: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+
     async def _deliver_direct(
-        self, rule: AlertRule, payload: dict[str, Any], event: dict[str, Any], link: str
+        self,
+        rule: AlertRule,
+        payload: dict[str, Any],
+        event: dict[str, Any],
+        link: str,
+        *,
+        only: str | None = None,
     ) -> list[Delivery]:
         jobs = []
         kinds: list[tuple[str, str]] = []
         snapshot: Snapshot | None = None
-        if any(ch.type == "email" for ch in rule.channels):
+        channels = [ch for ch in rule.channels if only is None or ch.type == only]
+        if any(ch.type == "email" for ch in channels):
             snapshot = await self._snapshot(event)
-        for ch in rule.channels:
+        for ch in channels:
             if ch.type == "email":
                 kinds.append(("email", ", ".join(ch.settings["to"])))
                 jobs.append(

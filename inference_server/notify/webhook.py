@@ -162,6 +162,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+class TooManyRedirects(Exception):
+    """The receiver redirected more than MAX_REDIRECTS times: a permanent failure."""
+
+
 @dataclass
 class WebhookChannel:
     """POSTs the alert JSON to a rule's webhook URL."""
@@ -183,6 +187,10 @@ class WebhookChannel:
             except BlockedAddress as exc:
                 log.warning("webhook blocked url=%s reason=%s", _redact(url), exc)
                 return Delivery("webhook", _redact(url), "blocked", str(exc), attempts - 1)
+            except TooManyRedirects as exc:
+                # The receiver's configuration, not an outage: retrying would only repeat the loop.
+                log.warning("webhook failed url=%s reason=%s", _redact(url), exc)
+                return Delivery("webhook", _redact(url), "failed", str(exc), attempts)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
@@ -211,7 +219,9 @@ class WebhookChannel:
                 current = nxt
                 continue
             return status, current
-        raise aiohttp.ClientError(f"more than {MAX_REDIRECTS} redirects")
+        raise TooManyRedirects(
+            f"more than {MAX_REDIRECTS} redirects (a redirect loop?), last {_redact(current)}"
+        )
 
     async def _post_once(
         self, url: str, body: bytes, secret: str | None, allow: Sequence[IPNetwork]

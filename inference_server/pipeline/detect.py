@@ -21,10 +21,16 @@ import numpy as np
 from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
 from inference_server.metrics import Metrics
-from inference_server.ml.frames import UndecodableMedia, decode_image, sample_video_frames
+from inference_server.ml.frames import (
+    DEFAULT_MAX_PIXELS,
+    UndecodableMedia,
+    decode_image,
+    sample_video_frames,
+)
 from inference_server.ml.protocols import Detector
 from inference_server.pipeline.urgency import is_urgent
 from inference_server.store import media as media_store
+from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
 from inference_server.store.windows import WindowStore
@@ -67,6 +73,7 @@ class DetectStage:
         video_max_frames: int = 10,
         decode_target_side: int | None = None,
         callers: int = 1,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.pool = pool
         self.media_dir = media_dir
@@ -79,6 +86,7 @@ class DetectStage:
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
         self.decode_target_side = decode_target_side
+        self.max_pixels = max_pixels
         # One thread owns the model (detectors are not guaranteed thread-safe), unless the detector
         # is a batcher: then each concurrent batch gets a caller thread and the batcher merges them.
         threads = max(1, callers) if getattr(detector, "thread_safe", False) else 1
@@ -144,6 +152,7 @@ class DetectStage:
                         path,
                         self.video_sample_seconds,
                         self.video_max_frames,
+                        self.max_pixels,
                         target_side=self.decode_target_side,
                     ),
                 )
@@ -151,7 +160,7 @@ class DetectStage:
             else:
                 data = await loop.run_in_executor(self._decode_threads, path.read_bytes)
                 image = await loop.run_in_executor(
-                    self._decode_threads, decode_image, data, self.decode_target_side
+                    self._decode_threads, decode_image, data, self.decode_target_side, self.max_pixels
                 )
                 frames = [(0, 0.0, image)]
         except (UndecodableMedia, FileNotFoundError) as exc:
@@ -166,6 +175,10 @@ class DetectStage:
             )
             self.metrics.dead_letters.labels("detect").inc()
             return None
+        except OSError as exc:
+            # Permissions, I/O error: this file's problem, not an outage. It stays pending and is
+            # retried; the last attempt becomes a dead letter with this reason.
+            raise LocalFileError("io_error", f"cannot read stored file {media.path}: {exc}") from exc
         if not frames:
             await media_store.add_dead_letter(
                 self.pool,

@@ -23,6 +23,11 @@ class StreamWorker:
     Redis down) retries the same batch with backoff, so an outage never costs an attempt; any other
     exception leaves the entries pending, to be reclaimed and retried, and `on_exhausted` receives
     entries delivered more than `max_attempts` times.
+
+    One bad entry never takes its batch with it: a batch that fails is retried entry by entry,
+    and only the entries that fail alone stay pending. A batch that keeps failing with a
+    "transient" error while `probe` shows PostgreSQL and Redis answering is the batch's fault and
+    is treated like any other failure, so it cannot be retried forever.
     """
 
     def __init__(
@@ -39,6 +44,8 @@ class StreamWorker:
         block_ms: int = 500,
         reclaim_idle_s: float = 60.0,
         max_attempts: int = 3,
+        probe: Callable[[], Awaitable[None]] | None = None,
+        transient_retries_before_probe: int = 3,
     ) -> None:
         self.streams = streams
         self.stage = stage
@@ -51,7 +58,10 @@ class StreamWorker:
         self.block_ms = block_ms
         self.reclaim_idle_s = reclaim_idle_s
         self.max_attempts = max_attempts
+        self.probe = probe
+        self.transient_retries_before_probe = transient_retries_before_probe
         self.processed = 0
+        self._last_error: dict[str, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop` is set."""
@@ -87,6 +97,8 @@ class StreamWorker:
         for entry in entries:
             if entry.deliveries > self.max_attempts:
                 reason = f"failed {entry.deliveries - 1} times in stage {self.stage}"
+                if last := self._last_error.pop(entry.id, None):
+                    reason = f"{reason}: {last}"
                 await self.on_exhausted(entry, reason)
                 await self.streams.ack(self.stage, self.group, [entry.id])
             else:
@@ -97,26 +109,76 @@ class StreamWorker:
 
     async def _process(self, entries: list[StreamEntry], stop: asyncio.Event) -> None:
         delay = 0.5
+        transient = 0
         while True:
             try:
                 started = time.perf_counter()
                 done = await self.handler(entries)
                 await self.streams.ack(self.stage, self.group, done)
                 self.processed += len(done)
+                for entry_id in done:
+                    self._last_error.pop(entry_id, None)
                 # Every entry of a batch waits for the whole batch: that is each one's latency.
                 elapsed = time.perf_counter() - started
                 for _ in entries:
                     self.metrics.observe_latency(self.stage, elapsed)
                 return
             except Exception as exc:
-                if not is_transient(exc) or stop.is_set():
+                if stop.is_set():
                     raise
-                self.metrics.service_errors.labels(self.stage).inc()
+                if is_transient(exc):
+                    transient += 1
+                    if transient < self.transient_retries_before_probe or not await self._services_answer():
+                        self.metrics.service_errors.labels(self.stage).inc()
+                        log.warning(
+                            "worker stage=%s service unavailable, retrying batch in %.1fs: %s",
+                            self.stage,
+                            delay,
+                            exc,
+                        )
+                        await _sleep_or_stop(stop, delay)
+                        delay = min(delay * 2, 10.0)
+                        continue
+                    log.warning(
+                        "worker stage=%s batch keeps failing while services answer: %s", self.stage, exc
+                    )
+                if len(entries) > 1:
+                    await self._one_by_one(entries, stop)
+                    return
+                self._last_error[entries[0].id] = f"{type(exc).__name__}: {exc}"[:500]
+                if len(self._last_error) > 10_000:
+                    self._last_error.clear()
+                raise
+
+    async def _one_by_one(self, entries: list[StreamEntry], stop: asyncio.Event) -> None:
+        """Retry a failed batch entry by entry: the ones that fail alone stay pending (reclaimed
+        later, each delivery an attempt), the others are finished now."""
+        for entry in entries:
+            try:
+                await self._process([entry], stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if stop.is_set():
+                    raise
                 log.warning(
-                    "worker stage=%s service unavailable, retrying batch in %.1fs: %s", self.stage, delay, exc
+                    "worker stage=%s entry=%s failed (attempt %d of %d): %s",
+                    self.stage,
+                    entry.id,
+                    entry.deliveries,
+                    self.max_attempts,
+                    exc,
                 )
-                await _sleep_or_stop(stop, delay)
-                delay = min(delay * 2, 10.0)
+
+    async def _services_answer(self) -> bool:
+        if self.probe is None:
+            return False
+        try:
+            async with asyncio.timeout(5):
+                await self.probe()
+        except Exception:
+            return False
+        return True
 
     async def _until_ok(self, op: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         delay = 0.5

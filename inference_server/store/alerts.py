@@ -507,3 +507,40 @@ __all__ = [
     "update_alert_with_event",
     "update_rule",
 ]
+
+
+async def get_alert(pool: asyncpg.Pool, alert_id: int) -> dict[str, Any] | None:
+    """One alert as JSON, or None."""
+    row = await pool.fetchrow("SELECT * FROM alerts WHERE id = $1", alert_id)
+    return _alert_json(row) if row else None
+
+
+async def all_rules(pool: asyncpg.Pool) -> list[AlertRule]:
+    """Every rule (enabled or not), parsed."""
+    rows = await pool.fetch(f"SELECT {_RULE_COLUMNS} FROM alert_rules ORDER BY id")
+    return [_rule_from_row(r) for r in rows]
+
+
+async def event_json(pool: asyncpg.Pool, event_id: str) -> dict[str, Any] | None:
+    """The Event JSON of an event, or None."""
+    from inference_server.store.events import fetch_event
+
+    try:
+        event = await fetch_event(pool, event_id)
+    except (asyncpg.DataError, ValueError):
+        return None
+    return event.to_json() if event else None
+
+
+async def claim_replayed_dead_letters(pool: asyncpg.Pool, stage: str, *, limit: int) -> list[dict[str, Any]]:
+    """Take the dead letters of `stage` an admin replayed and nobody has redone yet (each one is
+    taken by exactly one worker: it is marked `redelivered_at` in the same statement)."""
+    rows = await pool.fetch(
+        "UPDATE dead_letters SET payload = payload || jsonb_build_object('redelivered_at', now())"
+        " WHERE id IN (SELECT id FROM dead_letters WHERE stage = $1 AND replayed_at IS NOT NULL"
+        " AND NOT payload ? 'redelivered_at' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING id, payload",
+        stage,
+        limit,
+    )
+    return [{"id": r["id"], "payload": dict(r["payload"])} for r in rows]

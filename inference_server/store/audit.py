@@ -83,3 +83,18 @@ async def list_entries(
         limit,
     )
     return [_row(r) for r in rows]
+
+
+async def delete_older_than(pool: asyncpg.Pool, cutoff: datetime, batch: int = 10_000) -> int:
+    """Delete audit rows older than `cutoff`, in batches; returns how many."""
+    total = 0
+    while True:
+        result = await pool.execute(
+            "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2)",
+            cutoff,
+            batch,
+        )
+        count = int(result.split()[-1])
+        total += count
+        if count < batch:
+            return total

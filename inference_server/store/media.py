@@ -200,3 +200,20 @@ async def add_dead_letter(
         if media_id is not None:
             await conn.execute("UPDATE media_files SET status = 'dead_letter' WHERE id = $1", media_id)
         return dl_id
+
+
+async def stored_path(pool: asyncpg.Pool, sha256: str) -> str | None:
+    """The media-dir path of stored content with this hash, if any."""
+    value = await pool.fetchval("SELECT path FROM media_files WHERE sha256 = $1", sha256)
+    return str(value) if value is not None else None
+
+
+async def update_dead_letter_payload(
+    pool: asyncpg.Pool, dead_letter_id: int | None, changes: dict[str, Any]
+) -> None:
+    """Merge keys into a dead letter's payload (e.g. a quarantine move that failed)."""
+    if dead_letter_id is None:
+        return
+    await pool.execute(
+        "UPDATE dead_letters SET payload = payload || $2::jsonb WHERE id = $1", dead_letter_id, changes
+    )

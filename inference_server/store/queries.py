@@ -7,6 +7,7 @@ text), so each query shape gets a plan that uses the right index: keyset paginat
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -456,36 +457,62 @@ async def list_dead_letters(
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """A dead letter made ready for another try: its media is queued again."""
+    """A dead letter made ready for another try.
+
+    With a media: the media is queued again (the caller enqueues it on the detect stream).
+    Ingest, without a media: the quarantined file went back into the watch dir. Alerts: the
+    alert engine delivers it again (it polls for replayed alert dead letters).
+    """
 
     dead_letter: dict[str, Any]
-    media_id: int
-    media_path: str
+    media_id: int | None
+    media_path: str | None
+    action: str  # "detect" | "watch_dir" | "alerts"
 
 
-async def prepare_replay(pool: asyncpg.Pool, dead_letter_id: int) -> Replay | None:
-    """Reset the dead letter's media to 'queued' and mark the letter replayed, in one transaction.
+RestoreQuarantined = Callable[[dict[str, Any]], Awaitable[None]]
 
-    None when there is no such dead letter; Conflict when it has no media to replay. The caller
-    then enqueues the media on the detect stream (a crash in between leaves the media 'queued',
-    which start-up re-enqueues).
+
+async def prepare_replay(
+    pool: asyncpg.Pool, dead_letter_id: int, *, restore_quarantined: RestoreQuarantined | None = None
+) -> Replay | None:
+    """Make a dead letter ready for another try and mark it replayed, in one transaction.
+
+    None when there is no such dead letter; Conflict when there is nothing to replay. For a
+    media the caller then enqueues it on the detect stream (a crash in between leaves the media
+    'queued', which start-up re-enqueues). An ingest dead letter with a quarantined file calls
+    `restore_quarantined(payload)`, which moves the file back (or raises Conflict).
     """
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("SELECT * FROM dead_letters WHERE id = $1 FOR UPDATE", dead_letter_id)
         if row is None:
             return None
-        if row["media_id"] is None:
-            raise Conflict("this dead letter has no stored media to replay")
-        path = await conn.fetchval(
-            "UPDATE media_files SET status = 'queued' WHERE id = $1 RETURNING path", row["media_id"]
-        )
-        if path is None:
-            raise Conflict("the media of this dead letter no longer exists")
+        payload = dict(row["payload"]) if isinstance(row["payload"], dict) else {}
+        path: str | None = None
+        if row["media_id"] is not None:
+            path = await conn.fetchval(
+                "UPDATE media_files SET status = 'queued' WHERE id = $1 RETURNING path", row["media_id"]
+            )
+            if path is None:
+                raise Conflict("the media of this dead letter no longer exists")
+            action = "detect"
+        elif row["stage"] == "alerts" and payload.get("kind") in ("delivery", "message"):
+            action = "alerts"
+        elif row["stage"] == "ingest" and payload.get("quarantined_to") and restore_quarantined:
+            if row["replayed_at"] is not None:
+                raise Conflict("this dead letter was replayed already: its file went back to the watch dir")
+            await restore_quarantined(payload)
+            action = "watch_dir"
+        else:
+            raise Conflict("this dead letter has no stored media or quarantined file to replay")
         updated = await conn.fetchrow(
-            "UPDATE dead_letters SET replayed_at = now() WHERE id = $1 RETURNING *", dead_letter_id
+            "UPDATE dead_letters SET replayed_at = now(),"
+            " payload = payload - 'redelivered_at' WHERE id = $1 RETURNING *",
+            dead_letter_id,
         )
     assert updated is not None
-    return Replay(_dead_letter(updated), int(row["media_id"]), str(path))
+    media_id = int(row["media_id"]) if row["media_id"] is not None else None
+    return Replay(_dead_letter(updated), media_id, str(path) if path else None, action)
 
 
 # --- system ------------------------------------------------------------------------------------

@@ -156,6 +156,34 @@ class Streams:
                 return int(g.get("pending", 0)) + int(lag)
         return 0
 
+    async def trim(self, stage: str, keep_seconds: float, now_ms: int) -> int:
+        """Delete history older than `keep_seconds` that every consumer group has finished.
+
+        The cut (XTRIM MINID) is the oldest of: each group's oldest pending entry, the entry
+        after each group's last delivered one, and `now - keep_seconds`. So an entry a live
+        group has not read, or read and not acknowledged, is never dropped; a stream without
+        any group is left alone. Returns the number of entries removed.
+        """
+        stream = self.keys.stream(stage)
+        try:
+            groups = await self.redis.xinfo_groups(stream)
+        except ResponseError:
+            return 0  # no such stream yet
+        if not groups:
+            return 0
+        cut = (max(0, now_ms - int(keep_seconds * 1000)), 0)
+        for group in groups:
+            last = _id_key(str(group.get("last-delivered-id") or "0-0"))
+            cut = min(cut, (last[0], last[1] + 1))
+            if int(group.get("pending", 0)):
+                oldest = await self.redis.xpending(stream, group["name"])
+                if oldest and oldest.get("min"):
+                    cut = min(cut, _id_key(str(oldest["min"])))
+        if cut <= (0, 0):
+            return 0
+        removed: int = await self.redis.xtrim(stream, minid=f"{cut[0]}-{cut[1]}", approximate=False)
+        return removed
+
 
 async def stream_range(
     redis: aioredis.Redis, stream: str, *, start: str, end: str = "+", count: int

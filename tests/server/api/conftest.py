@@ -24,6 +24,7 @@ from inference_server.domain.detections import Box, Detection
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
 from inference_server.pipeline.publish import Publisher
+from inference_server.store import api_keys
 from inference_server.store import events as event_store
 from inference_server.store import media as media_store
 from inference_server.store.streams import Keys
@@ -88,12 +89,16 @@ def make_ctx(
 async def start_api(make_ctx: Callable[..., ApiContext]) -> AsyncIterator[Callable[..., Awaitable[LiveApi]]]:
     servers: list[tuple[TestServer, ClientSession]] = []
 
-    async def start(ctx: ApiContext | None = None, **kw: Any) -> LiveApi:
+    async def start(ctx: ApiContext | None = None, *, admin: bool = False, **kw: Any) -> LiveApi:
         ctx = ctx or make_ctx(**kw)
         app = create_app(ctx)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
-        session = ClientSession()
+        headers = {}
+        if admin:  # without a key the API is read-only: writes need an admin key
+            _, key = await api_keys.create_key(ctx.pool, f"test-admin-{uuid.uuid4().hex[:8]}", "admin")
+            headers["X-API-Key"] = key
+        session = ClientSession(headers=headers)
         servers.append((server, session))
         return LiveApi(str(server.make_url("")).rstrip("/"), session, ctx, app)
 
@@ -105,8 +110,8 @@ async def start_api(make_ctx: Callable[..., ApiContext]) -> AsyncIterator[Callab
 
 @pytest.fixture
 async def api(start_api: Callable[..., Awaitable[LiveApi]]) -> LiveApi:
-    """Keys optional (anonymous admin on loopback), no rate limits."""
-    return await start_api()
+    """Keys optional (anonymous reads on loopback), the session sends an admin key, no rate limits."""
+    return await start_api(admin=True)
 
 
 def jpeg_bytes(
