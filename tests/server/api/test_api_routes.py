@@ -263,7 +263,7 @@ async def test_a_service_outage_is_503_not_a_crash(make_ctx, start_api, seed):
     ctx = make_ctx()
     down = aioredis.from_url("redis://127.0.0.1:1/0", decode_responses=True, socket_connect_timeout=0.5)
     ctx.publisher = Publisher(down, ctx.keys)
-    api = await start_api(ctx)
+    api = await start_api(ctx, admin=True)
     resp = await api.request("PATCH", f"/api/events/{event['id']}", json={"reviewed": True})
     assert resp.status == 503 and resp.headers["Retry-After"] == "5"
     assert (await resp.json())["error"]["code"] == "unavailable"
