@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from inference_server.contract import rules
 from inference_server.contract.events import Event as Event
+from inference_server.contract.events import FeedbackKind
 from inference_server.contract.risk import LEVELS, RiskLevelName
 from inference_server.contract.zones import ZoneType
 
@@ -123,7 +124,7 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
-    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+    feedback: FeedbackKind | None = Field(
         None,
         description="The residents' answer (marks the event reviewed; null clears it). Similar later "
         "events are scored up or down by it (docs/scoring.md).",
@@ -533,6 +534,7 @@ class AskIn(BaseModel):
 
     question: Text = Field(..., min_length=1, max_length=500)
     limit: StrictInt = Field(5, ge=1, le=20)
+    llm: StrictBool = True  # let the configured LLM write the answer (false: extractive only)
 
 
 class AskCitation(BaseModel):
@@ -551,5 +553,8 @@ class AskOut(BaseModel):
     """The answer, the events it cites and how the question was understood."""
 
     answer: str
+    answered_by: str  # "extractive" | "llm:<backend>"
+    llm_refused: str | None  # why an LLM answer was not used (invalid citation, timeout...)
     citations: list[AskCitation]
     understood: dict[str, Any]
+    retrieval: dict[str, Any]  # semantic (bool), search ("pgvector" | "exact" | null), model
