@@ -132,7 +132,7 @@ export class EventDetail extends LitElement {
       <p>${event.summary}</p>
       <h3>Why this score</h3>
       <p class="reasoning">${event.reasoning || "—"}</p>
-      <p class="muted">Scored by ${event.assessed_by || "?"}${event.model ? html` (${event.model})` : nothing}${
+      <p class="muted">Scored by ${event.assessed_by || "?"}${event.model && event.model !== event.assessed_by ? html` (${event.model})` : nothing}${
         event.fast_path ? " · fast path" : ""
       }</p>
       ${(event.zones || []).length

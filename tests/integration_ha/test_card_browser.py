@@ -134,7 +134,16 @@ async def _set_up_home_assistant(ha: RealHomeAssistant, server: RealServer) -> d
     devices = await ws.call({"type": "config/device_registry/list"})
     camera = next((d for d in devices if d["model"] == "Camera" and "front" in d["name"].lower()), None)
     assert camera is not None, [d["name"] for d in devices]
-    return {"owner": owner, "resident": await ha.login("resident", "resident-password-1"), "device": camera}
+    server_device = next(
+        (d for d in devices if d["via_device_id"] is None and d["id"] == camera["via_device_id"]), None
+    )
+    assert server_device is not None, [d["name"] for d in devices]
+    return {
+        "owner": owner,
+        "resident": await ha.login("resident", "resident-password-1"),
+        "device": camera,
+        "server": server_device,
+    }
 
 
 async def _context(
@@ -257,12 +266,13 @@ async def _check_in_browser(
                 })"""
             )
             assert playable >= 2, f"the clip did not play (readyState {playable})"
+            await page.screenshot(path=str(shots / "card-detail.png"))
             # Re-ID: the same person on the garage camera, with a link to that event.
             sighting = page.locator("hsi-event-detail .sightings li[data-camera='garage']")
             await sighting.wait_for(timeout=15000)
             assert events[1]["camera_name"] in await sighting.inner_text()
-            await page.locator("hsi-event-detail .sightings").scroll_into_view_if_needed()
-            await page.screenshot(path=str(shots / "card-detail.png"))
+            await page.locator("hsi-event-detail footer").scroll_into_view_if_needed()
+            await page.screenshot(path=str(shots / "card-detail-actions.png"))
             await page.locator("hsi-event-detail button.primary").click()
             await page.locator("hsi-event-detail .ok").wait_for(timeout=15000)
             stored = await server.get(f"/api/events/{newest['id']}")
@@ -336,6 +346,11 @@ async def _check_in_browser(
             await page.get_by_text("Front door").first.wait_for(timeout=20000)
             await page.wait_for_timeout(1500)
             await page.screenshot(path=str(shots / "device-page.png"))
+            # The server's own device: its health, queues and models at a glance.
+            await page.goto(f"{ha.url}/config/devices/device/{setup['server']['id']}")
+            await page.get_by_text(setup["server"]["name"]).first.wait_for(timeout=20000)
+            await page.wait_for_timeout(1500)
+            await page.screenshot(path=str(shots / "device-server.png"))
             await admin.close()
         finally:
             await browser.close()

@@ -47,7 +47,7 @@ var Re=Object.defineProperty;var Le=(i,e,t)=>e in i?Re(i,e,{enumerable:!0,config
       <p>${e.summary}</p>
       <h3>Why this score</h3>
       <p class="reasoning">${e.reasoning||"\u2014"}</p>
-      <p class="muted">Scored by ${e.assessed_by||"?"}${e.model?c` (${e.model})`:l}${e.fast_path?" \xB7 fast path":""}</p>
+      <p class="muted">Scored by ${e.assessed_by||"?"}${e.model&&e.model!==e.assessed_by?c` (${e.model})`:l}${e.fast_path?" \xB7 fast path":""}</p>
       ${(e.zones||[]).length?c`<h3>Zones</h3>
             <p class="chips">${e.zones.map(n=>c`<span class="chip">${n}</span>`)}</p>`:l}
       <h3>Seen on other cameras</h3>
