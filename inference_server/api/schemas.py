@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from inference_server.contract import rules
 from inference_server.contract.events import Event as Event
+from inference_server.contract.events import FeedbackKind
 from inference_server.contract.risk import LEVELS, RiskLevelName
 from inference_server.contract.zones import ZoneType
 
@@ -123,7 +124,7 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
-    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+    feedback: FeedbackKind | None = Field(
         None,
         description="The residents' answer (marks the event reviewed; null clears it). Similar later "
         "events are scored up or down by it (docs/scoring.md).",

@@ -18,10 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from inference_server.contract import events as contract_events
 from inference_server.domain.detections import category_of
 from inference_server.domain.risk import RiskAssessment, clamp_score
 
-FEEDBACK_KINDS: Final = ("false_alarm", "expected", "threat")
+FEEDBACK_KINDS: Final = contract_events.FEEDBACK_KINDS
 HOUR_BANDS: Final = ("night", "morning", "afternoon", "evening")
 
 

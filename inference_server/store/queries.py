@@ -29,7 +29,7 @@ class UnknownReference(Exception):
 _EVENT_COLUMNS = """
 e.id, e.camera_id, e.started_at, e.ended_at, e.risk_score, e.risk_level, e.summary, e.reasoning,
 e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.model, e.updated_at,
-c.name AS camera_name,
+e.feedback, e.context->'behaviours' AS behaviours, c.name AS camera_name,
 COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
           WHERE m.event_id = e.id), '{}') AS media_paths
 """

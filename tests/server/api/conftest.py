@@ -176,6 +176,7 @@ class Seeder:
         zones: list[str] | None = None,
         with_media: bool = True,
         detections: list[Detection] | None = None,
+        context: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         media_ids: list[int] = []
         det_ids: list[int] = []
@@ -194,7 +195,7 @@ class Seeder:
             assessment=RiskAssessment(score, summary, reasoning, "heuristic"),
             objects=objects if objects is not None else {"person": 1},
             zones=zones or [],
-            context={},
+            context=context or {},
             fast_path=False,
             final=True,
             media_ids=media_ids,
