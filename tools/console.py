@@ -105,7 +105,7 @@ class Console:
 
     @contextlib.contextmanager
     def step(self, text: str) -> Iterator[Step]:
-        """A long step: `text ... done in 2.1 s`, with a spinner, elapsed time and the step's
+        """A long step: `text ...`, then `text: done in 2.1 s`, with a spinner, elapsed time and the step's
         `detail` (e.g. "5 of 9 uploads") updating in place while it runs on a terminal."""
         step = Step()
         started = time.monotonic()
@@ -141,7 +141,12 @@ class Console:
         stop.set()
         if ticker is not None:
             ticker.join()
-        self.print(f"{line()} done in {time.monotonic() - started:.1f} s")
+        elapsed = time.monotonic() - started
+        self.print(
+            f"{text}: {step.detail}; done in {elapsed:.1f} s"
+            if step.detail
+            else f"{text}: done in {elapsed:.1f} s"
+        )
 
 
 class Step:

@@ -201,18 +201,6 @@ class HsiClient:
             body["notes"] = notes
         return dict(await self._json("PATCH", f"events/{quote_segment(event_id)}", json=body))
 
-    async def set_feedback(
-        self, event_id: str, feedback: str | None, *, reviewed: bool | None = None
-    ) -> dict[str, Any]:
-        """Store the residents' answer (false_alarm, expected, threat; None clears it).
-
-        An answer marks the event reviewed on the server; similar later events score up or down.
-        """
-        body: dict[str, Any] = {"feedback": feedback}
-        if reviewed is not None:
-            body["reviewed"] = reviewed
-        return dict(await self._json("PATCH", f"events/{quote_segment(event_id)}", json=body))
-
     async def get_snapshot(self, event_id: str) -> bytes:
         """The event's annotated best frame (JPEG)."""
         response = await self._raw("GET", f"events/{quote_segment(event_id)}/snapshot")

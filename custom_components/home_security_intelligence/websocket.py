@@ -221,16 +221,16 @@ async def ws_review(hass: HomeAssistant, connection: ActiveConnection, msg: dict
         return
     feedback, reviewed = REVIEW_ACTIONS[msg["action"]]
     client = entry.runtime_data.client
+    event_id = msg["event_id"]
     try:
-        if feedback is None and reviewed:
-            event = await client.review_event(msg["event_id"], reviewed=True, notes=None)
+        if msg["action"] == "reviewed":  # keeps an earlier answer as it is
+            event = await client.review_event(event_id, reviewed=True, notes=None)
+        elif reviewed:
+            event = await client.give_feedback(event_id, feedback)  # an answer marks it reviewed
         else:
-            event = await client.set_feedback(msg["event_id"], feedback, reviewed=reviewed)
+            await client.give_feedback(event_id, None)
+            event = await client.review_event(event_id, reviewed=False, notes=None)
     except HsiError as err:
         _send_server_error(connection, msg["id"], err)
         return
-    sign = _signer(hass, connection)
-    result = with_media_urls(entry.entry_id, event, sign)
-    if msg["action"] != "reviewed":  # "reviewed" keeps an earlier answer as it is
-        result["feedback"] = feedback
-    connection.send_result(msg["id"], result)
+    connection.send_result(msg["id"], with_media_urls(entry.entry_id, event, _signer(hass, connection)))

@@ -115,7 +115,6 @@ async def get_event(call: Call) -> web.StreamResponse:
         raise not_found(f"no event {call.params['id']}")
     body = event.to_json()
     body["detections"] = await queries.event_detections(call.ctx.pool, event.id)
-    body["feedback"] = await queries.event_feedback(call.ctx.pool, event.id)
     body["sightings"] = await queries.event_sightings(call.ctx.pool, event.id)
     return web.json_response(body)
 

@@ -227,12 +227,9 @@ class EventSighting(BaseModel):
 
 
 class EventDetail(Event):
-    """An event with its detections, the residents' feedback and re-ID sightings on other cameras."""
+    """An event with its detections and re-ID sightings on other cameras."""
 
     detections: list[Detection]
-    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
-        description="The residents' answer (PATCH feedback), null without one"
-    )
     sightings: list[EventSighting] = Field(
         description="The same people/vehicles on other cameras within 24 h, nearest in time first"
     )

@@ -250,12 +250,6 @@ async def event_sightings(pool: asyncpg.Pool, event_id: str, limit: int = 20) ->
     ]
 
 
-async def event_feedback(pool: asyncpg.Pool, event_id: str) -> str | None:
-    """The residents' answer on an event (false_alarm, expected, threat) or None."""
-    value = await pool.fetchval("SELECT feedback FROM events WHERE id = $1::uuid", event_id)
-    return None if value is None else str(value)
-
-
 async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, Any]]:
     """The detections grouped into an event, in media and frame order."""
     rows = await pool.fetch(

@@ -77,7 +77,6 @@ class FakeHsiServer:
         }
         self.cameras: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []  # newest first
-        self.feedback: dict[str, str | None] = {}  # event id -> the residents' answer
         # Ids are integers and PUT/POST reject unknown fields, as on the real server.
         self.zones: dict[str, dict[str, Any]] = {
             "1": {
@@ -325,8 +324,7 @@ class FakeHsiServer:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", "no such event")
-        feedback = self.feedback.get(event["id"])
-        return web.json_response({**event, "detections": [], "feedback": feedback, "sightings": []})
+        return web.json_response({"feedback": None, **event, "detections": [], "sightings": []})
 
     async def _patch_event(self, request: web.Request) -> web.Response:
         event = self._find(request.match_info["id"])
@@ -334,7 +332,7 @@ class FakeHsiServer:
             return _error(404, "not_found", f"event {request.match_info['id']} does not exist")
         body = await request.json()
         if "feedback" in body:  # as the server: an answer marks the event reviewed
-            self.feedback[event["id"]] = body["feedback"]
+            event["feedback"] = body["feedback"]
             event["reviewed"] = event["reviewed"] or body["feedback"] is not None
         for key in ("reviewed", "notes"):
             if key in body:

@@ -273,19 +273,18 @@ async def test_review_buttons_send_the_servers_feedback_and_need_control(
         event_media_path(setup_entry.entry_id, "evt-1", "snapshot")
     )
     assert hsi_server.requests[-1][:2] == ("PATCH", "/api/events/evt-1")
-    assert hsi_server.feedback["evt-1"] == "false_alarm"
+    assert _stored(hsi_server)["feedback"] == "false_alarm"
 
     await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-1"})
     detail = await ws.receive_json()
     assert detail["result"]["feedback"] == "false_alarm" and detail["result"]["sightings"] == []
 
     reply = await review("reviewed")  # keeps the answer
-    assert reply["success"] and "feedback" not in reply["result"]
-    assert hsi_server.feedback["evt-1"] == "false_alarm"
+    assert reply["success"] and reply["result"]["feedback"] == "false_alarm"
 
     reply = await review("unreviewed")  # clears the answer too
     assert reply["result"]["reviewed"] is False and reply["result"]["feedback"] is None
-    assert hsi_server.feedback["evt-1"] is None
+    assert _stored(hsi_server)["feedback"] is None
 
     reply = await review("snooze")
     assert reply["error"]["code"] == "invalid_format"
@@ -294,4 +293,8 @@ async def test_review_buttons_send_the_servers_feedback_and_need_control(
     reader = await hass_ws_client(hass, hass_read_only_access_token)
     reply = await review("expected", reader)
     assert reply["error"]["code"] == "unauthorized"
-    assert hsi_server.feedback["evt-1"] is None
+    assert _stored(hsi_server)["feedback"] is None
+
+
+def _stored(server: FakeHsiServer, event_id: str = "evt-1") -> dict[str, Any]:
+    return next(e for e in server.events if e["id"] == event_id)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = re.compile(
     r"^(Home Security Intelligence demo\. Logs of the services and libraries: .+"
     r"|No HSI_(DATABASE|REDIS)_URL: starting embedded (PostgreSQL|Redis) in .+"
-    r"|Loading the models and connecting to PostgreSQL and Redis( \.\.\.| done in [0-9.]+ s)"
+    r"|Loading the models and connecting to PostgreSQL and Redis( \.\.\.|: done in [0-9.]+ s)"
     r"|Detector: \S+ +Risk assessor: \S+ +Time zone: \S+"
     r"|Fallback: \S+ runs \S+ .*; fix: .+"
     r"|Uploaded \d+ files from \d+ cameras into .+"
@@ -80,7 +80,8 @@ def test_demo_prints_its_progress_and_table_and_logs_the_rest(
     assert _not_ours(lines) == [], result.stdout
     assert lines[0] == f"Home Security Intelligence demo. Logs of the services and libraries: {log_path}"
     assert any(
-        line.startswith("Detecting, grouping and scoring the 9 uploads") and " done in " in line
+        line.startswith("Detecting, grouping and scoring the 9 uploads: 9 of 9 uploads detected, ")
+        and "; done in " in line
         for line in lines
     )
     rows = [line for line in lines if line.startswith(("front_door", "driveway", "backyard"))]
