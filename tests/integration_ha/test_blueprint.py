@@ -52,6 +52,7 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
     notify_calls = async_mock_service(hass, "notify", "mobile_app_phone")
     review_calls = async_mock_service(hass, "home_security_intelligence", "review_event")
     snooze_calls = async_mock_service(hass, "home_security_intelligence", "snooze_camera")
+    feedback_calls = async_mock_service(hass, "home_security_intelligence", "give_feedback")
 
     assert await async_setup_component(
         hass,
@@ -88,12 +89,15 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
     assert extra["image"] == EVENT["snapshot_path"]  # no server URL, no API key
     assert extra["actions"] == [
         {"action": f"HSI_REVIEW_{EVENT['id']}", "title": "Mark reviewed"},
+        {"action": f"HSI_FALSE_{EVENT['id']}", "title": "False alarm"},
         {"action": "HSI_SNOOZE_front_door", "title": "Snooze camera 1 h"},
     ]
 
     hass.bus.async_fire("mobile_app_notification_action", {"action": f"HSI_REVIEW_{EVENT['id']}"})
     hass.bus.async_fire("mobile_app_notification_action", {"action": "HSI_SNOOZE_front_door"})
+    hass.bus.async_fire("mobile_app_notification_action", {"action": f"HSI_FALSE_{EVENT['id']}"})
     hass.bus.async_fire("mobile_app_notification_action", {"action": "SOMETHING_ELSE"})
     await hass.async_block_till_done()
     assert [c.data for c in review_calls] == [{"event_id": EVENT["id"]}]
     assert [c.data for c in snooze_calls] == [{"camera": "front_door", "minutes": 60}]
+    assert [c.data for c in feedback_calls] == [{"event_id": EVENT["id"], "feedback": "false_alarm"}]

@@ -78,3 +78,44 @@ async def test_escalated_refinement_fires_again_with_the_new_level(
     await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "40", hass)
     await hass.async_block_till_done()
     assert hass.states.get("event.garage_security_event").state == second.state
+
+
+async def test_behaviours_are_in_the_event_attributes(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    """Automations can trigger on a behaviour ("perimeter_walk" in trigger.to_state.attributes.behaviours)."""
+    event = hsi_server.add_event("garage", 70, {"person": 1}, "Someone walks around the house.")
+    event["behaviours"] = [
+        {
+            "kind": "perimeter_walk",
+            "subject": "person",
+            "strength": 0.8,
+            "explanation": "same person on 3 cameras within 10 min (front_door, garage, yard)",
+            "entity_id": "5b0c6f1e-2f7d-4c1a-9a51-0e6f3c2d1b4a",
+        },
+        {"kind": "loitering", "subject": "person", "strength": 0.5, "explanation": "person stayed 70 s"},
+        {"kind": "perimeter_walk", "subject": "person", "strength": 0.6, "explanation": "again"},
+    ]
+    await hsi_server.push("event.created", event)
+    await wait_for(
+        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == event["id"],
+        hass,
+    )
+    attributes = hass.states.get("event.garage_security_event").attributes
+    assert attributes["behaviours"] == ["perimeter_walk", "loitering"]
+    assert attributes["behaviour_reasons"][0].startswith("same person on 3 cameras")
+    assert attributes["feedback"] is None
+    sensor = hass.states.get("sensor.garage_last_event").attributes
+    assert sensor["behaviours"] == ["perimeter_walk", "loitering"]
+
+    # A server that predates behaviours and feedback sends neither field.
+    older = hsi_server.add_event("garage", 20, {"car": 1}, "A car.")
+    for key in ("behaviours", "feedback"):
+        older.pop(key)
+    await hsi_server.push("event.created", older)
+    await wait_for(
+        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == older["id"],
+        hass,
+    )
+    attributes = hass.states.get("event.garage_security_event").attributes
+    assert attributes["behaviours"] == [] and attributes["feedback"] is None
