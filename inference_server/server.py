@@ -169,13 +169,53 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         stage_states=pipeline.supervisor.describe,
         models=await asyncio.to_thread(_doctor_report, s, pipeline.model_plan),
     )
+    ctx.ask_index = await open_ask_index(services)
+    llm = pipeline.llm
+    if s.ask_llm_answers and llm is not None and hasattr(llm, "complete_text"):
+        ctx.ask_llm = llm
     runner = await start_api(create_app(ctx), s.api_host, s.api_port)
     log.info("api listening host=%s port=%d keys_required=%s", s.api_host, s.api_port, s.keys_required)
 
     async def run(stop: asyncio.Event) -> None:
         try:
+            if ctx.ask_index is not None:
+                await run_ask_indexer(ctx.ask_index, stop, s.ask_index_interval_seconds)
             await stop.wait()
         finally:
             await runner.cleanup()
 
     return run
+
+
+async def open_ask_index(services: Services) -> Any:
+    """The semantic index of `POST /api/ask`, or None (ask_embedder none, or MiniLM missing in auto)."""
+    from inference_server.ml.protocols import ModelUnavailable
+    from inference_server.ml.text_embedder import MiniLMEmbedder
+    from inference_server.store.ask_index import AskIndex
+
+    s = services.settings
+    if s.ask_embedder == "none":
+        return None
+    try:
+        embedder = await asyncio.to_thread(MiniLMEmbedder, s.ask_embedder_dir)
+    except ModelUnavailable as exc:
+        if s.ask_embedder == "minilm":
+            raise ConfigError(f"ask_embedder is minilm but {exc}") from exc
+        log.warning("fallback stage=ask semantic search off: %s", exc)
+        return None
+    vector = {"auto": None, "pgvector": True, "exact": False}[s.ask_vector_search]
+    return await AskIndex.open(services.pool, embedder, tz=services.tz, vector_search=vector)
+
+
+async def run_ask_indexer(index: Any, stop: asyncio.Event, interval_s: float) -> None:
+    """Embed new, changed and old (back-fill) events until `stop`; a failure waits for the next turn."""
+    while not stop.is_set():
+        try:
+            if await index.sync(batch=64, max_batches=16) >= 64 * 16:
+                continue  # a back-fill: go on at once, yielding between rounds
+        except Exception as exc:  # a database outage must not end the API
+            log.warning("ask_index sync failed, retrying in %.0f s: %s", interval_s, exc)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        except TimeoutError:
+            pass

