@@ -94,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
+    c.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also report agreement after simulated residents' answers (docs/scoring.md, Feedback)",
+    )
+    c.add_argument(
+        "--feedback-repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="earlier answers per scenario situation with --feedback (default 3)",
+    )
     from inference_server.cli_models import add_parsers
 
     add_parsers(sub)
@@ -318,7 +330,12 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.app import build_llm
-    from inference_server.domain.calibration import default_scenario_dir, evaluate, load_scenarios
+    from inference_server.domain.calibration import (
+        default_scenario_dir,
+        evaluate,
+        evaluate_with_feedback,
+        load_scenarios,
+    )
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
@@ -342,5 +359,14 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     by_context = {id(s.context): answers[s.name] for s in scenarios}
     report = evaluate(lambda ctx: by_context[id(ctx)], scenarios)
     print(f"backend: {llm.name}   scenarios: {report.total}   valid model answers: {report.total - failures}")
-    print(report.describe())
+    if not args.feedback:
+        print(report.describe())
+        return 0
+    if args.feedback_repeats < 0:
+        print("error: --feedback-repeats must not be negative", file=sys.stderr)
+        return 2
+    feedback = evaluate_with_feedback(
+        lambda ctx: by_context[id(ctx)], scenarios, repeats=args.feedback_repeats
+    )
+    print(feedback.describe())
     return 0

@@ -356,6 +356,8 @@ def ask_response(result: Mapping[str, Any]) -> dict[str, Any]:
     citations = [dict(c) for c in result.get("citations") or [] if isinstance(c, Mapping)]
     return {
         "answer": str(result.get("answer", "")),
+        # "extractive" or "llm:<backend>"; absent from servers before the LLM answers
+        "answered_by": str(result.get("answered_by") or "extractive"),
         "event_ids": [str(c.get("id")) for c in citations],
         "citations": citations,
         "understood": dict(result.get("understood") or {}),

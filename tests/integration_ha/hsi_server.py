@@ -505,6 +505,9 @@ class FakeHsiServer:
         return web.json_response(
             {
                 "answer": "\n".join(lines) if hits else "No events match that question.",
+                "answered_by": "extractive",
+                "llm_refused": None,
+                "retrieval": {"semantic": False, "search": None, "model": None},
                 "citations": [
                     {
                         "id": e["id"],

@@ -386,6 +386,7 @@ async def test_ask_returns_the_answer_and_the_cited_event_ids(
     result = await _call(hass, "ask", {"question": "Who lingers at the door?", "limit": 3}, response=True)
     assert hsi_server.asked[-1] == {"question": "Who lingers at the door?", "limit": 3}
     assert result["event_ids"] == ["evt-1"]
+    assert result["answered_by"] == "extractive"
     assert [c["id"] for c in result["citations"]] == ["evt-1"]
     assert "[evt-1]" in result["answer"]
     assert result["understood"]["terms"] == ["lingers", "door"]
