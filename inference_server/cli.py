@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the pipeline on sample images and print the scored events")
     d.add_argument("--keep-services", action="store_true", help=argparse.SUPPRESS)
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        help="where the services' and libraries' logs go (default <data dir>/demo.log)",
+    )
 
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
@@ -104,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     from inference_server.cli_models import add_parsers
 
     add_parsers(sub)
+    from inference_server.cli_status import add_parser as add_status_parser
+
+    add_status_parser(sub)
     return p
 
 
@@ -127,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "models": _models,
         "doctor": _doctor,
+        "status": _status,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -211,7 +220,7 @@ def _tool(module: str) -> Any:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     demo = _tool("demo")
-    return int(await demo.run_demo(settings))
+    return int(await demo.run_demo(settings, Path(args.log) if args.log else None))
 
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,6 +320,12 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.cli_models import doctor_command
 
     return await doctor_command(args, settings)
+
+
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_status import status_command
+
+    return await status_command(args, settings)
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -353,14 +353,14 @@ class FakeHsiServer:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", "no such event")
-        return web.json_response({**event, "detections": []})
+        return web.json_response({"feedback": None, **event, "detections": [], "sightings": []})
 
     async def _patch_event(self, request: web.Request) -> web.Response:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", f"event {request.match_info['id']} does not exist")
         body = await request.json()
-        if "feedback" in body:
+        if "feedback" in body:  # as the server: an answer marks the event reviewed
             if body["feedback"] not in (*contract.FEEDBACK_KINDS, None):
                 return _error(400, "invalid_field", f"feedback: not one of {contract.FEEDBACK_KINDS}")
             event["feedback"] = body["feedback"]
