@@ -55,13 +55,32 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the pipeline on sample images and print the scored events")
     d.add_argument("--keep-services", action="store_true", help=argparse.SUPPRESS)
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        help="where the services' and libraries' logs go (default <data dir>/demo.log)",
+    )
 
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
     b.add_argument(
-        "--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)"
+        "--detector",
+        default="onnx",
+        choices=["onnx", "openvino", "yolo", "opencv", "replay"],
+        help="detector (default onnx; replay = recorded detections at a fixed cost, see --replay-ms)",
     )
     b.add_argument("--batch", type=int, default=8, help="detector batch size")
+    b.add_argument(
+        "--recorded",
+        action="store_true",
+        help="load generator: the detector runs for its cost, recorded detections are returned",
+    )
+    b.add_argument("--replay-ms", type=float, default=30.0, help="cost per frame of --detector replay")
+    b.add_argument("--cameras", type=int, default=4, help="cameras the files are spread over (default 4)")
+    b.add_argument("--burst", type=int, default=5, help="files per camera burst, one event each (default 5)")
+    b.add_argument("--precision", choices=["fp32", "fp16", "int8"], help="detector precision")
+    b.add_argument("--threads", type=int, help="detector runtime threads (0 = one per core)")
+    b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
         "--alerts",
@@ -89,9 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
+    c.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also report agreement after simulated residents' answers (docs/scoring.md, Feedback)",
+    )
+    c.add_argument(
+        "--feedback-repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="earlier answers per scenario situation with --feedback (default 3)",
+    )
     from inference_server.cli_models import add_parsers
 
     add_parsers(sub)
+    from inference_server.cli_status import add_parser as add_status_parser
+
+    add_status_parser(sub)
     return p
 
 
@@ -115,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "models": _models,
         "doctor": _doctor,
+        "status": _status,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -199,22 +234,33 @@ def _tool(module: str) -> Any:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     demo = _tool("demo")
-    return int(await demo.run_demo(settings))
+    return int(await demo.run_demo(settings, Path(args.log) if args.log else None))
 
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
     bench = _tool("bench")
-    return int(
-        await bench.run_bench(
-            settings,
-            images=args.images,
-            detector=args.detector,
-            batch=args.batch,
-            alerts=args.alerts,
-            api=args.api,
-            json_out=Path(args.json_out) if args.json_out else None,
+    try:
+        return int(
+            await bench.run_bench(
+                settings,
+                images=args.images,
+                detector=args.detector,
+                batch=args.batch,
+                alerts=args.alerts,
+                api=args.api,
+                json_out=Path(args.json_out) if args.json_out else None,
+                recorded=args.recorded,
+                replay_ms=args.replay_ms,
+                cameras=args.cameras,
+                burst=args.burst,
+                compare=Path(args.compare) if args.compare else None,
+                precision=args.precision,
+                threads=args.threads,
+            )
         )
-    )
+    except bench.BenchFailed as exc:
+        print(f"hsi bench: FAILED: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
@@ -301,9 +347,20 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     return await doctor_command(args, settings)
 
 
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_status import status_command
+
+    return await status_command(args, settings)
+
+
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.app import build_llm
-    from inference_server.domain.calibration import default_scenario_dir, evaluate, load_scenarios
+    from inference_server.domain.calibration import (
+        default_scenario_dir,
+        evaluate,
+        evaluate_with_feedback,
+        load_scenarios,
+    )
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
@@ -327,5 +384,14 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     by_context = {id(s.context): answers[s.name] for s in scenarios}
     report = evaluate(lambda ctx: by_context[id(ctx)], scenarios)
     print(f"backend: {llm.name}   scenarios: {report.total}   valid model answers: {report.total - failures}")
-    print(report.describe())
+    if not args.feedback:
+        print(report.describe())
+        return 0
+    if args.feedback_repeats < 0:
+        print("error: --feedback-repeats must not be negative", file=sys.stderr)
+        return 2
+    feedback = evaluate_with_feedback(
+        lambda ctx: by_context[id(ctx)], scenarios, repeats=args.feedback_repeats
+    )
+    print(feedback.describe())
     return 0
