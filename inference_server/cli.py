@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the pipeline on sample images and print the scored events")
     d.add_argument("--keep-services", action="store_true", help=argparse.SUPPRESS)
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        help="where the services' and libraries' logs go (default <data dir>/demo.log)",
+    )
 
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
@@ -89,9 +94,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
+    c.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also report agreement after simulated residents' answers (docs/scoring.md, Feedback)",
+    )
+    c.add_argument(
+        "--feedback-repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="earlier answers per scenario situation with --feedback (default 3)",
+    )
     from inference_server.cli_models import add_parsers
 
     add_parsers(sub)
+    from inference_server.cli_status import add_parser as add_status_parser
+
+    add_status_parser(sub)
     return p
 
 
@@ -115,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "models": _models,
         "doctor": _doctor,
+        "status": _status,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -199,7 +220,7 @@ def _tool(module: str) -> Any:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     demo = _tool("demo")
-    return int(await demo.run_demo(settings))
+    return int(await demo.run_demo(settings, Path(args.log) if args.log else None))
 
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -301,9 +322,20 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     return await doctor_command(args, settings)
 
 
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_status import status_command
+
+    return await status_command(args, settings)
+
+
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.app import build_llm
-    from inference_server.domain.calibration import default_scenario_dir, evaluate, load_scenarios
+    from inference_server.domain.calibration import (
+        default_scenario_dir,
+        evaluate,
+        evaluate_with_feedback,
+        load_scenarios,
+    )
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
@@ -327,5 +359,14 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     by_context = {id(s.context): answers[s.name] for s in scenarios}
     report = evaluate(lambda ctx: by_context[id(ctx)], scenarios)
     print(f"backend: {llm.name}   scenarios: {report.total}   valid model answers: {report.total - failures}")
-    print(report.describe())
+    if not args.feedback:
+        print(report.describe())
+        return 0
+    if args.feedback_repeats < 0:
+        print("error: --feedback-repeats must not be negative", file=sys.stderr)
+        return 2
+    feedback = evaluate_with_feedback(
+        lambda ctx: by_context[id(ctx)], scenarios, repeats=args.feedback_repeats
+    )
+    print(feedback.describe())
     return 0

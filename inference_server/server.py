@@ -191,6 +191,7 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         media_dir=s.media_dir,
         ready_checks={"detector": detector_ready},
         stage_health=pipeline.supervisor.health,
+        stage_states=pipeline.supervisor.describe,
         models=await asyncio.to_thread(_doctor_report, s, pipeline.model_plan),
     )
     ctx.ask_index = await open_ask_index(services)

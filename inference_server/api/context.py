@@ -78,6 +78,8 @@ class ApiContext:
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     # Supervised stage tasks by name, True while running (`runtime.Supervisor.health`).
     stage_health: Callable[[], dict[str, bool]] | None = None
+    # The same tasks with restarts and last errors (`runtime.Supervisor.describe`, `hsi status`).
+    stage_states: Callable[[], list[dict[str, object]]] | None = None
     # The semantic event index of `POST /api/ask` (store/ask_index.AskIndex); None: lexical only.
     ask_index: Any = None
     # The background pull of `models_profile` (ml/models/profile_pull.ProfilePull), or None.

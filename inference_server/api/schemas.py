@@ -208,10 +208,31 @@ class Detection(BaseModel):
     detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
+class EventSighting(BaseModel):
+    """Where a person or vehicle of this event was also seen (re-ID), on another camera."""
+
+    entity_id: str
+    entity_name: str | None = Field(description="The residents' name for it, if they named it")
+    known: bool
+    camera: str
+    camera_name: str
+    event_id: str | None = Field(description="The other camera's event (null while none is stored)")
+    label: str
+    seen_at: str
+    similarity: float | None = Field(
+        description="Cosine similarity to the entity; null for its first sighting"
+    )
+    risk_score: int | None
+    risk_level: str | None
+
+
 class EventDetail(Event):
-    """An event with its detections."""
+    """An event with its detections and re-ID sightings on other cameras."""
 
     detections: list[Detection]
+    sightings: list[EventSighting] = Field(
+        description="The same people/vehicles on other cameras within 24 h, nearest in time first"
+    )
 
 
 class SearchHit(Event):

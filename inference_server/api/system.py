@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +15,7 @@ from redis.exceptions import ResponseError
 from inference_server.api import schemas
 from inference_server.api.context import ApiContext
 from inference_server.api.routing import Call, Reply, Router
+from inference_server.contract.status import SystemStatus
 from inference_server.store import queries
 from inference_server.store.streams import STAGES
 
@@ -212,6 +213,79 @@ async def get_stats(call: Call) -> web.StreamResponse:
             "pipeline": "degraded" if degraded else "ok",
         }
     )
+
+
+@router.route(
+    "GET",
+    "/api/system/status",
+    summary="One-screen status: checks, stages, queues, each camera's last event, fallbacks, models",
+    tag="system",
+    responses={200: Reply("The status (what `hsi status` prints)", SystemStatus)},
+)
+async def get_status(call: Call) -> web.StreamResponse:
+    ctx = call.ctx
+    counts, depths, checks, cameras, instance = await asyncio.gather(
+        queries.event_stats(ctx.pool, today_start(ctx.settings.timezone)),
+        queue_depths(ctx),
+        readiness(ctx),
+        queries.list_cameras(ctx.pool),
+        queries.instance_id(ctx.pool),
+    )
+    latency = stage_latency(ctx)
+    fallbacks = list(ctx.models.get("fallbacks", []))
+    limits = ctx.effective_limits()
+    if not all(checks.values()):
+        overall = "not_ready"
+    elif fallbacks or any(d > limits.backlog_degraded for d in depths.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    status = SystemStatus.model_validate(
+        {
+            "status": overall,
+            "version": ctx.version,
+            "instance_id": instance,
+            "timezone": ctx.settings.timezone,
+            "now": datetime.now(UTC),
+            "checks": checks,
+            "stages": ctx.stage_states() if ctx.stage_states is not None else [],
+            "queues": [
+                {
+                    "stage": stage,
+                    "depth": depths.get(stage, 0),
+                    "p50_ms": latency.get(stage, {}).get("p50"),
+                    "p95_ms": latency.get(stage, {}).get("p95"),
+                }
+                for stage in STAGES
+            ],
+            "events": {
+                "last_hour": counts["events_last_hour"],
+                "today": counts["events_today"],
+                "unreviewed": counts["unreviewed_events"],
+                "highest_risk_today": counts["highest_risk_today"],
+                "dead_letters": counts["dead_letters"],
+            },
+            "cameras": [{**camera, "last_event": _short(camera["last_event"])} for camera in cameras],
+            "fallbacks": fallbacks,
+            "models": [
+                {"stage": name, **choice} for name, choice in (ctx.models.get("stages") or {}).items()
+            ],
+        }
+    )
+    return web.json_response(text=status.model_dump_json())
+
+
+def _short(event: Any) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "started_at": event.started_at,
+        "risk_score": event.risk_score,
+        "risk_level": event.risk_level.value,
+        "summary": event.summary,
+        "reviewed": event.reviewed,
+    }
 
 
 @router.route(

@@ -17,6 +17,7 @@ from inference_server.domain.feedback import (
     FeedbackConfig,
     adjustment,
     apply,
+    is_known,
     situation,
 )
 from inference_server.domain.heuristic import score_context
@@ -164,11 +165,12 @@ class AssessStage:
         if not past:
             return assessment
         hour = int(context.local_time.split(":", 1)[0])
-        key = situation(context.camera, context.objects, [z.name for z in context.zones], hour)
+        known = is_known(context.attributes, context.known)
+        key = situation(context.camera, context.objects, [z.name for z in context.zones], hour, known)
         change = adjustment(key, past, self.feedback)
         if change.points:
             log.info("feedback event=%s points=%+d similar=%d", event_id, change.points, change.similar)
-        return apply(assessment, change)
+        return apply(assessment, change, self.feedback)
 
     async def preliminary(self, window_id: str, media: MediaRecord, detections: list[Detection]) -> None:
         """Fast path: publish a heuristic-scored event at once; the closed window refines it."""

@@ -24,7 +24,7 @@ import pytest
 from custom_components.home_security_intelligence.const import DOMAIN, FRONTEND_URL
 
 from .real_ha import RealHomeAssistant
-from .real_hsi import SERVER_PYTHON, RealServer, person_jpeg, real_server, upload
+from .real_hsi import SERVER_PYTHON, RealServer, person_jpeg, real_server, same_person, upload
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -134,7 +134,16 @@ async def _set_up_home_assistant(ha: RealHomeAssistant, server: RealServer) -> d
     devices = await ws.call({"type": "config/device_registry/list"})
     camera = next((d for d in devices if d["model"] == "Camera" and "front" in d["name"].lower()), None)
     assert camera is not None, [d["name"] for d in devices]
-    return {"owner": owner, "resident": await ha.login("resident", "resident-password-1"), "device": camera}
+    server_device = next(
+        (d for d in devices if d["via_device_id"] is None and d["id"] == camera["via_device_id"]), None
+    )
+    assert server_device is not None, [d["name"] for d in devices]
+    return {
+        "owner": owner,
+        "resident": await ha.login("resident", "resident-password-1"),
+        "device": camera,
+        "server": server_device,
+    }
 
 
 async def _context(
@@ -175,6 +184,8 @@ async def test_the_card_in_a_real_browser(socket_enabled: None, tmp_path: Path) 
     shots.mkdir(parents=True, exist_ok=True)
     async with real_server(tmp_path / "server") as server:
         events = await _make_events(server)
+        # The newest event's person was also seen by the garage camera (re-ID).
+        await asyncio.to_thread(same_person, server, [events[0], events[1]])
         ha = RealHomeAssistant(tmp_path / "ha", time_zone=HOME_ZONE)
         try:
             await ha.start()
@@ -256,10 +267,29 @@ async def _check_in_browser(
             )
             assert playable >= 2, f"the clip did not play (readyState {playable})"
             await page.screenshot(path=str(shots / "card-detail.png"))
+            # Re-ID: the same person on the garage camera, with a link to that event.
+            sighting = page.locator("hsi-event-detail .sightings li[data-camera='garage']")
+            await sighting.wait_for(timeout=15000)
+            assert events[1]["camera_name"] in await sighting.inner_text()
+            await page.locator("hsi-event-detail footer").scroll_into_view_if_needed()
+            await page.screenshot(path=str(shots / "card-detail-actions.png"))
             await page.locator("hsi-event-detail button.primary").click()
             await page.locator("hsi-event-detail .ok").wait_for(timeout=15000)
             stored = await server.get(f"/api/events/{newest['id']}")
-            assert stored["reviewed"] is True
+            assert stored["reviewed"] is True and stored["feedback"] is None
+            # "False alarm" is the server's feedback (similar events score lower), not a note.
+            await page.locator("hsi-event-detail button.false-alarm").click()
+            await page.locator("hsi-event-detail .answer[data-feedback='false_alarm']").wait_for(
+                timeout=15000
+            )
+            stored = await server.get(f"/api/events/{newest['id']}")
+            assert stored["feedback"] == "false_alarm" and stored["reviewed"] is True
+            # The sighting opens the garage camera's event in the same dialog.
+            await sighting.locator("button.link").click()
+            await expect(page.locator("hsi-event-detail h2")).to_have_text(events[1]["camera_name"])
+            await expect(
+                page.locator("hsi-event-detail .sightings li[data-camera='front_door']")
+            ).to_have_count(1)
             await page.locator("hsi-event-detail button.close").click()
             await page.locator(
                 f"hsi-events-card li.event.reviewed[data-event-id='{newest['id']}']"
@@ -316,6 +346,11 @@ async def _check_in_browser(
             await page.get_by_text("Front door").first.wait_for(timeout=20000)
             await page.wait_for_timeout(1500)
             await page.screenshot(path=str(shots / "device-page.png"))
+            # The server's own device: its health, queues and models at a glance.
+            await page.goto(f"{ha.url}/config/devices/device/{setup['server']['id']}")
+            await page.get_by_text(setup["server"]["name"]).first.wait_for(timeout=20000)
+            await page.wait_for_timeout(1500)
+            await page.screenshot(path=str(shots / "device-server.png"))
             await admin.close()
         finally:
             await browser.close()

@@ -324,9 +324,17 @@ async def test_list_name_and_forget_a_known_entity(
     await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "known": False})
     assert hsi_server.entities[ENTITY_ID] | {"name": "Dad", "known": False} == hsi_server.entities[ENTITY_ID]
 
+    history = await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID, "limit": 1}, response=True)
+    assert history["entity"]["cameras"] == ["front_door", "garage"]
+    assert [(h["event_id"], h["camera"]) for h in history["history"]] == [("evt-1", "front_door")]
+    assert hsi_server.requests[-1][:3] == ("GET", f"/api/entities/{ENTITY_ID}/history", {"limit": "1"})
+
     await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
     assert ENTITY_ID not in hsi_server.entities
     assert hsi_server.requests[-1][:2] == ("DELETE", f"/api/entities/{ENTITY_ID}")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID}, response=True)
+    assert err.value.translation_key == "not_found"
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
     assert err.value.translation_key == "not_found"
@@ -386,6 +394,7 @@ async def test_ask_returns_the_answer_and_the_cited_event_ids(
     result = await _call(hass, "ask", {"question": "Who lingers at the door?", "limit": 3}, response=True)
     assert hsi_server.asked[-1] == {"question": "Who lingers at the door?", "limit": 3}
     assert result["event_ids"] == ["evt-1"]
+    assert result["answered_by"] == "extractive"
     assert [c["id"] for c in result["citations"]] == ["evt-1"]
     assert "[evt-1]" in result["answer"]
     assert result["understood"]["terms"] == ["lingers", "door"]
