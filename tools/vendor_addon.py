@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     stale_wheels = [p for p in (ADDON / "wheels").glob("*.whl") if p not in want]
     stale = [p for p, data in want.items() if not p.is_file() or p.read_bytes() != data]
     if args.check:
-        bad = [p.relative_to(ROOT).as_posix() for p in stale + stale_wheels]
+        bad = [p.relative_to(ADDON.parent).as_posix() for p in stale + stale_wheels]
         if bad:
             print(
                 f"vendor_addon: not current: {', '.join(bad)}; run: python tools/vendor_addon.py",
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(want[path])
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {path.relative_to(ADDON.parent)}")
     return 0
 
 

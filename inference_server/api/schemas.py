@@ -377,6 +377,7 @@ class Ready(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
+    models_pull: dict[str, Any] | None = None  # the background pull of `models_profile`, if any
 
 
 class ModelFallback(BaseModel):

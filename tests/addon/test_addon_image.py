@@ -255,6 +255,7 @@ def test_addon_lifecycle(addon: AddOn, supervisor: list[dict[str, Any]]) -> None
     assert len(posts) == 1
     assert posts[0]["auth"] == f"Bearer {TOKEN}"
     assert posts[0]["body"]["service"] == "home_security_intelligence"
+    assert posts[0]["body"]["config"]["host"] == "127.0.0.1"  # host network, as Core's
     assert posts[0]["body"]["config"]["port"] == 8000
     assert posts[0]["body"]["config"]["api_key"] == addon.api_key()
     with pytest.raises(urllib.error.HTTPError) as refused:
