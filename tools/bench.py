@@ -110,9 +110,10 @@ async def run_bench(
     compare: Path | None = None,
     precision: str | None = None,
     threads: int | None = None,
+    int8: bool = False,
 ) -> int:
     """Run the benchmark, print the figures (and the ratios against `compare`); 0 on success."""
-    if images < 1 and not (api or alerts):
+    if images < 1 and not (api or alerts or int8):
         raise BenchFailed("nothing to measure: --images must be at least 1")
     if detector == "replay" and not recorded:
         recorded = True  # the replay detector is the load generator
@@ -191,7 +192,24 @@ async def run_bench(
                 )
             finally:
                 await pool.close()
+        if int8:
+            from tools.bench_int8 import int8_report
+
+            onnx = (
+                Path(settings.detector_weights)
+                if settings.detector_weights and settings.detector_weights.endswith(".onnx")
+                else random_yolo_weights(settings.models_path.resolve(), "onnx")
+            )
+            print("INT8 vs FP32: quantizing (once) and timing ...", flush=True)
+            frames = [_decode(d) for d in make_images(40, seed=1)]
+            results["int8"] = await asyncio.to_thread(
+                int8_report, onnx, settings.models_path.resolve(), frames
+            )
     _print(results)
+    if "int8" in results:
+        from tools.bench_int8 import print_int8
+
+        print_int8(results["int8"])
     if baseline is not None:
         print_comparison(compare_results(results, baseline), compare)
     if json_out:
