@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also compare INT8 with FP32 (agreement, speed-up) per CPU runtime",
     )
+    b.add_argument(
+        "--serve",
+        action="store_true",
+        help="memory run: a real `hsi serve` child process on --cameras cameras; its peak RSS",
+    )
     b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
@@ -262,6 +267,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
                 precision=args.precision,
                 threads=args.threads,
                 int8=args.int8,
+                serve=args.serve,
             )
         )
     except bench.BenchFailed as exc:
