@@ -80,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--burst", type=int, default=5, help="files per camera burst, one event each (default 5)")
     b.add_argument("--precision", choices=["fp32", "fp16", "int8"], help="detector precision")
     b.add_argument("--threads", type=int, help="detector runtime threads (0 = one per core)")
+    b.add_argument(
+        "--int8",
+        action="store_true",
+        help="also compare INT8 with FP32 (agreement, speed-up) per CPU runtime",
+    )
+    b.add_argument(
+        "--serve",
+        action="store_true",
+        help="memory run: a real `hsi serve` child process on --cameras cameras; its peak RSS",
+    )
     b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
@@ -260,6 +270,8 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
                 compare=Path(args.compare) if args.compare else None,
                 precision=args.precision,
                 threads=args.threads,
+                int8=args.int8,
+                serve=args.serve,
             )
         )
     except bench.BenchFailed as exc:

@@ -188,3 +188,17 @@ def test_the_camera_schedule_puts_bursts_a_window_apart() -> None:
     cam0 = [t for cam, t in plan if cam == "cam0"]
     assert len(cam0) == 6 and max(t for _, t in plan) < 10_000.0
     assert np.diff(cam0).tolist() == [1.0, 1.0, 118.0, 1.0, 1.0]
+
+
+async def test_the_serve_memory_run_measures_a_real_hsi_serve_child(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    out = tmp_path / "serve.json"
+    rc = await bench.run_bench(
+        settings, images=4, detector="opencv", batch=2, api=False, json_out=out, cameras=4, serve=True
+    )
+    assert rc == 0
+    r = json.loads(out.read_text())
+    assert r["mode"] == "serve" and r["cameras"] == 4
+    assert r["files_processed"] == r["files_dropped"] == 4
+    assert r["memory"]["peak_rss_mib"] >= r["memory"]["rss_after_start_mib"] > 0
+    assert r["memory"]["torch_loaded"] is False  # the OpenCV detector and the heuristic need no torch

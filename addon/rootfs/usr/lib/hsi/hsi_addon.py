@@ -18,7 +18,6 @@ import glob
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -365,7 +364,8 @@ def run() -> int:
     start_redis()
     key = api_key(env)
     if token:
-        config = {"host": socket.gethostname(), "port": API_PORT, "api_key": key}
+        # Host network (config.yaml), like Home Assistant Core itself: loopback reaches the API.
+        config = {"host": "127.0.0.1", "port": API_PORT, "api_key": key}
         if supervisor_request(
             "POST", "/discovery", token, {"service": "home_security_intelligence", "config": config}
         ):
