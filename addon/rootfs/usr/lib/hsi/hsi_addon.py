@@ -134,7 +134,6 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
         "HSI_WATCH_DIR": str(SHARE / "hsi" / "uploads"),
         "HSI_API_HOST": "0.0.0.0",
         "HSI_API_PORT": str(API_PORT),
-        "HSI_FTP_ENABLED": "true",
         "HSI_FTP_PORT": str(FTP_PORT),
         "HSI_FTP_PASSIVE_PORTS": FTP_PASSIVE,
         "HSI_DATABASE_URL": f"postgresql://postgres@/hsi?host={PG_SOCKET_DIR}",
@@ -144,7 +143,10 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
     }
     timezone = _text(options, "timezone") or "UTC"
     env["HSI_TIMEZONE"] = timezone
-    env["HSI_CAMERAS"] = json.dumps(_cameras(options.get("cameras")), sort_keys=True)
+    cameras = _cameras(options.get("cameras"))
+    env["HSI_CAMERAS"] = json.dumps(cameras, sort_keys=True)
+    # FTP needs a camera to log in as; without one, uploads still arrive through the share.
+    env["HSI_FTP_ENABLED"] = "true" if cameras else "false"
     env["HSI_DETECTOR"] = _choice(options, "detector", DETECTORS)
     if weights := _text(options, "detector_weights"):
         env["HSI_DETECTOR_WEIGHTS"] = weights
@@ -364,6 +366,11 @@ def run() -> int:
         folder.mkdir(parents=True, exist_ok=True)
     for slug in json.loads(env["HSI_CAMERAS"]):
         (SHARE / "hsi" / "uploads" / slug).mkdir(exist_ok=True)
+    if env["HSI_FTP_ENABLED"] == "false":
+        _log(
+            "ftp: off, no cameras configured (add them under Configuration); files copied to "
+            f"{SHARE / 'hsi' / 'uploads'}/<camera>/ are still processed"
+        )
     start_postgres()
     start_redis()
     key = api_key(env)
