@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import psutil
 
-from inference_server.config import Settings
+from inference_server.settings import Settings
 from tests.support.models import build_random_yolo, sample_images
 from tools.bench_detector import raw_detector_loop
 from tools.embedded import embedded_postgres, embedded_redis
@@ -76,7 +76,6 @@ async def run_bench(
     alerts: int = 0,
 ) -> int:
     """Run the benchmark and print the figures."""
-    explicit = settings.model_fields_set
     with contextlib.ExitStack() as stack:
         updates: dict[str, Any] = {
             "redis_prefix": f"hsi-bench-{uuid.uuid4().hex[:8]}",
@@ -85,45 +84,43 @@ async def run_bench(
             "ingest_stable_seconds": 0.2,
             "batch_idle_seconds": 2.0,
             "urgent_rules": [],
-            "data_dir": settings.data_dir.resolve() / "bench",
-            "watch_dir": settings.data_dir.resolve() / "bench" / "uploads",
-            "media_dir": settings.data_dir.resolve() / "bench" / "media",
+            "data_dir": settings.storage.data_dir.resolve() / "bench",
+            "watch_dir": settings.storage.data_dir.resolve() / "bench" / "uploads",
+            "media_dir": settings.storage.data_dir.resolve() / "bench" / "media",
         }
-        embedded = settings.data_dir / "embedded"
-        if "database_url" not in explicit:
+        embedded = settings.storage.data_dir / "embedded"
+        if not settings.is_set("database_url"):
             updates["database_url"] = stack.enter_context(embedded_postgres(embedded / "postgres"))
-        if "redis_url" not in explicit:
+        if not settings.is_set("redis_url"):
             updates["redis_url"] = stack.enter_context(embedded_redis(embedded / "redis"))
-        if detector in ("onnx", "yolo") and not settings.detector_weights:
-            weights = settings.data_dir / "models" / "bench-yolo26n-random.pt"
+        if detector in ("onnx", "yolo") and not settings.detection.weights:
+            weights = settings.storage.data_dir / "models" / "bench-yolo26n-random.pt"
             if not weights.exists():
                 build_random_yolo(weights)
             updates["detector_weights"] = str(weights)
             # Random weights find little at the usual threshold; a low one keeps the later stages busy.
             updates["detector_confidence"] = (
-                0.05 if "detector_confidence" not in explicit else settings.detector_confidence
+                0.05 if not settings.is_set("detector_confidence") else settings.detection.confidence
             )
-        bench_settings = settings.model_copy(update=updates)
+        bench_settings = settings.replace(**updates)
         results = await _bench(bench_settings, images) if images else {}
         if alerts:
             from tools.bench_alerts import alert_latency
 
-            alert_settings = bench_settings.model_copy(
-                update={
-                    "detector": "opencv",
-                    "ingest_stable_seconds": settings.ingest_stable_seconds,
-                    "redis_prefix": f"hsi-bench-{uuid.uuid4().hex[:8]}",
-                }
+            alert_settings = bench_settings.replace(
+                detector="opencv",
+                ingest_stable_seconds=settings.ingest.stable_seconds,
+                redis_prefix=f"hsi-bench-{uuid.uuid4().hex[:8]}",
             )
             results["fast_path_alert"] = await alert_latency(alert_settings, alerts, _person_jpeg())
         if api:
             from inference_server.store.db import create_pool
             from tools.bench_api import bench_events_api
 
-            pool = await create_pool(bench_settings.database_url)
+            pool = await create_pool(bench_settings.database.url)
             try:
                 results["api"] = await bench_events_api(
-                    pool, n_events=100_000, redis_url=bench_settings.redis_url
+                    pool, n_events=100_000, redis_url=bench_settings.redis.url
                 )
             finally:
                 await pool.close()
@@ -142,7 +139,7 @@ async def _bench(settings: Settings, n: int) -> dict[str, Any]:
     assert pipeline.detector is not None
     frames = [cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR) for d in data]
     print(f"Raw loop: {pipeline.detector.name} on {n} decoded frames ...", flush=True)
-    raw = raw_detector_loop(pipeline.detector, frames, settings.detector_batch_size)
+    raw = raw_detector_loop(pipeline.detector, frames, settings.detection.batch_size)
     t0 = time.perf_counter()
     for d in data:
         cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR)
@@ -152,18 +149,18 @@ async def _bench(settings: Settings, n: int) -> dict[str, Any]:
     runner = asyncio.create_task(pipeline.run(stop))
     try:
         await asyncio.sleep(0.5)
-        staging = settings.data_dir / "staging"
+        staging = settings.storage.data_dir / "staging"
         staging.mkdir(parents=True, exist_ok=True)
         paths = []
         for i, d in enumerate(data):
             p = staging / f"{i:05d}.jpg"
             p.write_bytes(d)
             paths.append(p)
-        print(f"Pipeline: dropping {n} files into {settings.watch_dir} ...", flush=True)
+        print(f"Pipeline: dropping {n} files into {settings.storage.watch_dir} ...", flush=True)
         with PeakMemory() as mem:
             started = time.perf_counter()
             for i, p in enumerate(paths):
-                dest = settings.watch_dir / f"cam{i % 4}" / p.name
+                dest = settings.storage.watch_dir / f"cam{i % 4}" / p.name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(p, dest)
             deadline = time.monotonic() + 600
@@ -189,13 +186,13 @@ async def _bench(settings: Settings, n: int) -> dict[str, Any]:
             await runner
         await services.close()
     # The settle wait is a fixed delay per file, not work: report it, and throughput without it.
-    settle = settings.ingest_stable_seconds
+    settle = settings.ingest.stable_seconds
     pipeline_ips = n / max(1e-9, detected_s - settle)
     return {
         "machine": f"{os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB",
         "images": n,
         "detector": raw["detector"],
-        "batch_size": settings.detector_batch_size,
+        "batch_size": settings.detection.batch_size,
         "raw_detector": raw,
         "raw_decode_plus_detect_images_per_second": round(n / (raw["seconds"] + decode_s), 2),
         "pipeline_images_per_second": round(pipeline_ips, 2),
