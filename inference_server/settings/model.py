@@ -79,7 +79,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
     **_prefixed(
         "ask", "ask_", "embedder embedder_dir vector_search llm_answers llm_max_tokens index_interval_seconds"
     ),
-    **_prefixed("models", "models_", "dir mirror manifest"),
+    **_prefixed("models", "models_", "dir mirror manifest profile"),
     **_prefixed(
         "window",
         "",

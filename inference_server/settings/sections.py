@@ -234,6 +234,10 @@ class ModelsConfig(BaseModel):
     dir: Path | None = None  # default <data_dir>/models
     mirror: str | None = None  # base URL serving hub + release paths (see docs/models.md)
     manifest: Path | None = None  # a manifest of your own instead of the built-in one
+    # `hsi serve` pulls this profile's missing models in the background at start-up (when online)
+    # and serves with what is there meanwhile: auto (what `hsi doctor` recommends), a profile name
+    # (cpu-small, cpu, gpu-8gb, gpu-24gb) or unset/none (never). The add-on sets it.
+    profile: str | None = None
 
     @field_validator("mirror")
     @classmethod
