@@ -170,9 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hsi: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from inference_server.app import ServiceUnavailable
         from inference_server.ml.models.manifest import ManifestError
         from inference_server.ml.protocols import ModelUnavailable
+        from inference_server.runtime.services import ServiceUnavailable
 
         if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable, ManifestError)):
             print(f"hsi: {redact(str(exc))}", file=sys.stderr)
@@ -192,19 +192,19 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.server import run_server
+    from inference_server.runtime.app import serve
 
-    return await run_server(settings, stages=None, stop=_stop_on_signals())
+    return await serve(settings, stages=None, stop=_stop_on_signals())
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.server import run_server
+    from inference_server.runtime.app import serve
 
-    return await run_server(settings, stages=tuple(dict.fromkeys(args.stage)), stop=_stop_on_signals())
+    return await serve(settings, stages=tuple(dict.fromkeys(args.stage)), stop=_stop_on_signals())
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import ServiceUnavailable
+    from inference_server.runtime.services import ServiceUnavailable
     from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 
     try:
@@ -277,7 +277,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import open_services
+    from inference_server.runtime.services import open_services
     from inference_server.store import api_keys
 
     services = await open_services(settings)
@@ -306,10 +306,10 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _assess(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import build_llm
     from inference_server.domain.context import EventContext, InvalidContext
     from inference_server.metrics import Metrics
     from inference_server.pipeline.assess import FallbackAssessor
+    from inference_server.runtime.models import build_llm
 
     try:
         raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
@@ -373,7 +373,6 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import build_llm
     from inference_server.domain.calibration import (
         default_scenario_dir,
         evaluate,
@@ -383,6 +382,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
+    from inference_server.runtime.models import build_llm
 
     scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
     if args.backend:

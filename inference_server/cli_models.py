@@ -136,7 +136,7 @@ def _targets(args: argparse.Namespace, settings: Settings, store: Any) -> list[A
         if name == "none":
             return []
         if name == "auto":
-            from inference_server.app import model_plan
+            from inference_server.runtime.models import model_plan
 
             name = model_plan(settings).recommendation.profile
             _say(f"profile auto -> {name}")
@@ -265,11 +265,11 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 
 async def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the doctor report (text or JSON)."""
-    from inference_server.app import model_plan
     from inference_server.ml.models.doctor import doctor_report, render_doctor
     from inference_server.ml.models.hardware import probe_hardware
     from inference_server.ml.models.manifest import load_manifest
     from inference_server.ml.models.plan import ModelSettings
+    from inference_server.runtime.models import model_plan
 
     hw = probe_hardware(settings.models_path)
     plan = model_plan(settings, hw)

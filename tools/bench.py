@@ -333,8 +333,10 @@ async def _bench(
     cameras: int,
     burst: int,
 ) -> dict[str, Any]:
-    from inference_server.app import Pipeline, build_detector, data_dirs, open_services
     from inference_server.contract import messages
+    from inference_server.runtime.app import App
+    from inference_server.runtime.models import build_detector
+    from inference_server.runtime.services import data_dirs
     from inference_server.store.streams import stream_range
 
     rss_start = psutil.Process().memory_info().rss
@@ -347,10 +349,9 @@ async def _bench(
         samples = record_detections(sample_images(), settings.models_path / "bench-recorded-detections.json")
         det = ReplayDetector(samples, inner=real, fixed_ms=replay_ms)
         det.model_id = "replay"
-    services = await open_services(settings)
-    pipeline = Pipeline(services, ("ingest", "detect", "window", "assess"), detector=det)
-    if pipeline.contexts is not None:
-        await pipeline.contexts.prepare()
+    pipeline = App(settings, ("ingest", "detect", "window", "assess"), detector=det)
+    await pipeline.start()
+    services = pipeline.services
     distinct = [_decode(d) for d in data[:32]]
     frames = [distinct[i % len(distinct)] for i in range(n)]
     print(f"Raw loop: {det.name} on {n} decoded frames ...", flush=True)
@@ -396,7 +397,6 @@ async def _bench(
                     f"processed {processed} of the {n} files dropped ({rejected} rejected or dead-lettered): "
                     "its numbers would not be the pipeline's"
                 )
-            assert pipeline.windows is not None and pipeline.streams is not None
             await pipeline.windows.close_due(time.time(), force=True)
             while await pipeline.streams.depth("assess", "assessors"):
                 await asyncio.sleep(0.05)
@@ -436,7 +436,7 @@ async def _bench(
         stop.set()
         with contextlib.suppress(Exception):
             await runner
-        await services.close()
+        await pipeline.stop()
         close = getattr(det, "close", None)
         if callable(close):
             close()

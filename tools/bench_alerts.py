@@ -19,7 +19,7 @@ from tools.uploads import with_marker
 
 async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[str, Any]:
     """Drop `samples` files one by one (each on its own camera) and time each until its MQTT alert."""
-    from inference_server.server import _publish_runners, start_pipeline
+    from inference_server.runtime.app import App
     from inference_server.store import alerts as alert_store
 
     mqtt_url = settings.mqtt.url or "mqtt://127.0.0.1:1883"
@@ -28,8 +28,9 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
         mqtt_topic_prefix=f"hsi-bench-{uuid.uuid4().hex[:6]}",
         urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
-    services, pipeline = await start_pipeline(settings, ("ingest", "detect", "window", "assess", "publish"))
-    pipeline.extra_tasks.extend(_publish_runners(services, pipeline))
+    pipeline = App(settings, ("ingest", "detect", "window", "assess", "publish"))
+    await pipeline.start()
+    services = pipeline.services
     await alert_store.create_rule(
         services.pool,
         {
@@ -68,7 +69,7 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
     finally:
         stop.set()
         await runner
-        await services.close()
+        await pipeline.stop()
     ordered = sorted(latencies)
     return {
         "samples": len(ordered),

@@ -179,12 +179,14 @@ async def _run_demo(settings: Settings, console: Console) -> int:
 
 
 async def _run(settings: Settings, console: Console) -> int:
-    from inference_server.server import start_pipeline
+    from inference_server.runtime.app import App
 
     stages = ("ingest", "detect", "window", "assess")
     started = time.perf_counter()
     with console.step("Loading the models and connecting to PostgreSQL and Redis"):
-        services, pipeline = await start_pipeline(settings, stages)
+        pipeline = App(settings, stages)
+        await pipeline.start()
+        services = pipeline.services
     assert pipeline.detector is not None
     console.print(
         f"Detector: {pipeline.detector.name}   Risk assessor: {pipeline.llm.name if pipeline.llm else 'heuristic'}"
@@ -249,7 +251,7 @@ async def _run(settings: Settings, console: Console) -> int:
         if runner is not None:
             with contextlib.suppress(Exception):
                 await runner
-        await services.close()
+        await pipeline.stop()
 
 
 async def _wait_until_done(  # type: ignore[no-untyped-def]

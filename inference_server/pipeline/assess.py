@@ -1,4 +1,9 @@
-"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events."""
+"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events.
+
+The assess stream carries two kinds of entries, both written by the window stage: `window` (a
+closed window: the final event) and `preliminary` (the window's fast-path decision: a
+heuristic-scored event published at once, refined when the window closes).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
-from inference_server.store.windows import ClosedWindow
+from inference_server.store.windows import ClosedWindow, FastPathDecision
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +81,7 @@ class FallbackAssessor:
 
 
 class AssessStage:
-    """Consumes closed windows; also writes the preliminary fast-path events."""
+    """Consumes closed windows and fast-path decisions from the assess stream."""
 
     def __init__(
         self,
@@ -99,6 +104,10 @@ class AssessStage:
         """Assess each closed window; returns entry ids to acknowledge."""
         done: list[str] = []
         for entry in entries:
+            if "preliminary" in entry.fields:
+                await self._fast_path(entry)
+                done.append(entry.id)
+                continue
             try:
                 window = ClosedWindow.from_json(entry.fields["window"])
             except (KeyError, ValueError, TypeError) as exc:
@@ -171,6 +180,29 @@ class AssessStage:
         if change.points:
             log.info("feedback event=%s points=%+d similar=%d", event_id, change.points, change.similar)
         return apply(assessment, change, self.feedback)
+
+    async def _fast_path(self, entry: StreamEntry) -> None:
+        try:
+            decision = FastPathDecision.from_json(entry.fields["preliminary"])
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("assess malformed entry id=%s error=%s", entry.id, exc)
+            await media_store.add_dead_letter(
+                self.pool,
+                stage="assess",
+                reason=f"malformed fast-path entry: {exc}",
+                payload=dict(entry.fields),
+            )
+            return
+        media = (await media_store.get_media_many(self.pool, [decision.media_id])).get(decision.media_id)
+        if media is None:
+            log.warning(
+                "assess fast_path skipped window=%s media_id=%d reason=media gone",
+                decision.window_id,
+                decision.media_id,
+            )
+            return
+        detections = [d.detection for d in await media_store.detections_for_media(self.pool, [media.id])]
+        await self.preliminary(decision.window_id, media, detections)
 
     async def preliminary(self, window_id: str, media: MediaRecord, detections: list[Detection]) -> None:
         """Fast path: publish a heuristic-scored event at once; the closed window refines it."""

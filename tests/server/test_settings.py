@@ -121,6 +121,11 @@ def _yaml_value(expected: Any) -> Any:
     return str(expected) if isinstance(expected, Path) else expected
 
 
+def test_every_setting_is_documented() -> None:
+    missing = sorted((set(FLAT_NAMES) | TOP_LEVEL) - set(documented_names()))
+    assert missing == [], f"not in docs/configuration.md: {missing}"
+
+
 def test_every_setting_has_a_flat_name() -> None:
     sections = {n for n, f in Settings.model_fields.items() if n not in TOP_LEVEL}
     for section in sections:

@@ -284,7 +284,7 @@ def test_verify_finds_a_corrupted_file_and_auto_stops_using_it(
     assert "nemotron-mini-4b: CORRUPT" in out and "hsi models pull --force nemotron-mini-4b" in out
     assert store_for(cfg).status(NEMO).status == "corrupt"
 
-    from inference_server.app import model_plan
+    from inference_server.runtime.models import model_plan
 
     plan = model_plan(load_settings(cfg, environ={}))
     assert plan.llm.backend == "heuristic" and plan.llm.fallback

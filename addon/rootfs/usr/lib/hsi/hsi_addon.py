@@ -179,7 +179,7 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
 
 def _server_check(env: dict[str, str]) -> None:
     """The server's own validation of the mapped settings (one definition: inference_server/config.py)."""
-    from inference_server.app import home_timezone
+    from inference_server.runtime.services import home_timezone
     from inference_server.settings import ConfigError, load_settings
 
     try:
@@ -322,7 +322,7 @@ def stop_services() -> None:
 
 
 async def _create_key(env: dict[str, str]) -> str:
-    from inference_server.app import open_services
+    from inference_server.runtime.services import open_services
     from inference_server.settings import load_settings
     from inference_server.store import api_keys
 
