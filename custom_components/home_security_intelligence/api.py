@@ -260,6 +260,11 @@ class HsiClient:
         """Name an entity ("name", null clears it) and/or mark it known ("known")."""
         return dict(await self._json("PATCH", f"entities/{quote_segment(entity_id)}", json=patch))
 
+    async def get_entity_history(self, entity_id: str, limit: int | None = None) -> dict[str, Any]:
+        """An entity and where and when it was seen, newest first ({..., "history": [...]})."""
+        path = f"entities/{quote_segment(entity_id)}/history"
+        return dict(await self._json("GET", path, params={"limit": limit}))
+
     async def forget_entity(self, entity_id: str) -> None:
         """Delete an entity and every stored embedding of it."""
         await self._json("DELETE", f"entities/{quote_segment(entity_id)}")

@@ -30,6 +30,7 @@ SERVICE_SNOOZE_CAMERA = "snooze_camera"
 SERVICE_LIST_ENTITIES = "list_known_entities"
 SERVICE_NAME_ENTITY = "name_entity"
 SERVICE_FORGET_ENTITY = "forget_entity"
+SERVICE_ENTITY_HISTORY = "get_entity_history"
 SERVICE_GIVE_FEEDBACK = "give_feedback"
 SERVICE_RESET_FEEDBACK = "reset_feedback"
 SERVICE_ASK = "ask"
@@ -133,6 +134,13 @@ SCHEMAS: dict[str, vol.Schema] = {
         }
     ),
     SERVICE_FORGET_ENTITY: vol.Schema({**_ENTRY, vol.Required("reid_entity"): cv.string}),
+    SERVICE_ENTITY_HISTORY: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("reid_entity"): cv.string,
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+        }
+    ),
     SERVICE_GIVE_FEEDBACK: vol.Schema(
         {**_ENTRY, vol.Required("event_id"): cv.string, vol.Required("feedback"): vol.In(FEEDBACK_CHOICES)}
     ),
@@ -322,6 +330,18 @@ async def _name_entity(call: ServiceCall) -> ServiceResponse:
     return {"entity": entity}
 
 
+async def _entity_history(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        history = await entry.runtime_data.client.get_entity_history(
+            call.data["reid_entity"], call.data.get("limit")
+        )
+    return {
+        "entity": {k: v for k, v in history.items() if k != "history"},
+        "history": history.get("history", []),
+    }
+
+
 async def _forget_entity(call: ServiceCall) -> None:
     entry = _entry(call.hass, call)
     async with translate_errors():
@@ -411,6 +431,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_LIST_ENTITIES: (_list_entities, SupportsResponse.ONLY),
         SERVICE_NAME_ENTITY: (_name_entity, SupportsResponse.OPTIONAL),
         SERVICE_FORGET_ENTITY: (_forget_entity, SupportsResponse.NONE),
+        SERVICE_ENTITY_HISTORY: (_entity_history, SupportsResponse.ONLY),
         SERVICE_GIVE_FEEDBACK: (_give_feedback, SupportsResponse.OPTIONAL),
         SERVICE_RESET_FEEDBACK: (_reset_feedback, SupportsResponse.OPTIONAL),
         SERVICE_ASK: (_ask, SupportsResponse.ONLY),

@@ -240,6 +240,7 @@ class FakeHsiServer:
                 web.get("/api/entities", self._entities),
                 web.patch("/api/entities/{id}", self._patch_entity),
                 web.delete("/api/entities/{id}", self._forget_entity),
+                web.get("/api/entities/{id}/history", self._entity_history),
                 web.post("/api/feedback/reset", self._reset_feedback),
                 web.post("/api/ask", self._ask),
                 web.get("/api/tripwires", self._tripwires),
@@ -480,6 +481,28 @@ class FakeHsiServer:
             return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
         entity.update(body)
         return web.json_response(entity)
+
+    async def _entity_history(self, request: web.Request) -> web.Response:
+        entity = self.entities.get(request.match_info["id"])
+        if entity is None:
+            return _error(404, "not_found", f"no entity {request.match_info['id']}")
+        sightings = [
+            {
+                "camera": e["camera"],
+                "seen_at": e["started_at"],
+                "event_id": e["id"],
+                "label": entity["label"],
+                "similarity": 0.91,
+                "risk_score": e["risk_score"],
+                "risk_level": e["risk_level"],
+                "summary": e["summary"],
+            }
+            for e in self.events
+            if e["camera"] in entity["cameras"]
+        ]
+        limit = int(request.query.get("limit", 100))
+        fields = ("id", "label", "first_seen", "last_seen", "cameras", "sightings")
+        return web.json_response({**{k: entity[k] for k in fields}, "history": sightings[:limit]})
 
     async def _forget_entity(self, request: web.Request) -> web.Response:
         if self.entities.pop(request.match_info["id"], None) is None:

@@ -324,9 +324,17 @@ async def test_list_name_and_forget_a_known_entity(
     await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "known": False})
     assert hsi_server.entities[ENTITY_ID] | {"name": "Dad", "known": False} == hsi_server.entities[ENTITY_ID]
 
+    history = await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID, "limit": 1}, response=True)
+    assert history["entity"]["cameras"] == ["front_door", "garage"]
+    assert [(h["event_id"], h["camera"]) for h in history["history"]] == [("evt-1", "front_door")]
+    assert hsi_server.requests[-1][:3] == ("GET", f"/api/entities/{ENTITY_ID}/history", {"limit": "1"})
+
     await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
     assert ENTITY_ID not in hsi_server.entities
     assert hsi_server.requests[-1][:2] == ("DELETE", f"/api/entities/{ENTITY_ID}")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID}, response=True)
+    assert err.value.translation_key == "not_found"
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
     assert err.value.translation_key == "not_found"
