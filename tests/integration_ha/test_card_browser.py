@@ -222,7 +222,9 @@ async def _cold_load(
     saw_error = False
     rendered = False
     while time.monotonic() - start < 20:
-        saw_error = saw_error or await page.locator("hui-error-card").count() > 0
+        # Visible ones only: the frontend keeps an error card hidden (display: none) for 2 s while
+        # it waits for a custom element to be defined, and shows it only if the wait is longer.
+        saw_error = saw_error or await page.locator("hui-error-card >> visible=true").count() > 0
         if await page.locator("hsi-events-card li.event").count() > 0:
             rendered = True
             break
