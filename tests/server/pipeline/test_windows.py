@@ -8,7 +8,7 @@ import json
 import redis.asyncio as aioredis
 
 from inference_server.store.streams import Keys
-from inference_server.store.windows import ClosedWindow, WindowStore
+from inference_server.store.windows import ClosedWindow, FastPathDecision, WindowStore
 
 REDIS_URL = "redis://localhost:6379/0"
 
@@ -18,7 +18,13 @@ def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float 
 
 
 async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
-    return [ClosedWindow.from_json(f["window"]) for _id, f in await redis.xrange(keys.stream("assess"))]
+    entries = await redis.xrange(keys.stream("assess"))
+    return [ClosedWindow.from_json(f["window"]) for _id, f in entries if "window" in f]
+
+
+async def fast_path_decisions(redis: aioredis.Redis, keys: Keys) -> list[FastPathDecision]:
+    entries = await redis.xrange(keys.stream("assess"))
+    return [FastPathDecision.from_json(f["preliminary"]) for _id, f in entries if "preliminary" in f]
 
 
 async def add(
@@ -92,9 +98,12 @@ async def test_fast_path_fires_once_per_window(redis_client, keys) -> None:
     a = await add(ws, 1, captured=0.0, now=0.0, urgent=True)
     b = await add(ws, 2, captured=1.0, now=1.0, urgent=True)
     assert (a.fast_path, b.fast_path) == (True, False)
+    # The decision is on the assess stream at once, before the window closes: assess consumes it.
+    assert await fast_path_decisions(redis_client, keys) == [FastPathDecision(a.window_id, "cam", 1)]
     await ws.close_due(now=0.0, force=True)
     [window] = await closed(redis_client, keys)
     assert window.fast
+    assert len(await fast_path_decisions(redis_client, keys)) == 1
 
 
 async def test_concurrent_workers_build_one_consistent_window(keys) -> None:
