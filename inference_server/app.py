@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from inference_server.config import ConfigError, Settings
 from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
+from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
@@ -196,7 +197,34 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
         )
         remote.model_id = settings.llm_model  # type: ignore[attr-defined]
         return remote
+    if choice.backend == "home_assistant":
+        from inference_server.ml.llm_home_assistant import HomeAssistantAssessor
+
+        if not settings.ha_url and not os.environ.get("SUPERVISOR_TOKEN"):
+            raise ConfigError(
+                "setting 'ha_url': required when llm_backend is home_assistant (outside the add-on)"
+            )
+        return HomeAssistantAssessor(
+            settings.ha_url,
+            settings.ha_token,
+            entity_id=settings.ha_ai_task_entity,
+            timeout_s=settings.llm_timeout_seconds,
+        )
     return None
+
+
+def build_vision(settings: Settings) -> VisionAssessor | None:
+    """The vision step's backend when `vlm_url` is set, else None."""
+    if not settings.vlm_url:
+        return None
+    return VisionAssessor(
+        settings.vlm_url,
+        settings.vlm_model,
+        api_key=settings.vlm_api_key,
+        timeout_s=settings.vlm_timeout_seconds,
+        max_images=settings.vlm_max_images,
+        max_pixels=settings.vlm_max_pixels,
+    )
 
 
 @dataclass
@@ -236,7 +264,9 @@ class Pipeline:
             reid_threshold=s.reid_threshold,
             reid_window_hours=s.reid_window_hours,
         )
-        assessor = FallbackAssessor(self.llm, svc.metrics, s.llm_timeout_seconds + 5)
+        assessor = FallbackAssessor(
+            self.llm, svc.metrics, s.llm_timeout_seconds + 5, build_vision(s), s.vlm_timeout_seconds + 5
+        )
         self.assess = AssessStage(
             pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
         )

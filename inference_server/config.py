@@ -94,12 +94,25 @@ class Settings(BaseModel):
     video_max_frames: int = Field(10, ge=1, le=300)
 
     # auto: llm_model_path > llm_url > a GGUF pulled with `hsi models` > the heuristic scorer.
-    llm_backend: Literal["auto", "llama_cpp", "openai", "heuristic"] = "auto"
+    # home_assistant: HA's ai_task.generate_data through ha_url/ha_token (docs/scoring.md).
+    llm_backend: Literal["auto", "llama_cpp", "openai", "home_assistant", "heuristic"] = "auto"
     llm_model_path: Path | None = None
     llm_url: str | None = None
     llm_model: str = "nemotron"
     llm_api_key: str | None = None
     llm_timeout_seconds: float = Field(30.0, gt=0)
+    # Home Assistant's REST API (llm_backend home_assistant); unset inside the add-on = Supervisor proxy.
+    ha_url: str | None = None
+    ha_token: str | None = None
+    ha_ai_task_entity: str | None = None  # e.g. ai_task.openai; unset = HA's preferred AI Task entity
+
+    # Vision step (docs/scoring.md): an OpenAI-compatible server with image input sees key frames.
+    vlm_url: str | None = None  # unset = no vision step
+    vlm_model: str = "vision"
+    vlm_api_key: str | None = None
+    vlm_timeout_seconds: float = Field(60.0, gt=0)
+    vlm_max_images: int = Field(4, ge=1, le=20)
+    vlm_max_pixels: int = Field(640 * 640, ge=64 * 64, le=4096 * 4096)  # per image, after scaling down
 
     # auto: CLIP re-ID when `hsi models` installed CLIP weights and the hardware can afford it.
     embedder: Literal["auto", "clip", "none"] = "auto"
