@@ -245,6 +245,7 @@ class Pipeline:
     streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
     model_plan: ModelPlan | None = None
+    profile_pull: Any = None  # the background pull of `models_profile` (ml/models/profile_pull.py)
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
     supervisor: Supervisor = field(init=False)
 

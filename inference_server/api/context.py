@@ -82,6 +82,8 @@ class ApiContext:
     stage_states: Callable[[], list[dict[str, object]]] | None = None
     # The semantic event index of `POST /api/ask` (store/ask_index.AskIndex); None: lexical only.
     ask_index: Any = None
+    # The background pull of `models_profile` (ml/models/profile_pull.ProfilePull), or None.
+    profile_pull: Any = None
     # The LLM writing `POST /api/ask` answers (api/ask.AnswerWriter); None: extractive answers only.
     ask_llm: Any = None
     limits: ApiLimits | None = None  # None: ApiLimits.from_settings(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -377,6 +378,7 @@ class Ready(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
+    models_pull: dict[str, Any] | None = None  # the background pull of `models_profile`, if any
 
 
 class ModelFallback(BaseModel):
@@ -556,6 +558,31 @@ class AskIn(BaseModel):
     question: Text = Field(..., min_length=1, max_length=500)
     limit: StrictInt = Field(5, ge=1, le=20)
     llm: StrictBool = True  # let the configured LLM write the answer (false: extractive only)
+
+
+class DigestQuery(_Query):
+    """Which digest: a local day, or the 7 local days ending with `date` (default: today)."""
+
+    period: Literal["day", "week"] = "day"
+    date: dt.date | None = None
+
+
+class EventDigest(BaseModel):
+    """Counts, notable and unusual events, and changes against the usual (store/digest.py)."""
+
+    type: Literal["event_digest"]
+    period: Literal["day", "week"]
+    day: str
+    since: str
+    until: str
+    events: int
+    by_camera: dict[str, int]
+    by_level: dict[str, int]
+    by_category: dict[str, int]
+    notable: list[dict[str, Any]]
+    unusual: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    text: str
 
 
 class AskCitation(BaseModel):

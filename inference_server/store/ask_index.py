@@ -11,8 +11,8 @@ Search. Embeddings are stored as portable float32 bytes. Where the server has pg
 `setup_vector_search` adds `event_embeddings.embedding_vec vector(384)` with an HNSW cosine
 index and `nearest` orders by `<=>` under the question's filters (pgvector >= 0.8 scans the index
 iteratively until enough rows pass them). Elsewhere (PostgreSQL without the extension) `nearest`
-loads the embeddings of the events that pass the filters, newest first and at most
-`EXACT_LIMIT`, and ranks them exactly in NumPy. On the same data both give the same ranking
+takes the events that pass the filters, newest first and at most `EXACT_LIMIT`, and ranks them
+exactly in NumPy, their embeddings cached in the process by document hash. On the same data both give the same ranking
 (tests/server/ask/test_ask_index.py); HNSW is approximate in principle, exact on small sets.
 """
 
@@ -34,6 +34,7 @@ from inference_server.domain.ask import event_document
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT: Final = 20_000  # events ranked exactly per question where pgvector is missing
+CACHE_SIZE: Final = 50_000  # embeddings kept in memory for the exact path (~77 MB)
 _VECTOR_LOCK: Final = 0x48_53_49_41  # advisory lock: one process alters `event_embeddings` at a time
 
 
@@ -158,6 +159,7 @@ class AskIndex:
         self.dimensions = embedder.dimensions
         self.iterative_scan = False
         self._sync_lock = asyncio.Lock()
+        self._cache: dict[str, np.ndarray] = {}  # doc hash -> embedding (exact path)
 
     @classmethod
     async def open(
@@ -306,15 +308,36 @@ class AskIndex:
             # relaxed_order may return rows slightly out of order: sort them exactly.
             return sorted(ranked, key=lambda kv: (-round(kv[1], 6), kv[0]))
         rows = await self.pool.fetch(
-            "SELECT e.id, v.embedding FROM events e JOIN event_embeddings v ON v.event_id = e.id"
+            "SELECT e.id, v.doc_hash FROM events e JOIN event_embeddings v ON v.event_id = e.id"
             f" WHERE {conditions} ORDER BY e.started_at DESC LIMIT {EXACT_LIMIT}",
             *args,
         )
         if not rows:
             return []
-        matrix = np.frombuffer(b"".join(bytes(r["embedding"]) for r in rows), dtype="<f4").reshape(
-            len(rows), -1
-        )
+        matrix = await self._vectors([r["doc_hash"] for r in rows])
         similarities = matrix @ q
-        ranked = [(str(r["id"]), float(s)) for r, s in zip(rows, similarities, strict=True)]
-        return sorted(ranked, key=lambda kv: (-round(kv[1], 6), kv[0]))[:limit]
+        if len(rows) > limit:  # only the best `limit` are sorted (ties at the cut are rare)
+            best = np.argpartition(-similarities, limit - 1)[:limit]
+        else:
+            best = np.arange(len(rows))
+        ranked = [(str(rows[i]["id"]), float(similarities[i])) for i in best]
+        return sorted(ranked, key=lambda kv: (-round(kv[1], 6), kv[0]))
+
+    async def _vectors(self, hashes: list[str]) -> np.ndarray:
+        """The embeddings of these documents, from the in-process cache or PostgreSQL (exact path).
+
+        Cached by document hash (a changed event has a new hash), at most CACHE_SIZE, oldest out:
+        fetching 20,000 embeddings per question would cost more than the search itself.
+        """
+        missing = list({h for h in hashes if h not in self._cache})
+        for start in range(0, len(missing), 5000):
+            for r in await self.pool.fetch(
+                "SELECT DISTINCT ON (doc_hash) doc_hash, embedding FROM event_embeddings"
+                " WHERE model = $1 AND doc_hash = ANY($2::text[])",
+                self.model,
+                missing[start : start + 5000],
+            ):
+                self._cache[r["doc_hash"]] = from_bytes(bytes(r["embedding"]))
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        return np.stack([self._cache[h] for h in hashes])

@@ -242,6 +242,13 @@ def test_addon_lifecycle(addon: AddOn, supervisor: list[dict[str, Any]]) -> None
     assert "postgres: first start, initdb in /data/postgresql" in log
     assert "postgres: ready" in log and "redis: ready" in log
     assert "mqtt: using the Supervisor's broker at 127.0.0.1:1883" in log
+    assert "semantic search off" not in log  # the MiniLM weights are in the image, and run:
+    embed = subprocess.run(
+        [*PODMAN, "exec", addon.name, "/opt/hsi/venv/bin/python", "-c",
+         "from inference_server.ml.text_embedder import MiniLMEmbedder as M; print(M(None).embed(['x']).shape)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert embed.stdout.strip() == "(1, 384)", embed.stderr
     ready = json.loads(urllib.request.urlopen(f"{API}/api/system/ready", timeout=5).read())
     assert ready["checks"]["database"] and ready["checks"]["redis"]
     health = json.loads(urllib.request.urlopen(f"{API}/api/system/health", timeout=5).read())
@@ -255,6 +262,7 @@ def test_addon_lifecycle(addon: AddOn, supervisor: list[dict[str, Any]]) -> None
     assert len(posts) == 1
     assert posts[0]["auth"] == f"Bearer {TOKEN}"
     assert posts[0]["body"]["service"] == "home_security_intelligence"
+    assert posts[0]["body"]["config"]["host"] == "127.0.0.1"  # host network, as Core's
     assert posts[0]["body"]["config"]["port"] == 8000
     assert posts[0]["body"]["config"]["api_key"] == addon.api_key()
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -283,7 +291,7 @@ def test_addon_lifecycle(addon: AddOn, supervisor: list[dict[str, Any]]) -> None
     # A restart keeps everything: the same events, the same key, no new database cluster.
     addon.stop()
     assert addon.exit_code() in (0, 143)
-    assert "postgres and redis stopped" in addon.logs()
+    assert "redis and postgres stopped" in addon.logs()
     addon.remove()
     started = time.monotonic()
     addon.start()
@@ -320,6 +328,7 @@ def test_bad_option_is_refused(
     assert f"[hsi-addon] refusing to start: {line}" in log
     # Nothing started and nothing was written: no database cluster, no announcement.
     assert not (addon.data / "postgresql").exists()
+    assert "stopped" not in log  # nothing was started
     assert supervisor[before:] == []
     assert _port_free("127.0.0.1", 8000)
 
@@ -396,6 +405,7 @@ def test_gpu_container_entrypoint_on_cpu(tmp_path: Path, gpu_database: str) -> N
         assert events[0]["camera"] == "porch" and events[0]["objects"].get("person", 0) >= 1
         logs = subprocess.run([*PODMAN, "logs", name], capture_output=True, text=True).stderr
         assert "detector=opencv" in logs or "using=opencv" in logs  # no weights, no GPU: CPU fallback
+        assert "semantic search off" not in logs  # the MiniLM weights are in the image
         assert version
     finally:
         subprocess.run([*PODMAN, "rm", "-f", "-t", "10", name], capture_output=True, check=False)

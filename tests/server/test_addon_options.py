@@ -52,6 +52,7 @@ def test_config_yaml_translations_and_mapping_name_the_same_options() -> None:
     assert CONFIG["schema"]["log_level"] == f"list({'|'.join(addon.LOG_LEVELS)})"
     assert CONFIG["discovery"] == ["home_security_intelligence"]
     assert CONFIG["watchdog"].endswith("/api/system/health")
+    assert CONFIG["host_network"] is True  # FTP passive replies name the host, not the container
 
 
 def test_defaults_map_onto_settings_the_server_accepts() -> None:

@@ -22,14 +22,15 @@ case "$kind" in
 esac
 cache=${HSI_ADDON_CACHE:-/var/cache/hsi-addon}
 mkdir -p "$cache/pip" "$cache/apt"
-mounts=(-v "$cache/pip:/root/.cache/pip" -v "$cache/apt:/var/cache/apt/archives")
+mounts=(-v "$cache/pip:/var/cache/hsi-pip" -v "$cache/apt:/var/cache/hsi-apt")
 for path in /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/xdg/pip /root/.config/pip \
             /opt/wheels /opt/pypi /opt/pypi-more; do
   [ -e "$path" ] && mounts+=(-v "$path:$path:ro")
 done
 SECONDS=0
 "${podman[@]}" build --isolation chroot --network host "${mounts[@]}" \
-  --build-arg "$arg=$base" --build-arg PIP_NO_CACHE_DIR=0 \
+  --build-arg "$arg=$base" \
+  --build-arg PIP_CACHE_DIR=/var/cache/hsi-pip --build-arg APT_ARCHIVES=/var/cache/hsi-apt \
   -t "$tag" -f "$dockerfile" addon >&2
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$tag")
 echo "build.sh: $tag built in ${SECONDS} s, $((size / 1000000)) MB" >&2

@@ -182,3 +182,20 @@ async def test_a_real_gguf_under_the_answer_grammar_cites_only_retrieved_events(
             assert marks and set(marks) <= {c["id"] for c in body["citations"]}
     finally:
         llm.close()
+
+
+async def test_digest_route_gives_counts_notable_events_and_text(api: LiveApi, seed: Seeder) -> None:
+    seed.base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    alarm = await seed.event(
+        "backyard", score=80, summary="Person tries the back door.", objects={"person": 1}
+    )
+    await seed.event("driveway", minutes=5, score=5, summary="Resident's car arrives.", objects={"car": 1})
+    day = seed.base.date().isoformat()
+    resp = await api.get(f"/api/ask/digest?period=day&date={day}")
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert body["events"] == 2 and body["by_camera"] == {"backyard": 1, "driveway": 1}
+    assert [n["id"] for n in body["notable"]] == [alarm["id"]]
+    assert body["text"].startswith(f"Day ending {day}: 2 event(s)")
+    bad = await api.get("/api/ask/digest?period=month")
+    assert bad.status == 400 and "error" in await bad.json()

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from inference_server.ml.protocols import ModelUnavailable
-from inference_server.ml.text_embedder import MiniLMEmbedder, find_model_dir, read_safetensors
+from inference_server.ml.text_embedder import (
+    TOKENIZER_SHA256,
+    WEIGHTS_BYTES,
+    WEIGHTS_SHA256,
+    MiniLMEmbedder,
+    find_model_dir,
+    read_safetensors,
+)
 
 
 def test_embeddings_are_unit_vectors_and_equal_inputs_give_equal_outputs(minilm: MiniLMEmbedder) -> None:
@@ -47,6 +56,27 @@ def test_a_batch_gives_what_each_sentence_gives_alone(minilm: MiniLMEmbedder) ->
 def test_a_long_text_is_truncated_not_refused(minilm: MiniLMEmbedder) -> None:
     vector = minilm.embed(["door " * 2000])
     assert vector.shape == (1, 384) and np.isfinite(vector).all()
+
+
+def test_the_packaged_weights_are_the_published_model(minilm: MiniLMEmbedder) -> None:
+    assert minilm.verified and minilm.sha256 == WEIGHTS_SHA256
+    assert (minilm.model_dir / "model.safetensors").stat().st_size == WEIGHTS_BYTES
+    assert hashlib.sha256((minilm.model_dir / "tokenizer.json").read_bytes()).hexdigest() == TOKENIZER_SHA256
+
+
+def test_other_weights_in_an_own_folder_load_but_are_not_marked_verified(
+    minilm: MiniLMEmbedder, tmp_path: Path
+) -> None:
+    tensors = read_safetensors(minilm.model_dir / "model.safetensors")
+    from safetensors.numpy import save_file
+
+    tensors["embeddings.LayerNorm.bias"] = tensors["embeddings.LayerNorm.bias"] + 0.2
+    save_file({k: v for k, v in tensors.items()}, str(tmp_path / "model.safetensors"))
+    shutil.copy(minilm.model_dir / "tokenizer.json", tmp_path / "tokenizer.json")
+    other = MiniLMEmbedder(tmp_path)
+    assert not other.verified
+    a, b = other.embed(["a van"])[0], minilm.embed(["a van"])[0]
+    assert 0.5 < float(a @ b) < 0.9999
 
 
 def test_missing_or_broken_model_folders_say_what_is_wrong(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ import glob
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -310,12 +309,16 @@ def start_redis() -> None:
 
 
 def stop_services() -> None:
+    stopped = []
     if Path(REDIS_SOCKET).exists():
         _run(["redis-cli", "-s", REDIS_SOCKET, "shutdown"], check=False)
+        stopped.append("redis")
     pgdata = DATA / "postgresql"
     if (pgdata / "postmaster.pid").is_file():
         _run([_pg_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"], user="postgres", check=False)
-    _log("postgres and redis stopped")
+        stopped.append("postgres")
+    if stopped:
+        _log(f"{' and '.join(stopped)} stopped")
 
 
 async def _create_key(env: dict[str, str]) -> str:
@@ -365,7 +368,8 @@ def run() -> int:
     start_redis()
     key = api_key(env)
     if token:
-        config = {"host": socket.gethostname(), "port": API_PORT, "api_key": key}
+        # Host network (config.yaml), like Home Assistant Core itself: loopback reaches the API.
+        config = {"host": "127.0.0.1", "port": API_PORT, "api_key": key}
         if supervisor_request(
             "POST", "/discovery", token, {"service": "home_security_intelligence", "config": config}
         ):
