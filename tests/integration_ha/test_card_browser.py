@@ -41,13 +41,13 @@ BROWSER_ZONE = "Asia/Tokyo"  # far from the home: a time in the wrong zone shows
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+    HAVE_PLAYWRIGHT = True
 except ImportError:  # pragma: no cover - scripts/test installs it
-    async_playwright = None
+    HAVE_PLAYWRIGHT = False
 
 pytestmark = [
-    pytest.mark.skipif(
-        async_playwright is None, reason="playwright is not installed (scripts/test installs it)"
-    ),
+    pytest.mark.skipif(not HAVE_PLAYWRIGHT, reason="playwright is not installed (scripts/test installs it)"),
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(), reason="chromium is not installed (apt-get install chromium)"
     ),
@@ -202,7 +202,6 @@ async def _check_in_browser(
     events: list[dict[str, Any]],
     shots: Path,
 ) -> None:
-    assert async_playwright is not None
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
