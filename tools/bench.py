@@ -606,7 +606,8 @@ def compare_results(now: dict[str, Any], before: dict[str, Any]) -> dict[str, di
     skip = ("schema", "images", "cameras", "burst", "batch_size", "threads", "files_dropped")
     out: dict[str, dict[str, float | None]] = {}
     for key in sorted(a.keys() & b.keys()):
-        if key in skip or key.endswith(("count", "items", ".max")):
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf in skip or leaf in ("count", "items", "max", "detections", "seconds_to_first"):
             continue
         ratio = None if b[key] == 0 else round(a[key] / b[key], 3)
         out[key] = {"before": b[key], "now": a[key], "ratio": ratio}

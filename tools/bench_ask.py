@@ -239,7 +239,8 @@ async def _main(argv: list[str]) -> None:
         if pgvector:
             from tools.embedded import embedded_postgres
 
-            url = stack.enter_context(embedded_postgres(Path(tempfile.mkdtemp(prefix="hsiask-", dir="/tmp"))))
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hsiask-", dir="/tmp"))
+            url = stack.enter_context(embedded_postgres(Path(data_dir)))  # removed afterwards
         else:
             url = args[0]
         pool = await create_pool(url, max_size=4)

@@ -291,7 +291,7 @@ def test_addon_lifecycle(addon: AddOn, supervisor: list[dict[str, Any]]) -> None
     # A restart keeps everything: the same events, the same key, no new database cluster.
     addon.stop()
     assert addon.exit_code() in (0, 143)
-    assert "postgres and redis stopped" in addon.logs()
+    assert "redis and postgres stopped" in addon.logs()
     addon.remove()
     started = time.monotonic()
     addon.start()
@@ -328,6 +328,7 @@ def test_bad_option_is_refused(
     assert f"[hsi-addon] refusing to start: {line}" in log
     # Nothing started and nothing was written: no database cluster, no announcement.
     assert not (addon.data / "postgresql").exists()
+    assert "stopped" not in log  # nothing was started
     assert supervisor[before:] == []
     assert _port_free("127.0.0.1", 8000)
 

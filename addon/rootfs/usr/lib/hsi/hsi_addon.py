@@ -309,12 +309,16 @@ def start_redis() -> None:
 
 
 def stop_services() -> None:
+    stopped = []
     if Path(REDIS_SOCKET).exists():
         _run(["redis-cli", "-s", REDIS_SOCKET, "shutdown"], check=False)
+        stopped.append("redis")
     pgdata = DATA / "postgresql"
     if (pgdata / "postmaster.pid").is_file():
         _run([_pg_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"], user="postgres", check=False)
-    _log("postgres and redis stopped")
+        stopped.append("postgres")
+    if stopped:
+        _log(f"{' and '.join(stopped)} stopped")
 
 
 async def _create_key(env: dict[str, str]) -> str:
