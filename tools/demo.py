@@ -153,7 +153,6 @@ async def _run_demo(settings: Settings, console: Console) -> int:
     explicit = settings.model_fields_set
     with contextlib.ExitStack() as stack:
         updates: dict[str, object] = {
-            "batch_idle_seconds": min(settings.batch_idle_seconds, 2.0),
             "ingest_stable_seconds": min(settings.ingest_stable_seconds, 0.3),
             "redis_prefix": settings.redis_prefix if "redis_prefix" in explicit else "hsi-demo",
         }
@@ -264,9 +263,18 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             " FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        detected = int(row["n"]) - int(row["queued"])
+        if (
+            row["n"] >= total
+            and row["queued"] == 0
+            and await pipeline.streams.depth("detect", "detectors") == 0
+        ):
+            # Every upload is detected and windowed: close the open windows now rather than after
+            # an idle timer, so how the uploads group into events never depends on how fast this
+            # machine detected them (a 2 s timer split one camera's burst in two under load).
+            await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
-        detected = int(row["n"]) - int(row["queued"])
         step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)
