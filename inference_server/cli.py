@@ -14,24 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from inference_server import __version__
-from inference_server.config import ConfigError, Settings, load_settings
-from inference_server.logs import install_redaction, redact
+from inference_server.logs import install, redact
+from inference_server.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("inference_server")
 
 
 def _setup_logging(level: str) -> None:
-    from inference_server.logsafe import install
-
     logging.basicConfig(stream=sys.stderr)
-    # One formatter for every line: control characters escaped, credentials scrubbed.
+    # One filter on every line: control characters escaped, credentials scrubbed.
     install(
         getattr(logging, level.upper(), logging.INFO),
         "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_redaction()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,7 +208,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 
     try:
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database.url)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(str(exc)) from exc
     try:
@@ -331,9 +328,9 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hsi: invalid event context: {exc}", file=sys.stderr)
         return 2
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings)
-    assessor = FallbackAssessor(llm, Metrics(), settings.llm_timeout_seconds + 5)
+    assessor = FallbackAssessor(llm, Metrics(), settings.llm.timeout_seconds + 5)
     result = await assessor.assess(context)
     print(
         json.dumps(
@@ -389,7 +386,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
     scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings) or HeuristicAssessor()
     heuristic = HeuristicAssessor()
     answers: dict[str, RiskAssessment] = {}
@@ -397,7 +394,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     for scenario in scenarios:
         try:
             answers[scenario.name] = await asyncio.wait_for(
-                llm.assess(scenario.context), settings.llm_timeout_seconds + 5
+                llm.assess(scenario.context), settings.llm.timeout_seconds + 5
             )
         except (AssessmentFailed, TimeoutError) as exc:
             failures += 1

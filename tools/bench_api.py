@@ -26,10 +26,10 @@ from aiohttp import web
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
-from inference_server.config import Settings
 from inference_server.domain.risk import level_for_score
 from inference_server.metrics import Metrics
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store.streams import Keys
 
 CAMERAS = 8
@@ -200,7 +200,7 @@ async def bench_events_api(
     total = int(await pool.fetchval("SELECT count(*) FROM events"))
     redis = aioredis.from_url(redis_url, decode_responses=True)
     keys = Keys(f"hsibench:{uuid.uuid4().hex[:8]}")
-    settings = Settings(api_keys_required="false", redis_prefix=keys.prefix)
+    settings = Settings.from_flat(api_keys_required="false", redis_prefix=keys.prefix)
     ctx = ApiContext(
         settings=settings,
         pool=pool,
@@ -208,7 +208,7 @@ async def bench_events_api(
         keys=keys,
         metrics=Metrics(),
         publisher=Publisher(redis, keys),
-        media_dir=media_dir or Path(settings.media_dir),
+        media_dir=media_dir or Path(settings.storage.media_dir),
         limits=ApiLimits(enabled=False),
     )
     runner = web.AppRunner(create_app(ctx), access_log=None)

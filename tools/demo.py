@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inference_server.config import Settings
 from inference_server.domain.events import Event
+from inference_server.settings import Settings
 from tests.support.models import sample_images
 from tools.console import Console, Step
 from tools.embedded import embedded_postgres, embedded_redis
@@ -138,7 +138,7 @@ async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
     Only our own lines reach the terminal; the embedded services', the libraries' and our own
     logs go to `log_path` (default `<data_dir>/demo.log`), named in the first line.
     """
-    log_path = log_path or settings.data_dir / "demo.log"
+    log_path = log_path or settings.storage.data_dir / "demo.log"
     with Console(log_path) as console:
         console.print(f"Home Security Intelligence demo. Logs of the services and libraries: {log_path}")
         try:
@@ -150,32 +150,30 @@ async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
 
 
 async def _run_demo(settings: Settings, console: Console) -> int:
-    explicit = settings.model_fields_set
     with contextlib.ExitStack() as stack:
         updates: dict[str, object] = {
-            "batch_idle_seconds": min(settings.batch_idle_seconds, 2.0),
-            "ingest_stable_seconds": min(settings.ingest_stable_seconds, 0.3),
-            "redis_prefix": settings.redis_prefix if "redis_prefix" in explicit else "hsi-demo",
+            "ingest_stable_seconds": min(settings.ingest.stable_seconds, 0.3),
+            "redis_prefix": settings.redis.prefix if settings.is_set("redis_prefix") else "hsi-demo",
         }
-        embedded_dir = settings.data_dir / "embedded"
-        if "database_url" not in explicit:
+        embedded_dir = settings.storage.data_dir / "embedded"
+        if not settings.is_set("database_url"):
             with console.step(
                 f"No HSI_DATABASE_URL: starting embedded PostgreSQL in {embedded_dir / 'postgres'}"
             ):
                 updates["database_url"] = await asyncio.to_thread(
                     stack.enter_context, embedded_postgres(embedded_dir / "postgres")
                 )
-        if "redis_url" not in explicit:
+        if not settings.is_set("redis_url"):
             with console.step(f"No HSI_REDIS_URL: starting embedded Redis in {embedded_dir / 'redis'}"):
                 updates["redis_url"] = await asyncio.to_thread(
                     stack.enter_context, embedded_redis(embedded_dir / "redis")
                 )
-        run_dir = settings.data_dir / "demo"
-        if "watch_dir" not in explicit:
+        run_dir = settings.storage.data_dir / "demo"
+        if not settings.is_set("watch_dir"):
             updates["watch_dir"] = run_dir / "uploads"
-        if "media_dir" not in explicit:
+        if not settings.is_set("media_dir"):
             updates["media_dir"] = run_dir / "media"
-        demo_settings = settings.model_copy(update=updates)
+        demo_settings = settings.replace(**updates)
         return await _run(demo_settings, console)
 
 
@@ -218,9 +216,9 @@ async def _run(settings: Settings, console: Console) -> int:
         runner = asyncio.create_task(pipeline.run(stop))
         now = datetime.now(services.tz)
         since = datetime.now(services.tz) - timedelta(seconds=1)
-        counts = await asyncio.to_thread(make_uploads, settings.watch_dir, now, marker)
+        counts = await asyncio.to_thread(make_uploads, settings.storage.watch_dir, now, marker)
         total = sum(counts.values())
-        console.print(f"Uploaded {total} files from {len(counts)} cameras into {settings.watch_dir}")
+        console.print(f"Uploaded {total} files from {len(counts)} cameras into {settings.storage.watch_dir}")
         with console.step(f"Detecting, grouping and scoring the {total} uploads") as step:
             await _wait_until_done(services, pipeline, total, since, timeout=300, step=step)
         rows = await services.pool.fetch(
@@ -264,9 +262,18 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             " FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        detected = int(row["n"]) - int(row["queued"])
+        if (
+            row["n"] >= total
+            and row["queued"] == 0
+            and await pipeline.streams.depth("detect", "detectors") == 0
+        ):
+            # Every upload is detected and windowed: close the open windows now rather than after
+            # an idle timer, so how the uploads group into events never depends on how fast this
+            # machine detected them (a 2 s timer split one camera's burst in two under load).
+            await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
-        detected = int(row["n"]) - int(row["queued"])
         step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)

@@ -134,8 +134,7 @@ async def test_the_home_assistant_integration_marks_itself_and_discovery_is_with
     """An integration's /api/ws stream (client=home_assistant) records it; /api/system/info then
     reports MQTT discovery as withdrawn, so Home Assistant shows each camera once."""
     api = await start_api()
-    api.ctx.settings.mqtt_url = "mqtt://127.0.0.1:1883"
-    api.ctx.settings.mqtt_discovery = True
+    api.ctx.settings = api.ctx.settings.replace(mqtt_url="mqtt://127.0.0.1:1883", mqtt_discovery=True)
     info = await (await api.session.get(api.url + "/api/system/info")).json()
     assert info["mqtt_discovery"] is True and info["mqtt_discovery_suppressed"] is False
 

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from inference_server.config import CameraConfig
 from inference_server.pipeline.ftp import CameraFtpServer
+from inference_server.settings import CameraConfig
 from tests.server.pipeline.helpers import make_settings, person_jpeg, running, wait_for
 
 
@@ -27,7 +27,7 @@ async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix)
         redis_prefix,
         cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")},
     )
-    server = CameraFtpServer(settings.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
+    server = CameraFtpServer(settings.storage.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
     server.start()
     try:
         async with running(settings) as (services, _):

@@ -20,10 +20,10 @@ def worker_env(settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "HSI_DATABASE_URL": settings.database_url,
-            "HSI_REDIS_URL": settings.redis_url,
-            "HSI_REDIS_PREFIX": settings.redis_prefix,
-            "HSI_DATA_DIR": str(settings.data_dir),
+            "HSI_DATABASE_URL": settings.database.url,
+            "HSI_REDIS_URL": settings.redis.url,
+            "HSI_REDIS_PREFIX": settings.redis.prefix,
+            "HSI_DATA_DIR": str(settings.storage.data_dir),
             "HSI_DETECTOR": "opencv",
             "HSI_RECLAIM_IDLE_SECONDS": "2",
             "HSI_DETECTOR_BATCH_SIZE": "4",
@@ -55,7 +55,7 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
         first = start_worker(settings, log)
         try:
             for i in range(files):
-                drop(settings.watch_dir, f"cam{i % 3}", f"{i}.jpg", person_jpeg(500 + i))
+                drop(settings.storage.watch_dir, f"cam{i % 3}", f"{i}.jpg", person_jpeg(500 + i))
 
             async def some_detected() -> bool:
                 return (

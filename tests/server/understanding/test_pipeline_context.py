@@ -22,7 +22,13 @@ async def test_a_person_in_a_stored_zone_reaches_the_stored_event_context(
         )
         now = time.time()
         for i in range(2):
-            drop(settings.watch_dir, "front_door", f"snap_{i}.jpg", person_jpeg(100 + i), mtime=now - 5 + i)
+            drop(
+                settings.storage.watch_dir,
+                "front_door",
+                f"snap_{i}.jpg",
+                person_jpeg(100 + i),
+                mtime=now - 5 + i,
+            )
 
         async def final_event() -> bool:
             return bool(await pool.fetchval("SELECT count(*) FROM events WHERE final"))
