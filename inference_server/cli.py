@@ -14,24 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from inference_server import __version__
-from inference_server.config import ConfigError, Settings, load_settings
-from inference_server.logs import install_redaction, redact
+from inference_server.logs import install, redact
+from inference_server.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("inference_server")
 
 
 def _setup_logging(level: str) -> None:
-    from inference_server.logsafe import install
-
     logging.basicConfig(stream=sys.stderr)
-    # One formatter for every line: control characters escaped, credentials scrubbed.
+    # One filter on every line: control characters escaped, credentials scrubbed.
     install(
         getattr(logging, level.upper(), logging.INFO),
         "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_redaction()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -233,7 +230,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 
     try:
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database.url)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(str(exc)) from exc
     try:
@@ -371,11 +368,11 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         context, detected = built
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings)
     vision = build_vision(settings)
     assessor = FallbackAssessor(
-        llm, Metrics(), settings.llm_timeout_seconds + 5, vision, settings.vlm_timeout_seconds + 5
+        llm, Metrics(), settings.llm.timeout_seconds + 5, vision, settings.llm.vlm_timeout_seconds + 5
     )
     try:
         context, result = await assessor.assess_scene(context, images)
@@ -484,7 +481,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
     scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings) or HeuristicAssessor()
     heuristic = HeuristicAssessor()
     answers: dict[str, RiskAssessment] = {}
@@ -492,7 +489,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     for scenario in scenarios:
         try:
             answers[scenario.name] = await asyncio.wait_for(
-                llm.assess(scenario.context), settings.llm_timeout_seconds + 5
+                llm.assess(scenario.context), settings.llm.timeout_seconds + 5
             )
         except (AssessmentFailed, TimeoutError) as exc:
             failures += 1

@@ -19,8 +19,8 @@ from inference_server.app import (
     model_plan,
     open_services,
 )
-from inference_server.config import ConfigError, Settings
 from inference_server.ml.models.plan import ModelPlan, load_failed
+from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:
 async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop: asyncio.Event) -> int:
     """Run the selected stages (all of them for `serve`) until `stop` is set."""
     chosen = stages or ALL_STAGES
-    if "ftp" in chosen and not settings.ftp_enabled and stages is None:
+    if "ftp" in chosen and not settings.ftp.enabled and stages is None:
         chosen = tuple(s for s in chosen if s != "ftp")
     services, pipeline = await start_pipeline(settings, chosen)
     pipeline.profile_pull = start_profile_pull(settings, pipeline.model_plan)
@@ -90,17 +90,17 @@ def start_profile_pull(settings: Settings, plan: ModelPlan | None) -> Any:
     from inference_server.ml.models.manifest import UnknownModel, load_manifest
     from inference_server.ml.models.profile_pull import ProfilePull
 
-    requested = (settings.models_profile or "").strip()
+    requested = (settings.models.profile or "").strip()
     if requested in ("", "none"):
         return None
     recommended = (plan or model_plan(settings)).recommendation.profile
     try:
         pull = ProfilePull.for_settings(
             settings.models_path,
-            load_manifest(settings.models_manifest),
+            load_manifest(settings.models.manifest),
             requested,
             recommended,
-            mirror=settings.models_mirror,
+            mirror=settings.models.mirror,
         )
     except UnknownModel as exc:
         raise ConfigError(f"models_profile: {exc}") from exc
@@ -119,25 +119,25 @@ def _doctor_report(settings: Settings, plan: ModelPlan | None) -> dict[str, obje
     hw = probe_hardware(settings.models_path)
     plan = plan or model_plan(settings, hw)
     return doctor_report(
-        ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest), plan
+        ModelSettings.from_settings(settings), hw, load_manifest(settings.models.manifest), plan
     )
 
 
 def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
     from inference_server.pipeline.ftp import CameraFtpServer, parse_port_range
 
-    users = {cam: c.ftp_password for cam, c in settings.cameras.items() if c.ftp_password}
+    users = {cam: c.ftp_password.get_secret_value() for cam, c in settings.cameras.items() if c.ftp_password}
     if not users:
         raise ConfigError(
             "ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)"
         )
     server = CameraFtpServer(
-        settings.watch_dir,
+        settings.storage.watch_dir,
         users,
-        settings.ftp_host,
-        settings.ftp_port,
-        parse_port_range(settings.ftp_passive_ports),
-        max_file_bytes=settings.max_file_bytes,
+        settings.ftp.host,
+        settings.ftp.port,
+        parse_port_range(settings.ftp.passive_ports),
+        max_file_bytes=settings.ingest.max_file_bytes,
     )
     return server.run
 
@@ -161,14 +161,14 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
         engine.run_digest,
         engine.run_redeliveries,
     ]
-    if s.mqtt_url:
+    if s.mqtt.url:
         mqtt = MqttPublisher(
             options=MqttOptions.from_settings(s),
             streams=streams,
             pool=services.pool,
             metrics=services.metrics,
             consumer=pipeline.consumer,
-            reclaim_idle_s=s.reclaim_idle_seconds,
+            reclaim_idle_s=s.streams.reclaim_idle_seconds,
         )
         runners.append(mqtt.run)
     return runners
@@ -188,7 +188,7 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         keys=services.keys,
         metrics=services.metrics,
         publisher=services.publisher,
-        media_dir=s.media_dir,
+        media_dir=s.storage.media_dir,
         ready_checks={"detector": detector_ready},
         stage_health=pipeline.supervisor.health,
         stage_states=pipeline.supervisor.describe,
@@ -197,15 +197,15 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
     ctx.ask_index = await open_ask_index(services)
     ctx.profile_pull = pipeline.profile_pull
     llm = pipeline.llm
-    if s.ask_llm_answers and llm is not None and hasattr(llm, "complete_text"):
+    if s.ask.llm_answers and llm is not None and hasattr(llm, "complete_text"):
         ctx.ask_llm = llm
-    runner = await start_api(create_app(ctx), s.api_host, s.api_port)
-    log.info("api listening host=%s port=%d keys_required=%s", s.api_host, s.api_port, s.keys_required)
+    runner = await start_api(create_app(ctx), s.api.host, s.api.port)
+    log.info("api listening host=%s port=%d keys_required=%s", s.api.host, s.api.port, s.api.keys_required)
 
     async def run(stop: asyncio.Event) -> None:
         try:
             if ctx.ask_index is not None:
-                await run_ask_indexer(ctx.ask_index, stop, s.ask_index_interval_seconds)
+                await run_ask_indexer(ctx.ask_index, stop, s.ask.index_interval_seconds)
             await stop.wait()
         finally:
             await runner.cleanup()
@@ -220,16 +220,16 @@ async def open_ask_index(services: Services) -> Any:
     from inference_server.store.ask_index import AskIndex
 
     s = services.settings
-    if s.ask_embedder == "none":
+    if s.ask.embedder == "none":
         return None
     try:
-        embedder = await asyncio.to_thread(MiniLMEmbedder, s.ask_embedder_dir)
+        embedder = await asyncio.to_thread(MiniLMEmbedder, s.ask.embedder_dir)
     except ModelUnavailable as exc:
-        if s.ask_embedder == "minilm":
+        if s.ask.embedder == "minilm":
             raise ConfigError(f"ask_embedder is minilm but {exc}") from exc
         log.warning("fallback stage=ask semantic search off: %s", exc)
         return None
-    vector = {"auto": None, "pgvector": True, "exact": False}[s.ask_vector_search]
+    vector = {"auto": None, "pgvector": True, "exact": False}[s.ask.vector_search]
     return await AskIndex.open(services.pool, embedder, tz=services.tz, vector_search=vector)
 
 
