@@ -18,8 +18,10 @@ async def test_keys_are_stored_hashed_shown_once_and_revocable(pg_pool: asyncpg.
     record, plaintext = await api_keys.create_key(pg_pool, "ha", "read")
     assert plaintext.startswith(f"hsi_{record['id']}_") and record["scope"] == "read"
     row = await pg_pool.fetchrow("SELECT * FROM api_keys WHERE id = $1", record["id"])
+    assert row is not None
     assert plaintext.encode() not in bytes(row["hash"]) and len(bytes(row["salt"])) == 16
-    assert (await api_keys.verify_key(pg_pool, plaintext))["name"] == "ha"
+    verified = await api_keys.verify_key(pg_pool, plaintext)
+    assert verified is not None and verified["name"] == "ha"
     assert await api_keys.verify_key(pg_pool, plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")) is None
     assert await api_keys.verify_key(pg_pool, "nonsense") is None
     assert [k["name"] for k in await api_keys.list_keys(pg_pool)] == ["ha"]

@@ -39,6 +39,7 @@ async def test_a_person_in_a_stored_zone_reaches_the_stored_event_context(
         await wait_for(final_event, what="the final event")
         event = await pool.fetchrow("SELECT zones, context FROM events WHERE final")
 
+    assert event is not None
     assert event["zones"] == ["porch"]
     context = event["context"]
     [hit] = context["zones"]
