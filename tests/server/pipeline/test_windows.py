@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from inference_server.store.streams import Keys
-from inference_server.store.windows import ClosedWindow, WindowStore
+from inference_server.store.windows import ClosedWindow, WindowStore, WindowUpdate
 
 REDIS_URL = "redis://localhost:6379/0"
 
@@ -18,12 +19,18 @@ def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float 
 
 
 async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
-    return [ClosedWindow.from_json(f["window"]) for _id, f in await redis.xrange(keys.stream("assess"))]
+    entries = await redis.xrange(keys.stream("assess"))
+    assert entries is not None
+    windows = []
+    for _id, fields in entries:
+        assert fields is not None and isinstance(fields["window"], str), fields
+        windows.append(ClosedWindow.from_json(fields["window"]))
+    return windows
 
 
 async def add(
-    ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw
-) -> object:
+    ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw: Any
+) -> WindowUpdate:
     return await ws.add(
         camera=camera,
         new_id=f"w-{media_id}",
