@@ -23,6 +23,7 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
@@ -150,7 +151,9 @@ async def seed_events(pool: asyncpg.Pool, n_events: int, *, seed: int = 7) -> in
     return missing
 
 
-async def _copy(conn: asyncpg.Connection, rows: list[tuple[Any, ...]], columns: list[str]) -> None:
+async def _copy(
+    conn: asyncpg.Connection | PoolConnectionProxy, rows: list[tuple[Any, ...]], columns: list[str]
+) -> None:
     # Text-format COPY via a staging table keeps jsonb handling independent of the pool's codecs.
     async with conn.transaction():
         await conn.execute(

@@ -176,7 +176,7 @@ async def bench_ask(
     await pool.execute("ANALYZE events")
     redis = aioredis.from_url(redis_url, decode_responses=True)
     keys = Keys(f"hsibenchask:{uuid.uuid4().hex[:8]}")
-    settings = Settings(api_keys_required="false", redis_prefix=keys.prefix, timezone="UTC")
+    settings = Settings.from_flat(api_keys_required="false", redis_prefix=keys.prefix, timezone="UTC")
     asked = [QUESTIONS[i % len(QUESTIONS)] for i in range(questions)]
     random.Random(5).shuffle(asked)
     results: dict[str, Any] = {

@@ -37,6 +37,13 @@ def _encode(image: np.ndarray, marker: str) -> bytes:
     return with_marker(buf.tobytes(), marker)
 
 
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FileNotFoundError(f"cannot read the sample image {path}")
+    return image
+
+
 def _walk(image: np.ndarray, steps: int) -> list[np.ndarray]:
     """Frames of a camera following a subject: sliding crops across the picture."""
     h, w = image.shape[:2]
@@ -56,8 +63,8 @@ def _write_upload(dest: Path, data: bytes, when: datetime) -> None:
 def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, int]:
     """Write the demo's camera uploads; returns files per camera."""
     bus_path, zidane_path = sample_images()
-    bus = cv2.imread(str(bus_path))
-    zidane = cv2.imread(str(zidane_path))
+    bus = _read_image(bus_path)
+    zidane = _read_image(zidane_path)
     night = (tz_now - timedelta(days=1)).replace(hour=2, minute=47, second=10, microsecond=0)
     noon = (tz_now - timedelta(days=1)).replace(hour=12, minute=30, second=0, microsecond=0)
     evening = (tz_now - timedelta(days=1)).replace(hour=23, minute=10, second=0, microsecond=0)
@@ -86,7 +93,7 @@ def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, in
     clip_tmp = clip_dir / ".clip-writing.mp4"  # hidden: ingest ignores it until renamed
     frames = _walk(bus, 6)
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
+    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter.fourcc(*"mp4v"), 2.0, (w, h))
     # A marker frame makes the clip's bytes unique per run.
     seed = int(uuid.UUID(marker).int % 255)
     for f in frames:
@@ -152,7 +159,6 @@ async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
 async def _run_demo(settings: Settings, console: Console) -> int:
     with contextlib.ExitStack() as stack:
         updates: dict[str, object] = {
-            "batch_idle_seconds": min(settings.window.idle_seconds, 2.0),
             "ingest_stable_seconds": min(settings.ingest.stable_seconds, 0.3),
             "redis_prefix": settings.redis.prefix if settings.is_set("redis_prefix") else "hsi-demo",
         }
@@ -241,6 +247,7 @@ async def _run(settings: Settings, console: Console) -> int:
             " count(*) FILTER (WHERE status = 'dead_letter') AS dead FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        assert summary is not None
         console.print(
             f"{len(events)} events from {total} uploads ({summary['empty']} without objects, "
             f"{summary['dead']} dead letters) in {time.perf_counter() - started:.1f} s"
@@ -265,9 +272,18 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             " FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        detected = int(row["n"]) - int(row["queued"])
+        if (
+            row["n"] >= total
+            and row["queued"] == 0
+            and await pipeline.streams.depth("detect", "detectors") == 0
+        ):
+            # Every upload is detected and windowed: close the open windows now rather than after
+            # an idle timer, so how the uploads group into events never depends on how fast this
+            # machine detected them (a 2 s timer split one camera's burst in two under load).
+            await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
-        detected = int(row["n"]) - int(row["queued"])
         step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan, StageChoice
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
@@ -113,7 +115,34 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
         )
         remote.model_id = settings.llm.model  # type: ignore[attr-defined]
         return remote
+    if choice.backend == "home_assistant":
+        from inference_server.ml.llm_home_assistant import HomeAssistantAssessor
+
+        if not settings.llm.ha_url and not os.environ.get("SUPERVISOR_TOKEN"):
+            raise ConfigError(
+                "setting 'ha_url': required when llm_backend is home_assistant (outside the add-on)"
+            )
+        return HomeAssistantAssessor(
+            settings.llm.ha_url,
+            (settings.llm.ha_token.get_secret_value() if settings.llm.ha_token else None),
+            entity_id=settings.llm.ha_ai_task_entity,
+            timeout_s=settings.llm.timeout_seconds,
+        )
     return None
+
+
+def build_vision(settings: Settings) -> VisionAssessor | None:
+    """The vision step's backend when `vlm_url` is set, else None."""
+    if not settings.llm.vlm_url:
+        return None
+    return VisionAssessor(
+        settings.llm.vlm_url,
+        settings.llm.vlm_model,
+        api_key=(settings.llm.vlm_api_key.get_secret_value() if settings.llm.vlm_api_key else None),
+        timeout_s=settings.llm.vlm_timeout_seconds,
+        max_images=settings.llm.vlm_max_images,
+        max_pixels=settings.llm.vlm_max_pixels,
+    )
 
 
 def only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:

@@ -108,6 +108,7 @@ async def build_assess(app: App) -> None:
     """Closed windows and fast-path decisions -> context -> risk -> stored, published events."""
     from inference_server.pipeline.assess import AssessStage, FallbackAssessor
     from inference_server.pipeline.enrich import ContextBuilder
+    from inference_server.runtime.models import build_vision
     from inference_server.store.understanding import delete_expired
 
     s, svc = app.settings, app.services
@@ -121,7 +122,9 @@ async def build_assess(app: App) -> None:
     )
     app.on_stop(contexts.close)
     await contexts.prepare()  # pgvector index when the server has the extension
-    assessor = FallbackAssessor(app.llm, svc.metrics, s.llm.timeout_seconds + 5)
+    assessor = FallbackAssessor(
+        app.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
+    )
     app.assess = AssessStage(
         pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
     )

@@ -67,7 +67,13 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         video_sample_seconds="video_sample_seconds",
         video_max_frames="video_max_frames",
     ),
-    **_prefixed("llm", "llm_", "backend model_path url model api_key timeout_seconds"),
+    **_prefixed(
+        "llm",
+        "llm_",
+        "backend model_path url model api_key timeout_seconds",
+        **{n: n for n in ("ha_url", "ha_token", "ha_ai_task_entity", "vlm_url", "vlm_model", "vlm_api_key")},
+        **{n: n for n in ("vlm_timeout_seconds", "vlm_max_images", "vlm_max_pixels")},
+    ),
     **_prefixed(
         "reid",
         "reid_",

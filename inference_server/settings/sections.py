@@ -189,12 +189,24 @@ class LlmConfig(BaseModel):
     model_config = _SECTION
 
     # auto: model_path > url > a GGUF pulled with `hsi models` > the heuristic scorer.
-    backend: Literal["auto", "llama_cpp", "openai", "heuristic"] = "auto"
+    # home_assistant: HA's ai_task.generate_data through ha_url/ha_token (docs/scoring.md).
+    backend: Literal["auto", "llama_cpp", "openai", "home_assistant", "heuristic"] = "auto"
     model_path: Path | None = None
     url: str | None = None
     model: str = "nemotron"
     api_key: SecretStr | None = None
     timeout_seconds: float = Field(30.0, gt=0)
+    # Home Assistant's REST API (backend home_assistant); unset inside the add-on = Supervisor proxy.
+    ha_url: str | None = None
+    ha_token: SecretStr | None = None
+    ha_ai_task_entity: str | None = None  # e.g. ai_task.openai; unset = HA's preferred AI Task entity
+    # Vision step (docs/scoring.md): an OpenAI-compatible server with image input sees key frames.
+    vlm_url: str | None = None  # unset = no vision step
+    vlm_model: str = "vision"
+    vlm_api_key: SecretStr | None = None
+    vlm_timeout_seconds: float = Field(60.0, gt=0)
+    vlm_max_images: int = Field(4, ge=1, le=20)
+    vlm_max_pixels: int = Field(640 * 640, ge=64 * 64, le=4096 * 4096)  # per image, after scaling down
 
 
 class ReidConfig(BaseModel):

@@ -68,6 +68,7 @@ async def wait_for(
 
 def _bus_half() -> bytes:
     image = cv2.imread(str(sample_images()[0]))
+    assert image is not None, sample_images()[0]
     image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2))
     ok, buf = cv2.imencode(".jpg", image)
     assert ok

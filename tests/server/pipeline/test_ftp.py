@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ftplib
 import io
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def upload(port: int, user: str, password: str, name: str, data: bytes) -> None:
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 
 
-async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_ftp_upload_becomes_an_event(tmp_path: Path, database_url: str, redis_prefix: str) -> None:
     settings = make_settings(
         tmp_path,
         database_url,
@@ -46,7 +47,7 @@ async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix)
         server.stop()
 
 
-def test_ftp_user_is_confined_and_authenticated(tmp_path) -> None:
+def test_ftp_user_is_confined_and_authenticated(tmp_path: Path) -> None:
     watch = tmp_path / "uploads"
     server = CameraFtpServer(watch, {"porch": "pw1", "garage": "pw2"}, "127.0.0.1", 0)
     server.start()

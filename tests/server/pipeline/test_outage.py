@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ OUTAGE_SECONDS = 30
 @pytest.mark.slow
 @pytest.mark.parametrize("service", ["postgres", "redis"])
 async def test_service_down_for_30_seconds_loses_nothing(
-    tmp_path, database_url, redis_prefix, service
+    tmp_path: Path, database_url: str, redis_prefix: str, service
 ) -> None:
     proxy = TcpProxy("127.0.0.1", 5432 if service == "postgres" else 6379)
     await proxy.start()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import redis.asyncio as aioredis
 
 from inference_server.domain.risk import level_for_score
 from inference_server.settings import UrgentRule
+from inference_server.store.streams import Keys
 from tests.server.pipeline.helpers import blank_jpeg, drop, make_settings, person_jpeg, running, wait_for
 from tests.support.models import sample_images
 
@@ -19,12 +22,12 @@ async def events(pool) -> list:
     return await pool.fetch("SELECT * FROM events ORDER BY started_at")
 
 
-async def published(redis, keys) -> list[dict]:
+async def published(redis, keys: Keys) -> list[dict]:
     return [json.loads(f["message"]) for _id, f in await redis.xrange(keys.stream("publish"))]
 
 
 async def test_upload_burst_becomes_one_scored_event(
-    tmp_path, database_url, redis_prefix, redis_client, keys
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _pipeline):
@@ -81,7 +84,7 @@ async def test_upload_burst_becomes_one_scored_event(
 
 
 async def test_files_present_at_start_and_arriving_while_down_are_processed_once(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     drop(settings.storage.watch_dir, "porch", "before_start.jpg", person_jpeg(10), mtime=time.time() - 300)
@@ -109,7 +112,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
 
 
 async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     good = person_jpeg(20)
@@ -138,7 +141,9 @@ async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
         )
 
 
-async def test_image_without_objects_makes_no_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_image_without_objects_makes_no_event(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
         drop(settings.storage.watch_dir, "garage", "shadow.jpg", blank_jpeg())
@@ -152,7 +157,7 @@ async def test_image_without_objects_makes_no_event(tmp_path, database_url, redi
 
 
 async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
-    tmp_path, database_url, redis_prefix, redis_client, keys
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(
         tmp_path,
@@ -181,7 +186,9 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
         assert await services.pool.fetchval("SELECT count(*) FROM events") == 1
 
 
-async def test_video_clip_is_sampled_into_an_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_video_clip_is_sampled_into_an_event(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     bus = cv2.imread(str(sample_images()[0]))
     bus = cv2.resize(bus, (405, 540))  # keep the aspect: HOG wants upright people
@@ -209,7 +216,7 @@ async def _settle(seconds: float = 2.0) -> None:
 
 
 @pytest.mark.parametrize("count", [12])
-async def test_many_cameras_at_once(tmp_path, database_url, redis_prefix, count) -> None:
+async def test_many_cameras_at_once(tmp_path: Path, database_url: str, redis_prefix: str, count) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
         for i in range(count):
@@ -224,7 +231,7 @@ async def test_many_cameras_at_once(tmp_path, database_url, redis_prefix, count)
 
 
 async def test_file_moved_into_a_brand_new_camera_folder_is_not_missed(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     staging = tmp_path / "staging"

@@ -45,7 +45,7 @@ def start_worker(settings, log: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 async def test_killed_worker_loses_nothing_and_duplicates_nothing(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix, batch_idle_seconds=2.0)
     log = tmp_path / "workers.log"
@@ -111,7 +111,7 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
     assert "reclaimed" in log.read_text(), "the second worker took over the dead worker's entries"
 
 
-async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path) -> None:
+async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path: Path) -> None:
     env = dict(
         os.environ,
         HSI_DATABASE_URL="postgresql://postgres@127.0.0.1:1/hsi",
@@ -136,7 +136,7 @@ async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path) ->
     assert last.startswith("hsi: cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:1/hsi")
 
 
-async def test_bad_configuration_exits_with_one_line(tmp_path) -> None:
+async def test_bad_configuration_exits_with_one_line(tmp_path: Path) -> None:
     env = dict(os.environ, HSI_API_PORT="not-a-port")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
