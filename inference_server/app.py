@@ -19,9 +19,9 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from inference_server.config import ConfigError, Settings
 from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
+from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
@@ -33,6 +33,7 @@ from inference_server.pipeline.ingest import Ingest
 from inference_server.pipeline.publish import Publisher
 from inference_server.pipeline.worker import StreamWorker
 from inference_server.runtime.supervisor import StageState, Supervisor
+from inference_server.settings import ConfigError, Settings
 from inference_server.store import media as media_store
 from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 from inference_server.store.streams import Keys, StreamEntry, Streams
@@ -78,11 +79,11 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
     """Connect to PostgreSQL and Redis (and migrate); ServiceUnavailable with a one-line reason."""
     tz = home_timezone(settings.timezone)
     try:
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database.url)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(f"{exc} (set HSI_DATABASE_URL)") from exc
     redis = aioredis.from_url(
-        settings.redis_url, decode_responses=True, socket_connect_timeout=5, health_check_interval=15
+        settings.redis.url, decode_responses=True, socket_connect_timeout=5, health_check_interval=15
     )
     try:
         await redis.ping()
@@ -90,11 +91,11 @@ async def open_services(settings: Settings, *, run_migrations: bool = True) -> S
         await pool.close()
         await redis.aclose()
         raise ServiceUnavailable(
-            f"cannot connect to Redis at {redact_url(settings.redis_url)}: {exc} (set HSI_REDIS_URL)"
+            f"cannot connect to Redis at {redact_url(settings.redis.url)}: {exc} (set HSI_REDIS_URL)"
         ) from exc
     if run_migrations:
         await migrate(pool)
-    keys = Keys(settings.redis_prefix)
+    keys = Keys(settings.redis.prefix)
     return Services(settings, pool, redis, keys, Metrics(), Publisher(redis, keys), tz)
 
 
@@ -105,7 +106,7 @@ def model_plan(settings: Settings, hardware: Hardware | None = None) -> ModelPla
     from inference_server.ml.models.plan import ModelSettings, make_plan
 
     hw = hardware if hardware is not None else probe_hardware(settings.models_path)
-    return make_plan(ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest))
+    return make_plan(ModelSettings.from_settings(settings), hw, load_manifest(settings.models.manifest))
 
 
 def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detector:
@@ -116,7 +117,7 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
     from inference_server.ml.quantize import CalibrationSource
 
     choice = (plan or model_plan(settings)).detector
-    kind, weights = settings.detector, settings.detector_weights
+    kind, weights = settings.detection.detector, settings.detection.weights
     if kind == "auto":
         # The plan already announced a fallback; building "opencv" directly avoids a second warning.
         kind = "opencv" if choice.backend == "opencv" else "auto"
@@ -126,13 +127,13 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
     detector = _build(
         kind,
         weights,
-        confidence=settings.detector_confidence,
-        classes=settings.detector_classes or None,
-        image_size=settings.detector_image_size,
+        confidence=settings.detection.confidence,
+        classes=settings.detection.classes or None,
+        image_size=settings.detection.image_size,
         cache_dir=settings.models_path,
-        intra_op_threads=settings.detector_threads,
-        precision=settings.detector_precision,
-        calibration=CalibrationSource(settings.media_dir, settings.detector_calibration_frames),
+        intra_op_threads=settings.detection.threads,
+        precision=settings.detection.precision,
+        calibration=CalibrationSource(settings.storage.media_dir, settings.detection.calibration_frames),
     )
     model_id = choice.model_id if detector.name == choice.backend else None
     if model_id is None:
@@ -145,12 +146,12 @@ def build_detector(settings: Settings, plan: ModelPlan | None = None) -> Detecto
     on_gpu = str(getattr(detector, "device", "")).startswith("cuda") or "CUDAExecutionProvider" in getattr(
         detector, "providers", ()
     )
-    latency_ms = settings.detector_batch_latency_ms
+    latency_ms = settings.detection.batch_latency_ms
     if latency_ms is None:
         latency_ms = 25.0 if on_gpu else 0.0
     batcher = DynamicBatcher(
         detector,
-        max_batch=settings.detector_batch_size * settings.detect_concurrency,
+        max_batch=settings.detection.batch_size * settings.detection.concurrency,
         budget_s=latency_ms / 1000.0,
     )
     batcher.model_id = model_id  # type: ignore[attr-defined]
@@ -165,7 +166,7 @@ def build_embedder(settings: Settings, plan: ModelPlan | None = None) -> Embedde
     from inference_server.ml.embedder_clip import ClipEmbedder
 
     return ClipEmbedder(
-        str(choice.extra.get("model_name") or settings.embedder_model),
+        str(choice.extra.get("model_name") or settings.reid.embedder_model),
         pretrained=choice.extra.get("pretrained"),
         pretrained_tag=choice.extra.get("pretrained_tag"),
     )
@@ -177,26 +178,53 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
     if choice.backend == "llama_cpp":
         from inference_server.ml.llm_llama_cpp import LlamaCppAssessor
 
-        path = choice.path or settings.llm_model_path
+        path = choice.path or settings.llm.model_path
         if path is None:
             raise ConfigError("setting 'llm_model_path': required when llm_backend is llama_cpp")
-        llama = LlamaCppAssessor(path, timeout_s=settings.llm_timeout_seconds)
+        llama = LlamaCppAssessor(path, timeout_s=settings.llm.timeout_seconds)
         llama.model_id = choice.model_id or Path(path).stem  # type: ignore[attr-defined]
         return llama
     if choice.backend == "openai":
         from inference_server.ml.llm_openai import OpenAIAssessor
 
-        if not settings.llm_url:
+        if not settings.llm.url:
             raise ConfigError("setting 'llm_url': required when llm_backend is openai")
         remote = OpenAIAssessor(
-            settings.llm_url,
-            settings.llm_model,
-            api_key=settings.llm_api_key,
-            timeout_s=settings.llm_timeout_seconds,
+            settings.llm.url,
+            settings.llm.model,
+            api_key=settings.llm.api_key.get_secret_value() if settings.llm.api_key else None,
+            timeout_s=settings.llm.timeout_seconds,
         )
-        remote.model_id = settings.llm_model  # type: ignore[attr-defined]
+        remote.model_id = settings.llm.model  # type: ignore[attr-defined]
         return remote
+    if choice.backend == "home_assistant":
+        from inference_server.ml.llm_home_assistant import HomeAssistantAssessor
+
+        if not settings.llm.ha_url and not os.environ.get("SUPERVISOR_TOKEN"):
+            raise ConfigError(
+                "setting 'ha_url': required when llm_backend is home_assistant (outside the add-on)"
+            )
+        return HomeAssistantAssessor(
+            settings.llm.ha_url,
+            (settings.llm.ha_token.get_secret_value() if settings.llm.ha_token else None),
+            entity_id=settings.llm.ha_ai_task_entity,
+            timeout_s=settings.llm.timeout_seconds,
+        )
     return None
+
+
+def build_vision(settings: Settings) -> VisionAssessor | None:
+    """The vision step's backend when `vlm_url` is set, else None."""
+    if not settings.llm.vlm_url:
+        return None
+    return VisionAssessor(
+        settings.llm.vlm_url,
+        settings.llm.vlm_model,
+        api_key=(settings.llm.vlm_api_key.get_secret_value() if settings.llm.vlm_api_key else None),
+        timeout_s=settings.llm.vlm_timeout_seconds,
+        max_images=settings.llm.vlm_max_images,
+        max_pixels=settings.llm.vlm_max_pixels,
+    )
 
 
 @dataclass
@@ -217,6 +245,7 @@ class Pipeline:
     streams: Streams | None = None
     workers: list[StreamWorker] = field(default_factory=list)
     model_plan: ModelPlan | None = None
+    profile_pull: Any = None  # the background pull of `models_profile` (ml/models/profile_pull.py)
     extra_tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
     supervisor: Supervisor = field(init=False)
 
@@ -225,64 +254,66 @@ class Pipeline:
         self.supervisor = Supervisor(self.services.metrics)
         svc = self.services
         self.windows = WindowStore(
-            svc.redis, svc.keys, idle_s=s.batch_idle_seconds, max_s=s.batch_window_seconds
+            svc.redis, svc.keys, idle_s=s.window.idle_seconds, max_s=s.window.max_seconds
         )
         streams = self.streams = Streams(svc.redis, svc.keys)
         contexts = self.contexts = ContextBuilder(
             svc.pool,
             svc.tz,
             embedder=self.embedder,
-            media_dir=s.media_dir,
-            reid_threshold=s.reid_threshold,
-            reid_window_hours=s.reid_window_hours,
+            media_dir=s.storage.media_dir,
+            reid_threshold=s.reid.threshold,
+            reid_window_hours=s.reid.window_hours,
         )
-        assessor = FallbackAssessor(self.llm, svc.metrics, s.llm_timeout_seconds + 5)
+        assessor = FallbackAssessor(
+            self.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
+        )
         self.assess = AssessStage(
             pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
         )
         if "ingest" in self.stages:
             self.ingest = Ingest(
-                watch_dir=s.watch_dir,
-                media_dir=s.media_dir,
+                watch_dir=s.storage.watch_dir,
+                media_dir=s.storage.media_dir,
                 pool=svc.pool,
                 redis=svc.redis,
                 keys=svc.keys,
                 metrics=svc.metrics,
-                max_file_bytes=s.max_file_bytes,
-                stable_seconds=s.ingest_stable_seconds,
-                dedupe_ttl_seconds=s.dedupe_ttl_seconds,
+                max_file_bytes=s.ingest.max_file_bytes,
+                stable_seconds=s.ingest.stable_seconds,
+                dedupe_ttl_seconds=s.ingest.dedupe_ttl_seconds,
                 camera_names={k: v.name for k, v in s.cameras.items() if v.name},
-                max_attempts=s.max_attempts,
-                open_timeout_seconds=s.ingest_open_timeout_seconds,
-                abandoned_seconds=s.ingest_abandoned_seconds,
-                rescan_seconds=s.ingest_rescan_seconds,
+                max_attempts=s.streams.max_attempts,
+                open_timeout_seconds=s.ingest.open_timeout_seconds,
+                abandoned_seconds=s.ingest.abandoned_seconds,
+                rescan_seconds=s.ingest.rescan_seconds,
             )
         if "detect" in self.stages:
             if self.detector is None:
                 raise ValueError("the detect stage needs a detector")
             self.detect = DetectStage(
                 pool=svc.pool,
-                media_dir=s.media_dir,
+                media_dir=s.storage.media_dir,
                 detector=self.detector,
                 windows=self.windows,
                 metrics=svc.metrics,
                 timezone=svc.tz,
-                urgent_rules=s.urgent_rules,
+                urgent_rules=s.window.urgent_rules,
                 on_fast_path=self.assess.preliminary,
-                video_sample_seconds=s.video_sample_seconds,
-                video_max_frames=s.video_max_frames,
-                decode_target_side=s.detector_image_size,
-                callers=s.detect_concurrency,
-                max_pixels=s.max_image_pixels,
+                video_sample_seconds=s.detection.video_sample_seconds,
+                video_max_frames=s.detection.video_max_frames,
+                decode_target_side=s.detection.image_size,
+                callers=s.detection.concurrency,
+                max_pixels=s.ingest.max_image_pixels,
             )
-            for n in range(s.detect_concurrency):
+            for n in range(s.detection.concurrency):
                 self.workers.append(
                     self.make_worker(
                         streams,
                         "detect",
                         "detectors",
                         self.detect.handle,
-                        s.detector_batch_size,
+                        s.detection.batch_size,
                         suffix=f"-d{n}",
                     )
                 )
@@ -309,8 +340,8 @@ class Pipeline:
             on_exhausted=self._dead_letter(stage),
             metrics=self.services.metrics,
             batch_size=batch,
-            reclaim_idle_s=s.reclaim_idle_seconds,
-            max_attempts=s.max_attempts,
+            reclaim_idle_s=s.streams.reclaim_idle_seconds,
+            max_attempts=s.streams.max_attempts,
             probe=self._probe_services,
         )
 
@@ -357,18 +388,18 @@ class Pipeline:
         return Housekeeping(
             streams=Streams(self.services.redis, self.services.keys),
             pool=self.services.pool,
-            quarantine_dir=s.media_dir / "quarantine",
-            stream_retention_s=s.stream_retention_seconds,
-            publish_retention_s=s.publish_stream_retention_seconds,
-            quarantine_retention_days=s.quarantine_retention_days,
-            audit_retention_days=s.audit_retention_days,
+            quarantine_dir=s.storage.media_dir / "quarantine",
+            stream_retention_s=s.streams.retention_seconds,
+            publish_retention_s=s.streams.publish_retention_seconds,
+            quarantine_retention_days=s.retention.quarantine_days,
+            audit_retention_days=s.retention.audit_days,
         )
 
     async def retention_loop(self, stop: asyncio.Event) -> None:
         """Hourly: delete re-ID sightings and embeddings older than the retention window."""
         from inference_server.store.understanding import delete_expired
 
-        days = self.services.settings.reid_retention_days
+        days = self.services.settings.reid.retention_days
         while not stop.is_set():
             try:
                 deleted = await delete_expired(self.services.pool, datetime.now(UTC) - timedelta(days=days))
@@ -429,5 +460,5 @@ def _report_crash(task: asyncio.Task[Any]) -> None:
 
 async def data_dirs(settings: Settings) -> None:
     """Create the folders the server writes to."""
-    for path in (settings.data_dir, settings.watch_dir, settings.media_dir):
+    for path in (settings.storage.data_dir, settings.storage.watch_dir, settings.storage.media_dir):
         Path(path).mkdir(parents=True, exist_ok=True)

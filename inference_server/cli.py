@@ -14,24 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from inference_server import __version__
-from inference_server.config import ConfigError, Settings, load_settings
-from inference_server.logs import install_redaction, redact
+from inference_server.logs import install, redact
+from inference_server.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("inference_server")
 
 
 def _setup_logging(level: str) -> None:
-    from inference_server.logsafe import install
-
     logging.basicConfig(stream=sys.stderr)
-    # One formatter for every line: control characters escaped, credentials scrubbed.
+    # One filter on every line: control characters escaped, credentials scrubbed.
     install(
         getattr(logging, level.upper(), logging.INFO),
         "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_redaction()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,13 +52,42 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the pipeline on sample images and print the scored events")
     d.add_argument("--keep-services", action="store_true", help=argparse.SUPPRESS)
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        help="where the services' and libraries' logs go (default <data dir>/demo.log)",
+    )
 
     b = sub.add_parser("bench", help="measure pipeline throughput against the raw detector")
     b.add_argument("--images", type=int, default=200, help="number of images to feed (default 200)")
     b.add_argument(
-        "--detector", default="onnx", choices=["onnx", "yolo", "opencv"], help="detector (default onnx)"
+        "--detector",
+        default="onnx",
+        choices=["onnx", "openvino", "yolo", "opencv", "replay"],
+        help="detector (default onnx; replay = recorded detections at a fixed cost, see --replay-ms)",
     )
     b.add_argument("--batch", type=int, default=8, help="detector batch size")
+    b.add_argument(
+        "--recorded",
+        action="store_true",
+        help="load generator: the detector runs for its cost, recorded detections are returned",
+    )
+    b.add_argument("--replay-ms", type=float, default=30.0, help="cost per frame of --detector replay")
+    b.add_argument("--cameras", type=int, default=4, help="cameras the files are spread over (default 4)")
+    b.add_argument("--burst", type=int, default=5, help="files per camera burst, one event each (default 5)")
+    b.add_argument("--precision", choices=["fp32", "fp16", "int8"], help="detector precision")
+    b.add_argument("--threads", type=int, help="detector runtime threads (0 = one per core)")
+    b.add_argument(
+        "--int8",
+        action="store_true",
+        help="also compare INT8 with FP32 (agreement, speed-up) per CPU runtime",
+    )
+    b.add_argument(
+        "--serve",
+        action="store_true",
+        help="memory run: a real `hsi serve` child process on --cameras cameras; its peak RSS",
+    )
+    b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
         "--alerts",
@@ -81,17 +107,57 @@ def _parser() -> argparse.ArgumentParser:
     ar = asub.add_parser("revoke", help="revoke a key by id or name")
     ar.add_argument("key")
 
-    s = sub.add_parser("assess", help="score one event context JSON file and print the assessment")
-    s.add_argument("context", help="path of an EventContext JSON file ('-' for stdin)")
-    s.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    s = sub.add_parser(
+        "assess",
+        help="score an event context JSON file and/or images through the pipeline and print the assessment",
+    )
+    s.add_argument("context", nargs="?", help="path of an EventContext JSON file ('-' for stdin)")
+    s.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a JPEG/PNG: detected with the configured detector (without a context file) and shown to "
+        "the vision model when vlm_url is set (repeatable)",
+    )
+    s.add_argument(
+        "--camera", default="cli", help="camera id of the context built from --image (default cli)"
+    )
+    s.add_argument(
+        "--backend",
+        choices=["llama_cpp", "openai", "home_assistant", "heuristic"],
+        help="override HSI_LLM_BACKEND",
+    )
     c = sub.add_parser(
         "calibrate", help="score the calibration scenarios and report agreement with expected levels"
     )
-    c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    c.add_argument(
+        "--backend",
+        choices=["llama_cpp", "openai", "home_assistant", "heuristic"],
+        help="override HSI_LLM_BACKEND",
+    )
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
+    c.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also report agreement after simulated residents' answers (docs/scoring.md, Feedback)",
+    )
+    c.add_argument(
+        "--feedback-repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="earlier answers per scenario situation with --feedback (default 3)",
+    )
     from inference_server.cli_models import add_parsers
 
     add_parsers(sub)
+    from inference_server.cli_status import add_parser as add_status_parser
+
+    add_status_parser(sub)
+    from inference_server.cli_ask import add_parser as add_ask_parser
+
+    add_ask_parser(sub)
     return p
 
 
@@ -115,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "models": _models,
         "doctor": _doctor,
+        "status": _status,
+        "ask": _ask,
     }
     try:
         return asyncio.run(commands[args.command](args, settings))
@@ -162,7 +230,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 
     try:
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database.url)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(str(exc)) from exc
     try:
@@ -199,22 +267,35 @@ def _tool(module: str) -> Any:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     demo = _tool("demo")
-    return int(await demo.run_demo(settings))
+    return int(await demo.run_demo(settings, Path(args.log) if args.log else None))
 
 
 async def _bench(args: argparse.Namespace, settings: Settings) -> int:
     bench = _tool("bench")
-    return int(
-        await bench.run_bench(
-            settings,
-            images=args.images,
-            detector=args.detector,
-            batch=args.batch,
-            alerts=args.alerts,
-            api=args.api,
-            json_out=Path(args.json_out) if args.json_out else None,
+    try:
+        return int(
+            await bench.run_bench(
+                settings,
+                images=args.images,
+                detector=args.detector,
+                batch=args.batch,
+                alerts=args.alerts,
+                api=args.api,
+                json_out=Path(args.json_out) if args.json_out else None,
+                recorded=args.recorded,
+                replay_ms=args.replay_ms,
+                cameras=args.cameras,
+                burst=args.burst,
+                compare=Path(args.compare) if args.compare else None,
+                precision=args.precision,
+                threads=args.threads,
+                int8=args.int8,
+                serve=args.serve,
+            )
         )
-    )
+    except bench.BenchFailed as exc:
+        print(f"hsi bench: FAILED: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
@@ -247,46 +328,119 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _assess(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import build_llm
+    from inference_server.app import build_llm, build_vision
     from inference_server.domain.context import EventContext, InvalidContext
     from inference_server.metrics import Metrics
     from inference_server.pipeline.assess import FallbackAssessor
 
-    try:
-        raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
-    except OSError as exc:
-        print(f"hsi: cannot read {args.context}: {exc.strerror}", file=sys.stderr)
+    if args.context is None and not args.image:
+        print("hsi: give an event context JSON file, --image FILE, or both", file=sys.stderr)
         return 2
-    try:
-        doc: Any = json.loads(raw)
-        if isinstance(doc, dict) and "context" in doc and "camera" not in doc:
-            doc = doc["context"]  # a calibration scenario file
-        context = EventContext.from_dict(doc)
-    except json.JSONDecodeError as exc:
-        print(f"hsi: {args.context} is not valid JSON: {exc}", file=sys.stderr)
-        return 2
-    except InvalidContext as exc:
-        print(f"hsi: invalid event context: {exc}", file=sys.stderr)
-        return 2
+    images: list[bytes] = []
+    for name in args.image:
+        try:
+            images.append(Path(name).read_bytes())
+        except OSError as exc:
+            print(f"hsi: cannot read {name}: {exc.strerror}", file=sys.stderr)
+            return 2
+    detected = 0
+    if args.context is not None:
+        try:
+            raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"hsi: cannot read {args.context}: {exc.strerror}", file=sys.stderr)
+            return 2
+        try:
+            doc: Any = json.loads(raw)
+            if isinstance(doc, dict) and "context" in doc and "camera" not in doc:
+                doc = doc["context"]  # a calibration scenario file
+            context = EventContext.from_dict(doc)
+        except json.JSONDecodeError as exc:
+            print(f"hsi: {args.context} is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+        except InvalidContext as exc:
+            print(f"hsi: invalid event context: {exc}", file=sys.stderr)
+            return 2
+    else:
+        built = await _image_context(settings, args.image, images, args.camera)
+        if isinstance(built, str):
+            print(f"hsi: {built}", file=sys.stderr)
+            return 2
+        context, detected = built
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings)
-    assessor = FallbackAssessor(llm, Metrics(), settings.llm_timeout_seconds + 5)
-    result = await assessor.assess(context)
-    print(
-        json.dumps(
-            {
-                "risk_score": result.risk_score,
-                "risk_level": result.risk_level.value,
-                "summary": result.summary,
-                "reasoning": result.reasoning,
-                "assessed_by": result.assessed_by,
-                "model": result.model,
-            },
-            indent=2,
-        )
+    vision = build_vision(settings)
+    assessor = FallbackAssessor(
+        llm, Metrics(), settings.llm.timeout_seconds + 5, vision, settings.llm.vlm_timeout_seconds + 5
     )
+    try:
+        context, result = await assessor.assess_scene(context, images)
+    finally:
+        for backend in (llm, vision):
+            close = getattr(backend, "close", None)
+            if close is not None:
+                await close()
+    out: dict[str, Any] = {
+        "risk_score": result.risk_score,
+        "risk_level": result.risk_level.value,
+        "summary": result.summary,
+        "reasoning": result.reasoning,
+        "assessed_by": result.assessed_by,
+        "model": result.model,
+    }
+    if args.image:
+        out["objects"] = context.objects
+        out["detections"] = detected
+        out["description"] = context.description
+        out["attributes"] = list(context.attributes)
+        if vision is not None:
+            out["vision_seconds"] = round(vision.last_seconds, 3)
+    print(json.dumps(out, indent=2))
     return 0
+
+
+async def _image_context(
+    settings: Settings, names: list[str], images: list[bytes], camera: str
+) -> tuple[Any, int] | str:
+    """The context of one event made of these images, detected by the configured detector."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from inference_server.app import build_detector
+    from inference_server.domain.names import display_name
+    from inference_server.ml.frames import UndecodableMedia, decode_image
+    from inference_server.pipeline.enrich import base_context
+
+    frames = []
+    for name, data in zip(names, images, strict=True):
+        try:
+            frames.append(decode_image(data))
+        except UndecodableMedia as exc:
+            return f"{name} is not a usable image: {exc}"
+    detector = await asyncio.to_thread(build_detector, settings)
+    found = await asyncio.to_thread(detector.detect, frames)
+    detections = [d for per_frame in found for d in per_frame]
+    counts: dict[str, int] = {}
+    for per_frame in found:
+        seen: dict[str, int] = {}
+        for d in per_frame:
+            seen[d.label] = seen.get(d.label, 0) + 1
+        for label, n in seen.items():
+            counts[label] = max(counts.get(label, 0), n)
+    now = datetime.now(UTC)
+    configured = settings.cameras.get(camera)
+    context = base_context(
+        camera=camera,
+        camera_name=(configured.name if configured and configured.name else display_name(camera)),
+        started=now,
+        ended=now,
+        tz=ZoneInfo(settings.timezone),
+        detections=detections,
+        objects=counts,
+        frames=len(frames),
+    )
+    return context, len(detections)
 
 
 async def _models(args: argparse.Namespace, settings: Settings) -> int:
@@ -301,16 +455,33 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     return await doctor_command(args, settings)
 
 
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_status import status_command
+
+    return await status_command(args, settings)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from inference_server.cli_ask import ask_command
+
+    return await ask_command(args, settings)
+
+
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.app import build_llm
-    from inference_server.domain.calibration import default_scenario_dir, evaluate, load_scenarios
+    from inference_server.domain.calibration import (
+        default_scenario_dir,
+        evaluate,
+        evaluate_with_feedback,
+        load_scenarios,
+    )
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
 
     scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings) or HeuristicAssessor()
     heuristic = HeuristicAssessor()
     answers: dict[str, RiskAssessment] = {}
@@ -318,7 +489,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     for scenario in scenarios:
         try:
             answers[scenario.name] = await asyncio.wait_for(
-                llm.assess(scenario.context), settings.llm_timeout_seconds + 5
+                llm.assess(scenario.context), settings.llm.timeout_seconds + 5
             )
         except (AssessmentFailed, TimeoutError) as exc:
             failures += 1
@@ -327,5 +498,14 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     by_context = {id(s.context): answers[s.name] for s in scenarios}
     report = evaluate(lambda ctx: by_context[id(ctx)], scenarios)
     print(f"backend: {llm.name}   scenarios: {report.total}   valid model answers: {report.total - failures}")
-    print(report.describe())
+    if not args.feedback:
+        print(report.describe())
+        return 0
+    if args.feedback_repeats < 0:
+        print("error: --feedback-repeats must not be negative", file=sys.stderr)
+        return 2
+    feedback = evaluate_with_feedback(
+        lambda ctx: by_context[id(ctx)], scenarios, repeats=args.feedback_repeats
+    )
+    print(feedback.describe())
     return 0

@@ -19,8 +19,8 @@ from inference_server.app import (
     model_plan,
     open_services,
 )
-from inference_server.config import ConfigError, Settings
 from inference_server.ml.models.plan import ModelPlan, load_failed
+from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,10 @@ def _only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:
 async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop: asyncio.Event) -> int:
     """Run the selected stages (all of them for `serve`) until `stop` is set."""
     chosen = stages or ALL_STAGES
-    if "ftp" in chosen and not settings.ftp_enabled and stages is None:
+    if "ftp" in chosen and not settings.ftp.enabled and stages is None:
         chosen = tuple(s for s in chosen if s != "ftp")
     services, pipeline = await start_pipeline(settings, chosen)
+    pipeline.profile_pull = start_profile_pull(settings, pipeline.model_plan)
     runners = []
     try:
         if "publish" in chosen:
@@ -84,6 +85,30 @@ async def run_server(settings: Settings, *, stages: tuple[str, ...] | None, stop
     return 0
 
 
+def start_profile_pull(settings: Settings, plan: ModelPlan | None) -> Any:
+    """Start the background pull of `models_profile` (None when unset or "none")."""
+    from inference_server.ml.models.manifest import UnknownModel, load_manifest
+    from inference_server.ml.models.profile_pull import ProfilePull
+
+    requested = (settings.models.profile or "").strip()
+    if requested in ("", "none"):
+        return None
+    recommended = (plan or model_plan(settings)).recommendation.profile
+    try:
+        pull = ProfilePull.for_settings(
+            settings.models_path,
+            load_manifest(settings.models.manifest),
+            requested,
+            recommended,
+            mirror=settings.models.mirror,
+        )
+    except UnknownModel as exc:
+        raise ConfigError(f"models_profile: {exc}") from exc
+    log.info("models_pull profile=%s (requested %s) starting in the background", pull.profile, requested)
+    pull.start()
+    return pull
+
+
 def _doctor_report(settings: Settings, plan: ModelPlan | None) -> dict[str, object]:
     """The doctor report served in GET /api/system/info (hardware probed once, at start-up)."""
     from inference_server.ml.models.doctor import doctor_report
@@ -94,25 +119,25 @@ def _doctor_report(settings: Settings, plan: ModelPlan | None) -> dict[str, obje
     hw = probe_hardware(settings.models_path)
     plan = plan or model_plan(settings, hw)
     return doctor_report(
-        ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest), plan
+        ModelSettings.from_settings(settings), hw, load_manifest(settings.models.manifest), plan
     )
 
 
 def _ftp_runner(settings: Settings):  # type: ignore[no-untyped-def]
     from inference_server.pipeline.ftp import CameraFtpServer, parse_port_range
 
-    users = {cam: c.ftp_password for cam, c in settings.cameras.items() if c.ftp_password}
+    users = {cam: c.ftp_password.get_secret_value() for cam, c in settings.cameras.items() if c.ftp_password}
     if not users:
         raise ConfigError(
             "ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)"
         )
     server = CameraFtpServer(
-        settings.watch_dir,
+        settings.storage.watch_dir,
         users,
-        settings.ftp_host,
-        settings.ftp_port,
-        parse_port_range(settings.ftp_passive_ports),
-        max_file_bytes=settings.max_file_bytes,
+        settings.ftp.host,
+        settings.ftp.port,
+        parse_port_range(settings.ftp.passive_ports),
+        max_file_bytes=settings.ingest.max_file_bytes,
     )
     return server.run
 
@@ -136,14 +161,14 @@ def _publish_runners(services: Services, pipeline: Pipeline):  # type: ignore[no
         engine.run_digest,
         engine.run_redeliveries,
     ]
-    if s.mqtt_url:
+    if s.mqtt.url:
         mqtt = MqttPublisher(
             options=MqttOptions.from_settings(s),
             streams=streams,
             pool=services.pool,
             metrics=services.metrics,
             consumer=pipeline.consumer,
-            reclaim_idle_s=s.reclaim_idle_seconds,
+            reclaim_idle_s=s.streams.reclaim_idle_seconds,
         )
         runners.append(mqtt.run)
     return runners
@@ -163,18 +188,60 @@ async def _api_runner(services: Services, pipeline: Pipeline):  # type: ignore[n
         keys=services.keys,
         metrics=services.metrics,
         publisher=services.publisher,
-        media_dir=s.media_dir,
+        media_dir=s.storage.media_dir,
         ready_checks={"detector": detector_ready},
         stage_health=pipeline.supervisor.health,
+        stage_states=pipeline.supervisor.describe,
         models=await asyncio.to_thread(_doctor_report, s, pipeline.model_plan),
     )
-    runner = await start_api(create_app(ctx), s.api_host, s.api_port)
-    log.info("api listening host=%s port=%d keys_required=%s", s.api_host, s.api_port, s.keys_required)
+    ctx.ask_index = await open_ask_index(services)
+    ctx.profile_pull = pipeline.profile_pull
+    llm = pipeline.llm
+    if s.ask.llm_answers and llm is not None and hasattr(llm, "complete_text"):
+        ctx.ask_llm = llm
+    runner = await start_api(create_app(ctx), s.api.host, s.api.port)
+    log.info("api listening host=%s port=%d keys_required=%s", s.api.host, s.api.port, s.api.keys_required)
 
     async def run(stop: asyncio.Event) -> None:
         try:
+            if ctx.ask_index is not None:
+                await run_ask_indexer(ctx.ask_index, stop, s.ask.index_interval_seconds)
             await stop.wait()
         finally:
             await runner.cleanup()
 
     return run
+
+
+async def open_ask_index(services: Services) -> Any:
+    """The semantic index of `POST /api/ask`, or None (ask_embedder none, or MiniLM missing in auto)."""
+    from inference_server.ml.protocols import ModelUnavailable
+    from inference_server.ml.text_embedder import MiniLMEmbedder
+    from inference_server.store.ask_index import AskIndex
+
+    s = services.settings
+    if s.ask.embedder == "none":
+        return None
+    try:
+        embedder = await asyncio.to_thread(MiniLMEmbedder, s.ask.embedder_dir)
+    except ModelUnavailable as exc:
+        if s.ask.embedder == "minilm":
+            raise ConfigError(f"ask_embedder is minilm but {exc}") from exc
+        log.warning("fallback stage=ask semantic search off: %s", exc)
+        return None
+    vector = {"auto": None, "pgvector": True, "exact": False}[s.ask.vector_search]
+    return await AskIndex.open(services.pool, embedder, tz=services.tz, vector_search=vector)
+
+
+async def run_ask_indexer(index: Any, stop: asyncio.Event, interval_s: float) -> None:
+    """Embed new, changed and old (back-fill) events until `stop`; a failure waits for the next turn."""
+    while not stop.is_set():
+        try:
+            if await index.sync(batch=64, max_batches=16) >= 64 * 16:
+                continue  # a back-fill: go on at once, yielding between rounds
+        except Exception as exc:  # a database outage must not end the API
+            log.warning("ask_index sync failed, retrying in %.0f s: %s", interval_s, exc)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        except TimeoutError:
+            pass

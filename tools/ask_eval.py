@@ -6,6 +6,9 @@ how high (MRR). Time-parse accuracy is the share of questions whose parsed range
 event and is no longer than the phrase implies.
 
     python -m tools.ask_eval postgresql://localhost/hsi_ask_eval     # an empty scratch database
+
+prints the figures before (full text, categories, recency, risk) and after adding the
+all-MiniLM-L6-v2 embeddings to the fusion.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from inference_server.domain.ask import parse_question
+from inference_server.domain.ask import parse_question, question_for_embedding
 from inference_server.domain.risk import RiskAssessment
 from inference_server.store import ask as ask_store
 from inference_server.store import events as event_store
 from inference_server.store import media as media_store
+from inference_server.store.ask_index import AskIndex, TextEmbedder
 from inference_server.store.db import create_pool, migrate
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -96,6 +100,7 @@ class Report:
     mrr: float
     time_parse_accuracy: float
     events: int
+    retrieval: str = "lexical"  # "lexical" | "lexical+semantic (<search>)"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form."""
@@ -105,6 +110,7 @@ class Report:
             "mrr": round(self.mrr, 3),
             "time_parse_accuracy": round(self.time_parse_accuracy, 3),
             "events": self.events,
+            "retrieval": self.retrieval,
         }
 
 
@@ -147,9 +153,26 @@ async def generate_month(pool: asyncpg.Pool, seed: int = 7) -> list[tuple[str, d
     return notable
 
 
-async def evaluate(pool: asyncpg.Pool) -> Report:
-    """Generate the month in `pool` (an empty, migrated database) and run every question."""
+async def evaluate(
+    pool: asyncpg.Pool, embedder: TextEmbedder | None = None, *, vector_search: bool | None = None
+) -> Report:
+    """Generate the month in `pool` (an empty, migrated database) and run every question.
+
+    With an `embedder`, events are indexed (pgvector where the server has it, unless
+    `vector_search` is False) and semantic similarity joins the fusion.
+    """
     notable = await generate_month(pool)
+    index = None
+    if embedder is not None:
+        index = await AskIndex.open(pool, embedder, tz=TZ, vector_search=vector_search)
+        await index.sync()
+    return await ask_all(pool, notable, index)
+
+
+async def ask_all(
+    pool: asyncpg.Pool, notable: list[tuple[str, datetime, tuple[str, str]]], index: AskIndex | None
+) -> Report:
+    """Ask every question of the notable events; the figures."""
     cameras, zones = await ask_store.names(pool)
     hits = 0
     reciprocal = 0.0
@@ -165,21 +188,39 @@ async def evaluate(pool: asyncpg.Pool) -> Report:
                 and (parsed.until is None or at < parsed.until)
             ):
                 parsed_ok += 1
-            found = [r.event.id for r in await ask_store.retrieve(pool, parsed, limit=5, tz=str(TZ))]
+            vector = None
+            if index is not None:
+                vector = (await index.embed_texts([question_for_embedding(question, parsed)]))[0]
+            found = [
+                r.event.id
+                for r in await ask_store.retrieve(
+                    pool, parsed, limit=5, tz=str(TZ), index=index, question_vector=vector
+                )
+            ]
             if event_id in found:
                 hits += 1
                 reciprocal += 1.0 / (found.index(event_id) + 1)
     events = int(await pool.fetchval("SELECT count(*) FROM events"))
-    return Report(total, hits / total, reciprocal / total, parsed_ok / total, events)
+    retrieval = "lexical"
+    if index is not None:
+        retrieval = f"lexical+semantic ({index.model}, {'pgvector' if index.vector_search else 'exact'})"
+    return Report(total, hits / total, reciprocal / total, parsed_ok / total, events, retrieval)
 
 
 async def _main(url: str) -> None:
+    from inference_server.ml.text_embedder import MiniLMEmbedder
+
     pool = await create_pool(url, max_size=4)
     try:
         await migrate(pool)
         if await pool.fetchval("SELECT count(*) FROM events"):
             raise SystemExit("error: the database already has events; give an empty scratch database")
-        print(json.dumps((await evaluate(pool)).to_json(), indent=2))
+        notable = await generate_month(pool)
+        before = await ask_all(pool, notable, None)
+        index = await AskIndex.open(pool, MiniLMEmbedder(), tz=TZ)
+        await index.sync()
+        after = await ask_all(pool, notable, index)
+        print(json.dumps({"before": before.to_json(), "after": after.to_json()}, indent=2))
     finally:
         await pool.close()
 

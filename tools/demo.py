@@ -14,9 +14,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inference_server.config import Settings
 from inference_server.domain.events import Event
+from inference_server.settings import Settings
 from tests.support.models import sample_images
+from tools.console import Console, Step
 from tools.embedded import embedded_postgres, embedded_redis
 from tools.uploads import with_marker
 
@@ -34,6 +35,13 @@ def _encode(image: np.ndarray, marker: str) -> bytes:
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return with_marker(buf.tobytes(), marker)
+
+
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FileNotFoundError(f"cannot read the sample image {path}")
+    return image
 
 
 def _walk(image: np.ndarray, steps: int) -> list[np.ndarray]:
@@ -55,8 +63,8 @@ def _write_upload(dest: Path, data: bytes, when: datetime) -> None:
 def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, int]:
     """Write the demo's camera uploads; returns files per camera."""
     bus_path, zidane_path = sample_images()
-    bus = cv2.imread(str(bus_path))
-    zidane = cv2.imread(str(zidane_path))
+    bus = _read_image(bus_path)
+    zidane = _read_image(zidane_path)
     night = (tz_now - timedelta(days=1)).replace(hour=2, minute=47, second=10, microsecond=0)
     noon = (tz_now - timedelta(days=1)).replace(hour=12, minute=30, second=0, microsecond=0)
     evening = (tz_now - timedelta(days=1)).replace(hour=23, minute=10, second=0, microsecond=0)
@@ -85,7 +93,7 @@ def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, in
     clip_tmp = clip_dir / ".clip-writing.mp4"  # hidden: ingest ignores it until renamed
     frames = _walk(bus, 6)
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
+    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter.fourcc(*"mp4v"), 2.0, (w, h))
     # A marker frame makes the clip's bytes unique per run.
     seed = int(uuid.UUID(marker).int % 255)
     for f in frames:
@@ -131,49 +139,71 @@ def format_table(events: list[Event], tz_name: str) -> str:
     return "\n".join(lines)
 
 
-async def run_demo(settings: Settings) -> int:
-    """Run the whole pipeline on the demo uploads and print the resulting events."""
-    explicit = settings.model_fields_set
+async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
+    """Run the whole pipeline on the demo uploads and print the resulting events.
+
+    Only our own lines reach the terminal; the embedded services', the libraries' and our own
+    logs go to `log_path` (default `<data_dir>/demo.log`), named in the first line.
+    """
+    log_path = log_path or settings.storage.data_dir / "demo.log"
+    with Console(log_path) as console:
+        console.print(f"Home Security Intelligence demo. Logs of the services and libraries: {log_path}")
+        try:
+            return await _run_demo(settings, console)
+        except Exception as exc:
+            log.exception("demo failed")
+            console.print(f"The demo failed: {exc}. The log has the details: {log_path}")
+            raise
+
+
+async def _run_demo(settings: Settings, console: Console) -> int:
     with contextlib.ExitStack() as stack:
         updates: dict[str, object] = {
-            "batch_idle_seconds": min(settings.batch_idle_seconds, 2.0),
-            "ingest_stable_seconds": min(settings.ingest_stable_seconds, 0.3),
-            "redis_prefix": settings.redis_prefix if "redis_prefix" in explicit else "hsi-demo",
+            "ingest_stable_seconds": min(settings.ingest.stable_seconds, 0.3),
+            "redis_prefix": settings.redis.prefix if settings.is_set("redis_prefix") else "hsi-demo",
         }
-        embedded_dir = settings.data_dir / "embedded"
-        if "database_url" not in explicit:
-            print("No HSI_DATABASE_URL set: starting embedded PostgreSQL in", embedded_dir / "postgres")
-            updates["database_url"] = stack.enter_context(embedded_postgres(embedded_dir / "postgres"))
-        if "redis_url" not in explicit:
-            print("No HSI_REDIS_URL set: starting embedded Redis in", embedded_dir / "redis")
-            updates["redis_url"] = stack.enter_context(embedded_redis(embedded_dir / "redis"))
-        run_dir = settings.data_dir / "demo"
-        if "watch_dir" not in explicit:
+        embedded_dir = settings.storage.data_dir / "embedded"
+        if not settings.is_set("database_url"):
+            with console.step(
+                f"No HSI_DATABASE_URL: starting embedded PostgreSQL in {embedded_dir / 'postgres'}"
+            ):
+                updates["database_url"] = await asyncio.to_thread(
+                    stack.enter_context, embedded_postgres(embedded_dir / "postgres")
+                )
+        if not settings.is_set("redis_url"):
+            with console.step(f"No HSI_REDIS_URL: starting embedded Redis in {embedded_dir / 'redis'}"):
+                updates["redis_url"] = await asyncio.to_thread(
+                    stack.enter_context, embedded_redis(embedded_dir / "redis")
+                )
+        run_dir = settings.storage.data_dir / "demo"
+        if not settings.is_set("watch_dir"):
             updates["watch_dir"] = run_dir / "uploads"
-        if "media_dir" not in explicit:
+        if not settings.is_set("media_dir"):
             updates["media_dir"] = run_dir / "media"
-        demo_settings = settings.model_copy(update=updates)
-        return await _run(demo_settings)
+        demo_settings = settings.replace(**updates)
+        return await _run(demo_settings, console)
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, console: Console) -> int:
     from inference_server.server import start_pipeline
 
     stages = ("ingest", "detect", "window", "assess")
     started = time.perf_counter()
-    services, pipeline = await start_pipeline(settings, stages)
+    with console.step("Loading the models and connecting to PostgreSQL and Redis"):
+        services, pipeline = await start_pipeline(settings, stages)
     assert pipeline.detector is not None
-    print(
+    console.print(
         f"Detector: {pipeline.detector.name}   Risk assessor: {pipeline.llm.name if pipeline.llm else 'heuristic'}"
         f"   Time zone: {settings.timezone}"
     )
     if pipeline.model_plan is not None:
         for fallback in pipeline.model_plan.fallbacks:
-            print(
+            console.print(
                 f"Fallback: {fallback.stage} runs {fallback.backend} ({fallback.reason}); fix: {fallback.fix}"
             )
     marker = str(uuid.uuid4())
     stop = asyncio.Event()
+    runner: asyncio.Task[None] | None = None
     try:
         for camera, name, zone_type, priority, polygon in DEMO_ZONES:
             await services.pool.execute(
@@ -192,11 +222,12 @@ async def _run(settings: Settings) -> int:
             )
         runner = asyncio.create_task(pipeline.run(stop))
         now = datetime.now(services.tz)
-        counts = await asyncio.to_thread(make_uploads, settings.watch_dir, now, marker)
-        total = sum(counts.values())
-        print(f"Uploaded {total} files from {len(counts)} cameras into {settings.watch_dir}")
         since = datetime.now(services.tz) - timedelta(seconds=1)
-        await _wait_until_done(services, pipeline, total, since, timeout=300)
+        counts = await asyncio.to_thread(make_uploads, settings.storage.watch_dir, now, marker)
+        total = sum(counts.values())
+        console.print(f"Uploaded {total} files from {len(counts)} cameras into {settings.storage.watch_dir}")
+        with console.step(f"Detecting, grouping and scoring the {total} uploads") as step:
+            await _wait_until_done(services, pipeline, total, since, timeout=300, step=step)
         rows = await services.pool.fetch(
             "SELECT DISTINCT event_id FROM media_files WHERE ingested_at >= $1 AND event_id IS NOT NULL",
             since,
@@ -205,36 +236,53 @@ async def _run(settings: Settings) -> int:
 
         events = [e for r in rows if (e := await event_store.fetch_event(services.pool, str(r["event_id"])))]
         events.sort(key=lambda e: (e.started_at, e.camera))
-        print()
-        print(format_table(events, settings.timezone))
-        print()
+        console.print()
+        for line in format_table(events, settings.timezone).splitlines():
+            console.print(line)
+        console.print()
         summary = await services.pool.fetchrow(
             "SELECT count(*) FILTER (WHERE status = 'no_objects') AS empty,"
             " count(*) FILTER (WHERE status = 'dead_letter') AS dead FROM media_files WHERE ingested_at >= $1",
             since,
         )
-        print(
+        assert summary is not None
+        console.print(
             f"{len(events)} events from {total} uploads ({summary['empty']} without objects, "
             f"{summary['dead']} dead letters) in {time.perf_counter() - started:.1f} s"
         )
         return 0 if events else 1
     finally:
         stop.set()
-        with contextlib.suppress(Exception):
-            await runner
+        if runner is not None:
+            with contextlib.suppress(Exception):
+                await runner
         await services.close()
 
 
-async def _wait_until_done(services, pipeline, total: int, since: datetime, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def _wait_until_done(  # type: ignore[no-untyped-def]
+    services, pipeline, total: int, since: datetime, timeout: float, step: Step
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = await services.pool.fetchrow(
-            "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'queued') AS queued"
+            "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'queued') AS queued,"
+            " count(DISTINCT event_id) AS events"
             " FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        detected = int(row["n"]) - int(row["queued"])
+        if (
+            row["n"] >= total
+            and row["queued"] == 0
+            and await pipeline.streams.depth("detect", "detectors") == 0
+        ):
+            # Every upload is detected and windowed: close the open windows now rather than after
+            # an idle timer, so how the uploads group into events never depends on how fast this
+            # machine detected them (a 2 s timer split one camera's burst in two under load).
+            await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
+        step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)
             return

@@ -248,6 +248,63 @@ class HsiClient:
         """Replace an alert rule."""
         return dict(await self._json("PUT", f"alert-rules/{quote_segment(rule_id)}", json=rule))
 
+    # --- known entities and feedback -------------------------------------------------------
+    async def get_entities(
+        self, *, known: bool | None = None, label: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Re-identified people and vehicles, most recently seen first."""
+        params = {"known": known, "label": label, "limit": limit}
+        return _listing(await self._json("GET", "entities", params=params), "entities")
+
+    async def update_entity(self, entity_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Name an entity ("name", null clears it) and/or mark it known ("known")."""
+        return dict(await self._json("PATCH", f"entities/{quote_segment(entity_id)}", json=patch))
+
+    async def get_entity_history(self, entity_id: str, limit: int | None = None) -> dict[str, Any]:
+        """An entity and where and when it was seen, newest first ({..., "history": [...]})."""
+        path = f"entities/{quote_segment(entity_id)}/history"
+        return dict(await self._json("GET", path, params={"limit": limit}))
+
+    async def forget_entity(self, entity_id: str) -> None:
+        """Delete an entity and every stored embedding of it."""
+        await self._json("DELETE", f"entities/{quote_segment(entity_id)}")
+
+    async def give_feedback(self, event_id: str, feedback: str | None) -> dict[str, Any]:
+        """Answer an event (false_alarm, expected, threat; None clears the answer)."""
+        return dict(
+            await self._json("PATCH", f"events/{quote_segment(event_id)}", json={"feedback": feedback})
+        )
+
+    async def reset_feedback(self, camera: str | None) -> int:
+        """Clear the answers of one camera (or of all); how many were cleared."""
+        body = {"camera": camera} if camera else {}
+        return int(dict(await self._json("POST", "feedback/reset", json=body)).get("cleared", 0))
+
+    # --- ask --------------------------------------------------------------------------------
+    async def ask(self, question: str, limit: int | None = None) -> dict[str, Any]:
+        """Ask the event history a question: {"answer", "citations", "understood"}."""
+        body: dict[str, Any] = {"question": question}
+        if limit is not None:
+            body["limit"] = limit
+        return dict(await self._json("POST", "ask", json=body))
+
+    # --- tripwires --------------------------------------------------------------------------
+    async def get_tripwires(self, camera: str | None = None) -> list[dict[str, Any]]:
+        """Tripwires (of one camera)."""
+        return _listing(await self._json("GET", "tripwires", params={"camera": camera}), "tripwires")
+
+    async def create_tripwire(self, tripwire: dict[str, Any]) -> dict[str, Any]:
+        """Create a tripwire."""
+        return dict(await self._json("POST", "tripwires", json=tripwire))
+
+    async def update_tripwire(self, tripwire_id: str, tripwire: dict[str, Any]) -> dict[str, Any]:
+        """Replace a tripwire."""
+        return dict(await self._json("PUT", f"tripwires/{quote_segment(tripwire_id)}", json=tripwire))
+
+    async def delete_tripwire(self, tripwire_id: str) -> None:
+        """Delete a tripwire."""
+        await self._json("DELETE", f"tripwires/{quote_segment(tripwire_id)}")
+
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         """Open the /api/ws push stream, resuming after `since` when given."""

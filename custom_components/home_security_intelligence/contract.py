@@ -30,6 +30,8 @@ RULE_LIMITS: Final[dict[str, tuple[int, int]]] = {
 CHANNEL_TYPES: Final[tuple[str, ...]] = tuple(_DOCUMENT["channel_types"])
 ZONE_FIELDS: Final[tuple[str, ...]] = tuple(_DOCUMENT["zone_fields"])
 ZONE_TYPES: Final[tuple[str, ...]] = tuple(_DOCUMENT["zone_types"])
+FEEDBACK_KINDS: Final[tuple[str, ...]] = tuple(_DOCUMENT["feedback_kinds"])
+BEHAVIOUR_KINDS: Final[tuple[str, ...]] = tuple(_DOCUMENT["behaviour_kinds"])
 
 
 def risk_level(score: int) -> str:

@@ -33,6 +33,13 @@ def event_type_for(objects: dict[str, Any] | None) -> str:
     return "other"
 
 
+def behaviour_kinds(event: dict[str, Any]) -> list[str]:
+    """The kinds of behaviour over time in an event (loitering, perimeter_walk, ...), strongest
+    first; none for events of a server that does not report behaviours."""
+    kinds = (b.get("kind") for b in event.get("behaviours") or () if isinstance(b, dict))
+    return list(dict.fromkeys(k for k in kinds if isinstance(k, str)))
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: HsiConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
@@ -70,6 +77,13 @@ class HsiCameraEvent(HsiEntity, EventEntity):
                 "level": event.get("risk_level"),
                 "summary": event.get("summary"),
                 "escalated": reason == "escalated",
+                "behaviours": behaviour_kinds(event),
+                "behaviour_reasons": [
+                    str(b.get("explanation", ""))
+                    for b in event.get("behaviours") or ()
+                    if isinstance(b, dict)
+                ],
+                "feedback": event.get("feedback"),
             },
         )
         self.async_write_ha_state()

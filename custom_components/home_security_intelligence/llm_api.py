@@ -1,4 +1,4 @@
-"""Assist: an LLM API whose tools list and search the server's events."""
+"""Assist: an LLM API whose tools list and search the server's events and ask its history."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ PROMPT = (
     "'{title}' saw. Events have a risk score 0-100 ("
     + contract.bands_text()
     + "), a summary, the objects seen and the camera. Times are ISO 8601; now is {now}. "
-    "Cameras: {cameras}. Answer briefly; mention the camera, the time and the risk."
+    "Cameras: {cameras}. For questions in plain words ('was anyone in the garden last night?', "
+    "'any unknown cars this week?') use ask_security_history; it answers from the events it cites. "
+    "Answer briefly; mention the camera, the time and the risk."
 )
 
 
@@ -173,6 +175,47 @@ class SearchEventsTool(_EventTool):
         return await self._fetch(str(args.pop("query")), args)
 
 
+class AskHistoryTool(_EventTool):
+    """A question in plain words, answered by the server from the events it cites (POST /api/ask)."""
+
+    name = "ask_security_history"
+    description = (
+        "Ask the security event history a question in plain words (time expressions such as "
+        "'last night' or 'this week', camera and zone names, known/unknown people and vehicles). "
+        "Returns an answer and the events it is based on."
+    )
+    parameters = vol.Schema(
+        {
+            vol.Required(
+                "question", description="The question, e.g. 'Was anyone at the back door last night?'"
+            ): str,
+            vol.Optional("limit", description="Maximum number of events to cite"): vol.All(
+                vol.Coerce(int), vol.Range(min=1, max=20)
+            ),
+        }
+    )
+
+    async def async_call(
+        self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
+    ) -> Any:
+        """Query POST /api/ask; times of the cited events in local time."""
+        args = tool_input.tool_args
+        question = str(args.get("question", "")).strip()
+        if not question:
+            return _result({"error": "Ask a question."})
+        try:
+            answer = await self.entry.runtime_data.client.ask(question, args.get("limit"))
+        except HsiError as err:
+            return _result({"error": f"The security server could not answer: {err}"})
+        cameras = self.entry.runtime_data.coordinator.data.cameras
+        citations: list[JsonValueType] = [
+            _compact({"camera_name": cameras.get(str(c.get("camera")), {}).get("name"), **c})
+            for c in answer.get("citations") or []
+            if isinstance(c, dict)
+        ]
+        return _result({"answer": str(answer.get("answer", "")), "events": citations})
+
+
 class HsiLlmApi(llm.API):
     """The tools of one inference server."""
 
@@ -189,7 +232,7 @@ class HsiLlmApi(llm.API):
             api=self,
             api_prompt=PROMPT.format(title=self.entry.title, now=dt_util.now().isoformat(), cameras=names),
             llm_context=llm_context,
-            tools=[ListEventsTool(self.entry), SearchEventsTool(self.entry)],
+            tools=[ListEventsTool(self.entry), SearchEventsTool(self.entry), AskHistoryTool(self.entry)],
         )
 
 

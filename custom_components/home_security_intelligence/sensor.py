@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import HsiCoordinator
 from .data import HsiConfigEntry, HsiData
 from .entity import HsiEntity, async_add_camera_entities
+from .event import behaviour_kinds
 
 # Coordinator-driven: nothing is polled per entity.
 PARALLEL_UPDATES = 0
@@ -149,6 +150,8 @@ class HsiLastEventSensor(HsiEntity, SensorEntity):
             "objects": event.get("objects", {}),
             "zones": event.get("zones", []),
             "reviewed": event.get("reviewed", False),
+            "feedback": event.get("feedback"),
+            "behaviours": behaviour_kinds(event),
         }
 
 

@@ -1,7 +1,9 @@
-"""Actions: query and review events, manage zones and alert rules, snooze a camera."""
+"""Actions: query, review and answer events, ask the history, manage zones, tripwires, alert rules
+and known people/vehicles, snooze a camera."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -25,9 +27,22 @@ SERVICE_SET_ZONE = "set_zone"
 SERVICE_DELETE_ZONE = "delete_zone"
 SERVICE_SET_ALERT_RULE = "set_alert_rule"
 SERVICE_SNOOZE_CAMERA = "snooze_camera"
+SERVICE_LIST_ENTITIES = "list_known_entities"
+SERVICE_NAME_ENTITY = "name_entity"
+SERVICE_FORGET_ENTITY = "forget_entity"
+SERVICE_ENTITY_HISTORY = "get_entity_history"
+SERVICE_GIVE_FEEDBACK = "give_feedback"
+SERVICE_RESET_FEEDBACK = "reset_feedback"
+SERVICE_ASK = "ask"
+SERVICE_SET_TRIPWIRE = "set_tripwire"
+SERVICE_DELETE_TRIPWIRE = "delete_tripwire"
 
 RISK_LEVELS = list(contract.RISK_LEVELS)
 ZONE_TYPES = list(contract.ZONE_TYPES)
+# "clear" withdraws an answer (the server stores null).
+FEEDBACK_CHOICES = [*contract.FEEDBACK_KINDS, "clear"]
+BEHAVIOUR_KINDS = list(contract.BEHAVIOUR_KINDS)
+TRIPWIRE_FIELDS = ("camera", "name", "a", "b", "enabled")
 
 _ENTRY: dict[vol.Marker, Any] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 _FILTERS: dict[vol.Marker, Any] = {
@@ -87,6 +102,7 @@ SCHEMAS: dict[str, vol.Schema] = {
                 vol.Optional("severity"): vol.In(RISK_LEVELS),
                 vol.Optional("conditions"): dict,
                 vol.Optional("channels"): vol.All(cv.ensure_list, [dict]),
+                vol.Optional("behaviours"): vol.All(cv.ensure_list, [vol.In(BEHAVIOUR_KINDS)]),
                 **{
                     vol.Optional(name): vol.All(vol.Coerce(int), vol.Range(min=low, max=high))
                     for name, (low, high) in contract.RULE_LIMITS.items()
@@ -101,6 +117,53 @@ SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("minutes", default=60): vol.All(vol.Coerce(int), vol.Range(min=0, max=1440)),
         }
     ),
+    SERVICE_LIST_ENTITIES: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("known"): cv.boolean,
+            vol.Optional("label"): cv.string,
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+        }
+    ),
+    SERVICE_NAME_ENTITY: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("reid_entity"): cv.string,
+            vol.Optional("name"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
+            vol.Optional("known", default=True): cv.boolean,
+        }
+    ),
+    SERVICE_FORGET_ENTITY: vol.Schema({**_ENTRY, vol.Required("reid_entity"): cv.string}),
+    SERVICE_ENTITY_HISTORY: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("reid_entity"): cv.string,
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+        }
+    ),
+    SERVICE_GIVE_FEEDBACK: vol.Schema(
+        {**_ENTRY, vol.Required("event_id"): cv.string, vol.Required("feedback"): vol.In(FEEDBACK_CHOICES)}
+    ),
+    SERVICE_RESET_FEEDBACK: vol.Schema({**_ENTRY, vol.Optional("camera"): cv.string}),
+    SERVICE_ASK: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("question"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=500)),
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=20)),
+        }
+    ),
+    SERVICE_SET_TRIPWIRE: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("tripwire_id"): cv.string,
+            vol.Optional("camera"): cv.string,
+            vol.Optional("name"): vol.All(cv.string, vol.Length(min=1, max=64)),
+            vol.Optional("a"): _POINT,
+            vol.Optional("b"): _POINT,
+            vol.Optional("enabled"): cv.boolean,
+        }
+    ),
+    SERVICE_DELETE_TRIPWIRE: vol.Schema({**_ENTRY, vol.Required("tripwire_id"): cv.string}),
 }
 
 
@@ -209,6 +272,7 @@ async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
                     translation_placeholders={"rule_id": rule_id},
                 )
             current = writable(coordinator.data.rules[rule_id], RULE_FIELDS)
+            _with_behaviours(fields, call.data, current.get("conditions"))
             rule = await coordinator.client.update_alert_rule(rule_id, {**current, **fields})
         else:
             if "name" not in fields:
@@ -217,10 +281,23 @@ async def _set_alert_rule(call: ServiceCall) -> ServiceResponse:
                     translation_key="rule_fields_missing",
                     translation_placeholders={"fields": "name"},
                 )
+            _with_behaviours(fields, call.data, None)
             rule = await coordinator.client.create_alert_rule(fields)
     coordinator.data.rules[str(rule["id"])] = rule
     coordinator.async_update_listeners()
     return {"rule": rule}
+
+
+def _with_behaviours(fields: dict[str, Any], data: Mapping[str, Any], stored: Any) -> None:
+    """Put the `behaviours` field into the rule's conditions (the given ones, else the stored
+    ones); an empty list removes the condition."""
+    if "behaviours" not in data:
+        return
+    conditions = dict(fields.get("conditions", stored if isinstance(stored, Mapping) else {}))
+    conditions.pop("behaviours", None)
+    if data["behaviours"]:
+        conditions["behaviours"] = list(dict.fromkeys(data["behaviours"]))
+    fields["conditions"] = conditions
 
 
 async def _snooze_camera(call: ServiceCall) -> None:
@@ -234,6 +311,112 @@ async def _snooze_camera(call: ServiceCall) -> None:
         coordinator.async_update_listeners()
 
 
+async def _list_entities(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        entities: list[Any] = await entry.runtime_data.client.get_entities(
+            known=call.data.get("known"), label=call.data.get("label"), limit=call.data.get("limit")
+        )
+    return {"entities": entities}
+
+
+async def _name_entity(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    patch: dict[str, Any] = {"known": call.data["known"]}
+    if "name" in call.data:
+        patch["name"] = call.data["name"]
+    async with translate_errors():
+        entity = await entry.runtime_data.client.update_entity(call.data["reid_entity"], patch)
+    return {"entity": entity}
+
+
+async def _entity_history(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        history = await entry.runtime_data.client.get_entity_history(
+            call.data["reid_entity"], call.data.get("limit")
+        )
+    return {
+        "entity": {k: v for k, v in history.items() if k != "history"},
+        "history": history.get("history", []),
+    }
+
+
+async def _forget_entity(call: ServiceCall) -> None:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        await entry.runtime_data.client.forget_entity(call.data["reid_entity"])
+
+
+async def _give_feedback(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    feedback = None if call.data["feedback"] == "clear" else call.data["feedback"]
+    async with translate_errors():
+        event = await entry.runtime_data.client.give_feedback(call.data["event_id"], feedback)
+    entry.runtime_data.coordinator.async_apply_event(event, created=False)
+    return {"event": event}
+
+
+async def _reset_feedback(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        cleared = await entry.runtime_data.client.reset_feedback(call.data.get("camera"))
+    return {"cleared": cleared}
+
+
+async def _ask(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        result = await entry.runtime_data.client.ask(call.data["question"], call.data.get("limit"))
+    return ask_response(result)
+
+
+def ask_response(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer, the cited events and the ids of those events (for templates)."""
+    citations = [dict(c) for c in result.get("citations") or [] if isinstance(c, Mapping)]
+    return {
+        "answer": str(result.get("answer", "")),
+        # "extractive" or "llm:<backend>"; absent from servers before the LLM answers
+        "answered_by": str(result.get("answered_by") or "extractive"),
+        "event_ids": [str(c.get("id")) for c in citations],
+        "citations": citations,
+        "understood": dict(result.get("understood") or {}),
+    }
+
+
+async def _set_tripwire(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    client = entry.runtime_data.client
+    fields = {key: call.data[key] for key in TRIPWIRE_FIELDS if key in call.data}
+    async with translate_errors():
+        if tripwire_id := call.data.get("tripwire_id"):
+            tripwires = {str(t.get("id")): t for t in await client.get_tripwires()}
+            if tripwire_id not in tripwires:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="tripwire_not_found",
+                    translation_placeholders={"tripwire_id": tripwire_id},
+                )
+            current = writable(tripwires[tripwire_id], TRIPWIRE_FIELDS)
+            tripwire = await client.update_tripwire(tripwire_id, {**current, **fields})
+        else:
+            missing = [key for key in ("camera", "name", "a", "b") if key not in fields]
+            if missing:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="tripwire_fields_missing",
+                    translation_placeholders={"fields": ", ".join(missing)},
+                )
+            tripwire = await client.create_tripwire({"enabled": True, **fields})
+    return {"tripwire": tripwire}
+
+
+async def _delete_tripwire(call: ServiceCall) -> None:
+    entry = _entry(call.hass, call)
+    async with translate_errors():
+        await entry.runtime_data.client.delete_tripwire(call.data["tripwire_id"])
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
@@ -245,6 +428,15 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_DELETE_ZONE: (_delete_zone, SupportsResponse.NONE),
         SERVICE_SET_ALERT_RULE: (_set_alert_rule, SupportsResponse.OPTIONAL),
         SERVICE_SNOOZE_CAMERA: (_snooze_camera, SupportsResponse.NONE),
+        SERVICE_LIST_ENTITIES: (_list_entities, SupportsResponse.ONLY),
+        SERVICE_NAME_ENTITY: (_name_entity, SupportsResponse.OPTIONAL),
+        SERVICE_FORGET_ENTITY: (_forget_entity, SupportsResponse.NONE),
+        SERVICE_ENTITY_HISTORY: (_entity_history, SupportsResponse.ONLY),
+        SERVICE_GIVE_FEEDBACK: (_give_feedback, SupportsResponse.OPTIONAL),
+        SERVICE_RESET_FEEDBACK: (_reset_feedback, SupportsResponse.OPTIONAL),
+        SERVICE_ASK: (_ask, SupportsResponse.ONLY),
+        SERVICE_SET_TRIPWIRE: (_set_tripwire, SupportsResponse.OPTIONAL),
+        SERVICE_DELETE_TRIPWIRE: (_delete_tripwire, SupportsResponse.NONE),
     }
     for name, (handler, supports_response) in handlers.items():
         hass.services.async_register(

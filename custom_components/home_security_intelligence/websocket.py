@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.auth.models import User
-from homeassistant.auth.permissions.const import POLICY_READ
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
 from homeassistant.components import websocket_api
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.websocket_api.connection import ActiveConnection
@@ -42,10 +42,14 @@ def async_register_websocket_commands(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_events)
     websocket_api.async_register_command(hass, ws_event)
     websocket_api.async_register_command(hass, ws_subscribe)
+    websocket_api.async_register_command(hass, ws_review)
 
 
-def _entry(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> HsiConfigEntry | None:
-    """The entry asked for (or the only loaded one), when this user may read it; else answers the error."""
+def _entry(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any], policy: str = POLICY_READ
+) -> HsiConfigEntry | None:
+    """The entry asked for (or the only loaded one), when this user may read it (or, with
+    POLICY_CONTROL, change it); else answers the error."""
     loaded: list[HsiConfigEntry] = [
         entry for entry in hass.config_entries.async_entries(DOMAIN) if entry.state is ConfigEntryState.LOADED
     ]
@@ -60,18 +64,19 @@ def _entry(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any
         connection.send_error(msg["id"], ERR_NOT_FOUND, message)
         return None
     entry = loaded[0]
-    if not _may_read(hass, connection.user, entry):
-        connection.send_error(msg["id"], ERR_UNAUTHORIZED, "you may not read this entry's entities")
+    if not _may(hass, connection.user, entry, policy):
+        what = "read" if policy == POLICY_READ else "control"
+        connection.send_error(msg["id"], ERR_UNAUTHORIZED, f"you may not {what} this entry's entities")
         return None
     return entry
 
 
-def _may_read(hass: HomeAssistant, user: User, entry: HsiConfigEntry) -> bool:
-    """Whether the user may read at least one entity of the entry (what the card shows)."""
+def _may(hass: HomeAssistant, user: User, entry: HsiConfigEntry, policy: str) -> bool:
+    """Whether the user may read (or control) at least one entity of the entry (what the card shows)."""
     if user.is_admin:
         return True
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-    return any(user.permissions.check_entity(entity.entity_id, POLICY_READ) for entity in entities)
+    return any(user.permissions.check_entity(entity.entity_id, policy) for entity in entities)
 
 
 def _signer(hass: HomeAssistant, connection: ActiveConnection) -> Signer:
@@ -184,3 +189,48 @@ def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
 
     connection.subscriptions[msg["id"]] = hass.bus.async_listen(BUS_EVENT, forward)
     connection.send_result(msg["id"])
+
+
+# The card's review buttons: what each sends as PATCH /api/events/{id} (feedback, reviewed).
+REVIEW_ACTIONS: Final[dict[str, tuple[str | None, bool]]] = {
+    "reviewed": (None, True),
+    "unreviewed": (None, False),
+    "false_alarm": ("false_alarm", True),
+    "expected": ("expected", True),
+    "threat": ("threat", True),
+}
+
+
+@websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/review",
+        _ENTRY: str,
+        vol.Required("event_id"): vol.All(str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$")),
+        vol.Required("action"): vol.In(tuple(REVIEW_ACTIONS)),
+    }
+)
+@async_response
+async def ws_review(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Mark an event reviewed / not reviewed, or answer it (false alarm, expected, threat).
+
+    An answer is the server's `feedback`: similar later events of that camera score lower (false
+    alarm, expected) or higher (threat). "Not reviewed" also clears the answer. Needs control
+    permission on the entry's entities (a read-only user sees the card but cannot change it).
+    """
+    if (entry := _entry(hass, connection, msg, POLICY_CONTROL)) is None:
+        return
+    feedback, reviewed = REVIEW_ACTIONS[msg["action"]]
+    client = entry.runtime_data.client
+    event_id = msg["event_id"]
+    try:
+        if msg["action"] == "reviewed":  # keeps an earlier answer as it is
+            event = await client.review_event(event_id, reviewed=True, notes=None)
+        elif reviewed:
+            event = await client.give_feedback(event_id, feedback)  # an answer marks it reviewed
+        else:
+            await client.give_feedback(event_id, None)
+            event = await client.review_event(event_id, reviewed=False, notes=None)
+    except HsiError as err:
+        _send_server_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], with_media_urls(entry.entry_id, event, _signer(hass, connection)))

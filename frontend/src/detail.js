@@ -4,6 +4,8 @@ import { LitElement, css, html, nothing } from "lit";
 import { formatDateTime, formatDuration, formatObjects } from "./format.js";
 import { levelStyle } from "./levels.js";
 
+const FEEDBACK_LABELS = { false_alarm: "false alarm", expected: "expected", threat: "a threat" };
+
 export class EventDetail extends LitElement {
   static properties = {
     hass: { attribute: false },
@@ -43,6 +45,26 @@ export class EventDetail extends LitElement {
       this._clipFailed = false;
       this._message = null;
     }
+  }
+
+  _renderSighting(s) {
+    const who = s.entity_name || (s.known ? `known ${s.label}` : `the same ${s.label}`);
+    const similarity = typeof s.similarity === "number" ? ` · ${Math.round(s.similarity * 100)} % alike` : "";
+    const text = html`<b>${s.camera_name || s.camera}</b> · ${who} ·
+      <time datetime=${s.seen_at}>${formatDateTime(s.seen_at, this.hass)}</time>${similarity}`;
+    return html`<li data-camera=${s.camera}>
+      ${s.event_id
+        ? html`<button class="link" @click=${() => this._open(s)}>${text}</button>`
+        : text}
+    </li>`;
+  }
+
+  _open(sighting) {
+    this.dispatchEvent(
+      new CustomEvent("hsi-action", {
+        detail: { action: "open", event: { id: sighting.event_id, camera: sighting.camera } },
+      }),
+    );
   }
 
   _act(action) {
@@ -110,7 +132,7 @@ export class EventDetail extends LitElement {
       <p>${event.summary}</p>
       <h3>Why this score</h3>
       <p class="reasoning">${event.reasoning || "—"}</p>
-      <p class="muted">Scored by ${event.assessed_by || "?"}${event.model ? html` (${event.model})` : nothing}${
+      <p class="muted">Scored by ${event.assessed_by || "?"}${event.model && event.model !== event.assessed_by ? html` (${event.model})` : nothing}${
         event.fast_path ? " · fast path" : ""
       }</p>
       ${(event.zones || []).length
@@ -120,16 +142,11 @@ export class EventDetail extends LitElement {
       <h3>Seen on other cameras</h3>
       ${sightings.length
         ? html`<ul class="sightings">
-            ${sightings.map(
-              (s) => html`<li>
-                <b>${s.camera_name || s.camera}</b> · ${s.label} ·
-                <time datetime=${s.seen_at}>${formatDateTime(s.seen_at, this.hass)}</time>
-              </li>`,
-            )}
+            ${sightings.map((s) => this._renderSighting(s))}
           </ul>`
         : html`<p class="muted">
             ${"sightings" in event
-              ? "Not seen on other cameras."
+              ? "Not seen on other cameras within a day."
               : "detections" in event
                 ? "This server does not report re-ID sightings yet."
                 : "Loading…"}
@@ -139,15 +156,32 @@ export class EventDetail extends LitElement {
       ${this._message
         ? html`<p class=${this._message.error ? "error" : "ok"} role="status">${this._message.text}</p>`
         : nothing}
+      ${event.feedback
+        ? html`<p class="answer" data-feedback=${event.feedback}>Your answer: <b>${FEEDBACK_LABELS[event.feedback] || event.feedback}</b></p>`
+        : nothing}
       <footer>
         ${event.reviewed
-          ? html`<button @click=${() => this._act("unreview")} ?disabled=${this._busy}>Mark not reviewed</button>`
+          ? html`<button @click=${() => this._act("unreviewed")} ?disabled=${this._busy}>Mark not reviewed</button>`
           : html`<button class="primary" @click=${() => this._act("reviewed")} ?disabled=${this._busy}>
               Mark reviewed
             </button>`}
-        <button @click=${() => this._act("false_alarm")} ?disabled=${this._busy}>False alarm</button>
-        <button @click=${() => this._act("expected")} ?disabled=${this._busy}>Expected</button>
-        <button @click=${() => this._act("snooze")} ?disabled=${this._busy}>Snooze camera 1 h</button>
+        <button
+          class="false-alarm"
+          aria-pressed=${event.feedback === "false_alarm" ? "true" : "false"}
+          @click=${() => this._act("false_alarm")}
+          ?disabled=${this._busy}
+        >
+          False alarm
+        </button>
+        <button
+          class="expected"
+          aria-pressed=${event.feedback === "expected" ? "true" : "false"}
+          @click=${() => this._act("expected")}
+          ?disabled=${this._busy}
+        >
+          Expected
+        </button>
+        <button class="snooze" @click=${() => this._act("snooze")} ?disabled=${this._busy}>Snooze camera 1 h</button>
       </footer>
     </article>`;
   }
@@ -239,6 +273,21 @@ export class EventDetail extends LitElement {
     .sightings {
       margin: 4px 0;
       padding-left: 20px;
+    }
+    .sightings button.link {
+      border: 0;
+      padding: 2px 0;
+      border-radius: 0;
+      color: inherit;
+      text-align: left;
+      text-decoration: underline dotted;
+    }
+    .answer {
+      margin-top: 12px;
+    }
+    button[aria-pressed="true"] {
+      background: var(--secondary-background-color, rgba(3, 169, 244, 0.12));
+      font-weight: 600;
     }
     .error {
       color: var(--error-color, #b71c1c);

@@ -26,6 +26,14 @@ const DEFAULTS = {
   refresh_interval: 60,
 };
 
+const REVIEW_MESSAGES = {
+  reviewed: "Marked as reviewed.",
+  unreviewed: "Marked as not reviewed.",
+  false_alarm: "Marked as a false alarm: similar events on this camera will score lower.",
+  expected: "Marked as expected: similar events on this camera will score lower.",
+  threat: "Marked as a threat: similar events on this camera will score higher.",
+};
+
 export function badge(event) {
   const style = levelStyle(event.risk_level);
   return html`<span
@@ -302,21 +310,27 @@ export class HsiEventsCard extends LitElement {
     const entry = this._entryId ? { config_entry_id: this._entryId } : {};
     const detail = this.renderRoot.querySelector("hsi-event-detail");
     try {
+      if (action === "open") {
+        // A re-ID sighting on another camera: open that camera's event.
+        const other = this._events.find((item) => item.id === event.id) || event;
+        await this._open(other);
+        return;
+      }
       if (action === "snooze") {
         await this.hass.callService(DOMAIN, "snooze_camera", { ...entry, camera: event.camera, minutes: 60 });
         detail?.notify(`Alerts from ${event.camera_name || event.camera} are snoozed for 1 hour.`);
         this._refresh();
         return;
       }
-      const notes = { false_alarm: "False alarm", expected: "Expected activity" }[action];
-      await this.hass.callService(DOMAIN, "review_event", {
+      // The server's feedback: "false alarm" and "expected" lower the score of similar events.
+      const updated = await this.hass.callWS({
+        type: `${DOMAIN}/review`,
         ...entry,
         event_id: event.id,
-        reviewed: action !== "unreview",
-        ...(notes ? { notes } : {}),
+        action,
       });
-      this._upsert({ ...event, reviewed: action !== "unreview", ...(notes ? { notes } : {}) });
-      detail?.notify(action === "unreview" ? "Marked as not reviewed." : "Marked as reviewed.");
+      this._upsert({ ...event, ...updated });
+      detail?.notify(REVIEW_MESSAGES[action] || "Saved.");
     } catch (err) {
       detail?.notify(`Could not do that: ${describe(err)}`, true);
     }

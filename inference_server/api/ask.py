@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from inference_server.api import schemas
 from inference_server.api.routing import Call, Reply, Router
-from inference_server.domain.ask import ParsedQuestion, parse_question
+from inference_server.domain.ask import ParsedQuestion, parse_question, question_for_embedding
+from inference_server.domain.ask_answer import (
+    InvalidAnswer,
+    Source,
+    answer_gbnf,
+    build_answer_messages,
+    references,
+    validate,
+)
+from inference_server.ml.protocols import AssessmentFailed
 from inference_server.store import ask as store
+
+log = logging.getLogger(__name__)
+
+
+class AnswerWriter(Protocol):
+    """An LLM backend that writes free text (ml/llm_openai.py, ml/llm_llama_cpp.py)."""
+
+    name: str
+
+    async def complete_text(
+        self, messages: list[dict[str, str]], *, grammar: str | None = None, max_tokens: int = 300
+    ) -> str:
+        """The model's text for `messages`; raises AssessmentFailed on failure."""
+        ...
+
 
 router = Router()
 
@@ -46,6 +71,34 @@ def extractive_answer(hits: list[store.Retrieved], tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+async def llm_answer(
+    llm: AnswerWriter, question: str, hits: list[store.Retrieved], tz: ZoneInfo, *, max_tokens: int = 400
+) -> tuple[str | None, str | None]:
+    """(validated answer citing event ids, None) or (None, why the LLM answer was not used)."""
+    sources = [
+        Source(
+            h.event.id,
+            h.event.started_at.astimezone(tz),
+            h.event.camera_name or h.event.camera,
+            h.event.risk_level.value,
+            h.event.risk_score,
+            h.event.summary,
+        )
+        for h in hits
+    ]
+    try:
+        text = await llm.complete_text(
+            build_answer_messages(question, sources),
+            grammar=answer_gbnf(list(references(sources))),
+            max_tokens=max_tokens,
+        )
+        answer, _cited = validate(text, sources)
+    except (AssessmentFailed, InvalidAnswer) as exc:
+        log.info("ask_llm_answer_refused backend=%s reason=%s", llm.name, exc)
+        return None, str(exc)
+    return answer, None
+
+
 @router.route(
     "POST",
     "/api/ask",
@@ -57,10 +110,17 @@ def extractive_answer(hits: list[store.Retrieved], tz: ZoneInfo) -> str:
 )
 async def ask(call: Call) -> web.StreamResponse:
     body: schemas.AskIn = call.body
-    tz = ZoneInfo(call.ctx.settings.timezone)
+    settings = call.ctx.settings
+    tz = ZoneInfo(settings.timezone)
     cameras, zones = await store.names(call.ctx.pool)
     parsed = parse_question(body.question, datetime.now(tz), cameras, zones)
-    hits = await store.retrieve(call.ctx.pool, parsed, limit=body.limit, tz=call.ctx.settings.timezone)
+    index = call.ctx.ask_index
+    vector = None
+    if index is not None:
+        vector = (await index.embed_texts([question_for_embedding(body.question, parsed)]))[0]
+    hits = await store.retrieve(
+        call.ctx.pool, parsed, limit=body.limit, tz=settings.timezone, index=index, question_vector=vector
+    )
     citations = [
         {
             "id": h.event.id,
@@ -73,6 +133,44 @@ async def ask(call: Call) -> web.StreamResponse:
         }
         for h in hits
     ]
+    answer, answered_by, refused = extractive_answer(hits, tz), "extractive", None
+    llm = call.ctx.ask_llm
+    if llm is not None and hits and body.llm:
+        written, refused = await llm_answer(
+            llm, body.question, hits, tz, max_tokens=settings.ask.llm_max_tokens
+        )
+        if written is not None:
+            answer, answered_by = written, f"llm:{llm.name}"
+    retrieval = {
+        "semantic": index is not None,
+        "search": ("pgvector" if index.vector_search else "exact") if index is not None else None,
+        "model": index.model if index is not None else None,
+    }
     return web.json_response(
-        {"answer": extractive_answer(hits, tz), "citations": citations, "understood": understood(parsed)}
+        {
+            "answer": answer,
+            "answered_by": answered_by,
+            "llm_refused": refused,
+            "citations": citations,
+            "understood": understood(parsed),
+            "retrieval": retrieval,
+        }
     )
+
+
+@router.route(
+    "GET",
+    "/api/ask/digest",
+    summary="A daily or weekly digest: counts, notable and unusual events, changes from the usual",
+    tag="events",
+    route_class="search",
+    query=schemas.DigestQuery,
+    responses={200: Reply("The digest of that day or week", schemas.EventDigest)},
+)
+async def digest(call: Call) -> web.StreamResponse:
+    from inference_server.store.digest import event_digest, render_digest
+
+    q: schemas.DigestQuery = call.query
+    tz = ZoneInfo(call.ctx.settings.timezone)
+    result = await event_digest(call.ctx.pool, tz, q.period, q.date or datetime.now(tz).date())
+    return web.json_response({**result, "text": render_digest(result)})

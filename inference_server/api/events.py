@@ -104,7 +104,7 @@ async def search_events(call: Call) -> web.StreamResponse:
 @router.route(
     "GET",
     "/api/events/{id}",
-    summary="One event with its detections",
+    summary="One event with its detections, the residents' feedback and re-ID sightings elsewhere",
     tag="events",
     path_params={"id": "uuid"},
     responses={200: Reply("The event", schemas.EventDetail)},
@@ -115,6 +115,7 @@ async def get_event(call: Call) -> web.StreamResponse:
         raise not_found(f"no event {call.params['id']}")
     body = event.to_json()
     body["detections"] = await queries.event_detections(call.ctx.pool, event.id)
+    body["sightings"] = await queries.event_sightings(call.ctx.pool, event.id)
     return web.json_response(body)
 
 

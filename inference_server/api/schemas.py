@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from inference_server.contract import rules
 from inference_server.contract.events import Event as Event
+from inference_server.contract.events import FeedbackKind
 from inference_server.contract.risk import LEVELS, RiskLevelName
 from inference_server.contract.zones import ZoneType
 
@@ -123,7 +125,7 @@ class EventPatch(BaseModel):
 
     reviewed: StrictBool | None = None
     notes: Text | None = Field(None, max_length=2000)
-    feedback: Literal["false_alarm", "expected", "threat"] | None = Field(
+    feedback: FeedbackKind | None = Field(
         None,
         description="The residents' answer (marks the event reviewed; null clears it). Similar later "
         "events are scored up or down by it (docs/scoring.md).",
@@ -207,10 +209,31 @@ class Detection(BaseModel):
     detector: str | None = Field(description="The detector model that found it (e.g. yolo26n, opencv-hog)")
 
 
+class EventSighting(BaseModel):
+    """Where a person or vehicle of this event was also seen (re-ID), on another camera."""
+
+    entity_id: str
+    entity_name: str | None = Field(description="The residents' name for it, if they named it")
+    known: bool
+    camera: str
+    camera_name: str
+    event_id: str | None = Field(description="The other camera's event (null while none is stored)")
+    label: str
+    seen_at: str
+    similarity: float | None = Field(
+        description="Cosine similarity to the entity; null for its first sighting"
+    )
+    risk_score: int | None
+    risk_level: str | None
+
+
 class EventDetail(Event):
-    """An event with its detections."""
+    """An event with its detections and re-ID sightings on other cameras."""
 
     detections: list[Detection]
+    sightings: list[EventSighting] = Field(
+        description="The same people/vehicles on other cameras within 24 h, nearest in time first"
+    )
 
 
 class SearchHit(Event):
@@ -355,6 +378,7 @@ class Ready(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
+    models_pull: dict[str, Any] | None = None  # the background pull of `models_profile`, if any
 
 
 class ModelFallback(BaseModel):
@@ -533,6 +557,32 @@ class AskIn(BaseModel):
 
     question: Text = Field(..., min_length=1, max_length=500)
     limit: StrictInt = Field(5, ge=1, le=20)
+    llm: StrictBool = True  # let the configured LLM write the answer (false: extractive only)
+
+
+class DigestQuery(_Query):
+    """Which digest: a local day, or the 7 local days ending with `date` (default: today)."""
+
+    period: Literal["day", "week"] = "day"
+    date: dt.date | None = None
+
+
+class EventDigest(BaseModel):
+    """Counts, notable and unusual events, and changes against the usual (store/digest.py)."""
+
+    type: Literal["event_digest"]
+    period: Literal["day", "week"]
+    day: str
+    since: str
+    until: str
+    events: int
+    by_camera: dict[str, int]
+    by_level: dict[str, int]
+    by_category: dict[str, int]
+    notable: list[dict[str, Any]]
+    unusual: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    text: str
 
 
 class AskCitation(BaseModel):
@@ -551,5 +601,8 @@ class AskOut(BaseModel):
     """The answer, the events it cites and how the question was understood."""
 
     answer: str
+    answered_by: str  # "extractive" | "llm:<backend>"
+    llm_refused: str | None  # why an LLM answer was not used (invalid citation, timeout...)
     citations: list[AskCitation]
     understood: dict[str, Any]
+    retrieval: dict[str, Any]  # semantic (bool), search ("pgvector" | "exact" | null), model

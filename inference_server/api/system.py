@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +15,7 @@ from redis.exceptions import ResponseError
 from inference_server.api import schemas
 from inference_server.api.context import ApiContext
 from inference_server.api.routing import Call, Reply, Router
+from inference_server.contract.status import SystemStatus
 from inference_server.store import queries
 from inference_server.store.streams import STAGES
 
@@ -73,9 +74,11 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
 async def get_ready(call: Call) -> web.StreamResponse:
     checks = await readiness(call.ctx)
     ready = all(checks.values())
-    return web.json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
-    )
+    # A background model download never makes the server unready: it serves with fallbacks.
+    body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
+    if call.ctx.profile_pull is not None:  # only with models_profile set
+        body["models_pull"] = call.ctx.profile_pull.as_dict()
+    return web.json_response(body, status=200 if ready else 503)
 
 
 @router.route(
@@ -86,10 +89,14 @@ async def get_ready(call: Call) -> web.StreamResponse:
     responses={200: Reply("This server", schemas.Info)},
 )
 async def get_info(call: Call) -> web.StreamResponse:
-    configured = bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery)
+    configured = bool(call.ctx.settings.mqtt.url and call.ctx.settings.mqtt.discovery)
     # With an integration connected the publisher withdraws its discovery devices (one device per
     # camera in Home Assistant, the integration's); mqtt_discovery says whether discovery is live.
     suppressed = configured and await queries.integration_active(call.ctx.pool)
+    fallbacks = call.ctx.models.get("fallbacks", [])
+    pull = call.ctx.profile_pull
+    if pull is not None:  # the repair text says a download is under way, done or impossible
+        fallbacks = pull.annotate(fallbacks)
     return web.json_response(
         {
             "instance_id": await queries.instance_id(call.ctx.pool),
@@ -99,8 +106,10 @@ async def get_info(call: Call) -> web.StreamResponse:
             "mqtt_discovery": configured and not suppressed,
             "mqtt_discovery_suppressed": suppressed,
             # Stages running less than they should (the integration raises a repair issue for each).
-            "fallbacks": call.ctx.models.get("fallbacks", []),
-            "doctor": call.ctx.models or None,
+            "fallbacks": fallbacks,
+            "doctor": {**call.ctx.models, "profile_pull": pull.as_dict()}
+            if pull
+            else call.ctx.models or None,
         }
     )
 
@@ -204,6 +213,79 @@ async def get_stats(call: Call) -> web.StreamResponse:
             "pipeline": "degraded" if degraded else "ok",
         }
     )
+
+
+@router.route(
+    "GET",
+    "/api/system/status",
+    summary="One-screen status: checks, stages, queues, each camera's last event, fallbacks, models",
+    tag="system",
+    responses={200: Reply("The status (what `hsi status` prints)", SystemStatus)},
+)
+async def get_status(call: Call) -> web.StreamResponse:
+    ctx = call.ctx
+    counts, depths, checks, cameras, instance = await asyncio.gather(
+        queries.event_stats(ctx.pool, today_start(ctx.settings.timezone)),
+        queue_depths(ctx),
+        readiness(ctx),
+        queries.list_cameras(ctx.pool),
+        queries.instance_id(ctx.pool),
+    )
+    latency = stage_latency(ctx)
+    fallbacks = list(ctx.models.get("fallbacks", []))
+    limits = ctx.effective_limits()
+    if not all(checks.values()):
+        overall = "not_ready"
+    elif fallbacks or any(d > limits.backlog_degraded for d in depths.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    status = SystemStatus.model_validate(
+        {
+            "status": overall,
+            "version": ctx.version,
+            "instance_id": instance,
+            "timezone": ctx.settings.timezone,
+            "now": datetime.now(UTC),
+            "checks": checks,
+            "stages": ctx.stage_states() if ctx.stage_states is not None else [],
+            "queues": [
+                {
+                    "stage": stage,
+                    "depth": depths.get(stage, 0),
+                    "p50_ms": latency.get(stage, {}).get("p50"),
+                    "p95_ms": latency.get(stage, {}).get("p95"),
+                }
+                for stage in STAGES
+            ],
+            "events": {
+                "last_hour": counts["events_last_hour"],
+                "today": counts["events_today"],
+                "unreviewed": counts["unreviewed_events"],
+                "highest_risk_today": counts["highest_risk_today"],
+                "dead_letters": counts["dead_letters"],
+            },
+            "cameras": [{**camera, "last_event": _short(camera["last_event"])} for camera in cameras],
+            "fallbacks": fallbacks,
+            "models": [
+                {"stage": name, **choice} for name, choice in (ctx.models.get("stages") or {}).items()
+            ],
+        }
+    )
+    return web.json_response(text=status.model_dump_json())
+
+
+def _short(event: Any) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "started_at": event.started_at,
+        "risk_score": event.risk_score,
+        "risk_level": event.risk_level.value,
+        "summary": event.summary,
+        "reviewed": event.reviewed,
+    }
 
 
 @router.route(

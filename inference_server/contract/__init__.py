@@ -29,6 +29,8 @@ def document() -> dict[str, Any]:
         ],
         "event_fields": list(events.EVENT_FIELDS),
         "assessed_by": list(events.ASSESSED_BY),
+        "feedback_kinds": list(events.FEEDBACK_KINDS),
+        "behaviour_kinds": list(events.BEHAVIOUR_KINDS),
         "message_types": [t.value for t in messages.MessageType],
         "rule_fields": list(rules.RULE_FIELDS),
         "rule_defaults": dict(rules.RULE_DEFAULTS),

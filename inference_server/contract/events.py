@@ -15,8 +15,28 @@ from inference_server.contract.risk import RiskLevelName, level_for_score
 
 AssessedBy = Literal["llama_cpp", "openai", "home_assistant", "heuristic"]
 ASSESSED_BY: Final[tuple[str, ...]] = get_args(AssessedBy)
+# The residents' answer on an event (docs/scoring.md, "Feedback").
+FeedbackKind = Literal["false_alarm", "expected", "threat"]
+FEEDBACK_KINDS: Final[tuple[str, ...]] = get_args(FeedbackKind)
+# Patterns over time found by domain/behaviour.py (docs/behaviour.md).
+BehaviourKind = Literal["loitering", "perimeter_walk", "repeated_visits", "tailgating", "approach_retreat"]
+BEHAVIOUR_KINDS: Final[tuple[str, ...]] = get_args(BehaviourKind)
 
 IsoDatetime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class Behaviour(BaseModel):
+    """A behaviour over time seen in the event, with the explanation the reasoning quotes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: BehaviourKind
+    subject: str = Field(description="The object class it is about (person, car, ...)")
+    strength: float = Field(ge=0.0, le=1.0)
+    explanation: str
+    entity_id: str | None = Field(
+        None, description="The re-ID entity, for perimeter walks and repeated visits"
+    )
 
 
 class Event(BaseModel):
@@ -44,6 +64,13 @@ class Event(BaseModel):
         description="The model id that scored the event (e.g. nemotron-mini-4b, heuristic); "
         "null for events stored before models were recorded"
     )
+    feedback: FeedbackKind | None = Field(
+        None, description="The residents' answer on this event (PATCH /api/events/{id}); null: none given"
+    )
+    behaviours: list[Behaviour] = Field(
+        default_factory=list,
+        description="Behaviours over time (loitering, perimeter walk, ...), strongest first",
+    )
 
 
 EVENT_FIELDS: Final[tuple[str, ...]] = tuple(Event.model_fields)
@@ -67,6 +94,8 @@ def event_json(
     notes: str = "",
     media: list[str] | None = None,
     model: str | None = None,
+    feedback: str | None = None,
+    behaviours: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The Event JSON of these values (validated; `risk_level` derived from the score)."""
     return Event.model_validate(
@@ -88,5 +117,7 @@ def event_json(
             "media": list(media or []),
             "assessed_by": assessed_by,
             "model": model,
+            "feedback": feedback,
+            "behaviours": list(behaviours or []),
         }
     ).model_dump(mode="json")

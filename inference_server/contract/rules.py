@@ -26,6 +26,8 @@ CONDITION_FIELDS: Final[tuple[str, ...]] = (
     "min_confidence",
     "unknown_only",
     "schedule",
+    "behaviours",
+    "tripwires",
 )
 SEVERITIES: Final[tuple[str, ...]] = LEVELS
 CHANNEL_TYPES: Final[tuple[str, ...]] = ("email", "webhook", "mqtt", "ha")

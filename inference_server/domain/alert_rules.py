@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
+from inference_server.contract.events import BEHAVIOUR_KINDS
 from inference_server.contract.risk import LEVELS, level_for_score, level_rank
 from inference_server.contract.rules import (
     CHANNEL_TYPES,
@@ -87,6 +88,8 @@ class Conditions:
     min_confidence: float | None = None
     unknown_only: bool = False
     schedule: Schedule | None = None
+    behaviours: tuple[str, ...] = ()  # any of these behaviour kinds (docs/behaviour.md)
+    tripwires: tuple[str, ...] = ()  # any of these tripwires crossed (by name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class EventFacts:
 
     `max_confidence` is None when the event carries no detector confidences; `known_entity` is
     True when re-ID recognised a known resident or vehicle, None when nothing is known.
+    `behaviours` are the kinds of behaviour found (loitering, ...), `tripwires` the names of the
+    tripwires a track crossed.
     """
 
     event_id: str
@@ -131,6 +136,8 @@ class EventFacts:
     zones: tuple[str, ...] = ()
     max_confidence: Mapping[str, float] | None = None
     known_entity: bool | None = None
+    behaviours: tuple[str, ...] = ()
+    tripwires: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +248,12 @@ def _parse_conditions(data: Any) -> Conditions:
         raise InvalidRule(f"{where}.unknown_only: expected true or false")
     schedule_data = data.get("schedule")
     schedule = None if schedule_data is None else parse_schedule(schedule_data, f"{where}.schedule")
+    behaviours = _string_list(data.get("behaviours", []), f"{where}.behaviours")
+    for i, kind in enumerate(behaviours):
+        if kind not in BEHAVIOUR_KINDS:
+            raise InvalidRule(
+                f"{where}.behaviours[{i}]: expected one of {', '.join(BEHAVIOUR_KINDS)}, got {kind!r}"
+            )
     return Conditions(
         min_risk_score=min_score,
         min_level=min_level,
@@ -250,6 +263,8 @@ def _parse_conditions(data: Any) -> Conditions:
         min_confidence=min_conf,
         unknown_only=unknown_only,
         schedule=schedule,
+        behaviours=behaviours,
+        tripwires=_string_list(data.get("tripwires", []), f"{where}.tripwires"),
     )
 
 
@@ -329,6 +344,10 @@ def rule_to_json(rule: AlertRule) -> dict[str, Any]:
         conditions["unknown_only"] = True
     if c.schedule is not None:
         conditions["schedule"] = c.schedule.to_json()
+    if c.behaviours:
+        conditions["behaviours"] = list(c.behaviours)
+    if c.tripwires:
+        conditions["tripwires"] = list(c.tripwires)
     return {
         "id": rule.id,
         "name": rule.name,
@@ -402,6 +421,16 @@ def why_not(rule: AlertRule, event: EventFacts, now_local: datetime) -> list[str
                 reasons.append(f"best confidence {best:.2f} is below {c.min_confidence:.2f}")
     if c.unknown_only and event.known_entity:
         reasons.append("a known person or vehicle was recognised (rule is for unknown only)")
+    if c.behaviours and not any(b in c.behaviours for b in event.behaviours):
+        reasons.append(
+            f"none of the behaviours {', '.join(c.behaviours)} was seen "
+            f"(seen: {', '.join(event.behaviours) or 'none'})"
+        )
+    if c.tripwires and not any(t in c.tripwires for t in event.tripwires):
+        reasons.append(
+            f"no tripwire of {', '.join(c.tripwires)} was crossed "
+            f"(crossed: {', '.join(event.tripwires) or 'none'})"
+        )
     if c.schedule is not None and not in_schedule(c.schedule, now_local):
         reasons.append(f"{now_local:%a %H:%M} is outside the schedule")
     return reasons
@@ -456,8 +485,10 @@ def severity_rank(severity: str) -> int:
 def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> EventFacts:
     """Build the facts from the Event JSON and, when known, the event's stored context.
 
-    From the context: `max_confidence` ({class: confidence}) and `attributes` (a "known_*" cue,
-    e.g. known_resident, means a known entity). Without a context both stay unknown.
+    From the event: `behaviours` (their kinds). From the context: `max_confidence`
+    ({class: confidence}), `attributes` (a "known_*" cue, e.g. known_resident, means a known
+    entity), the tripwires the tracks crossed, and the behaviours when the event JSON has none.
+    Without a context confidence and known stay unknown.
     """
     score = int(event.get("risk_score", 0))
     level = event.get("risk_level")
@@ -469,6 +500,8 @@ def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None
     zones = tuple(str(z) for z in raw_zones) if isinstance(raw_zones, Sequence) else ()
     max_conf: dict[str, float] | None = None
     known: bool | None = None
+    behaviours = _kinds(event.get("behaviours"))
+    tripwires: list[str] = []
     if context:
         raw_conf = context.get("max_confidence")
         if isinstance(raw_conf, Mapping) and raw_conf:
@@ -476,6 +509,11 @@ def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None
         attributes = context.get("attributes") or ()
         if isinstance(attributes, Sequence):
             known = any(str(a) in KNOWN_ATTRIBUTES for a in attributes)
+        behaviours = behaviours or _kinds(context.get("behaviours"))
+        for track in context.get("tracks") or ():
+            for crossing in (track.get("crossings") or ()) if isinstance(track, Mapping) else ():
+                if isinstance(crossing, Mapping) and isinstance(crossing.get("line"), str):
+                    tripwires.append(crossing["line"])
     return EventFacts(
         event_id=str(event.get("id", "")),
         camera=str(event.get("camera", "")),
@@ -485,7 +523,17 @@ def facts_from_event(event: Mapping[str, Any], context: Mapping[str, Any] | None
         zones=zones,
         max_confidence=max_conf,
         known_entity=known,
+        behaviours=behaviours,
+        tripwires=tuple(dict.fromkeys(tripwires)),
     )
+
+
+def _kinds(findings: Any) -> tuple[str, ...]:
+    """The distinct kinds of a list of behaviour findings ({"kind": ...} objects)."""
+    if not isinstance(findings, Sequence) or isinstance(findings, str):
+        return ()
+    kinds = (f.get("kind") for f in findings if isinstance(f, Mapping))
+    return tuple(dict.fromkeys(k for k in kinds if isinstance(k, str)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -246,3 +246,66 @@ def rrf(rankings: Mapping[str, list[str]], k: int = 60) -> list[tuple[str, float
         for rank, item in enumerate(ranked):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# --- the text document each event is embedded as ----------------------------------------------
+
+_PART_OF_DAY: Final = ((5, "early morning"), (9, "morning"), (12, "midday"), (14, "afternoon"),
+                       (17, "evening"), (21, "night"))  # fmt: skip
+_CATEGORY_NAME: Final = {"person": "person", "vehicle": "vehicle", "animal": "animal", "package": "package"}
+
+
+def part_of_day(hour: int) -> str:
+    """Words for a local hour: 21:00-04:59 is night, then early morning, morning, midday..."""
+    name = "night"
+    for start, words in _PART_OF_DAY:
+        if hour >= start:
+            name = words
+    return name
+
+
+def event_document(
+    *,
+    camera_name: str,
+    started_at: datetime,
+    summary: str,
+    reasoning: str,
+    objects: Mapping[str, int],
+    zones: list[str] | tuple[str, ...],
+    attributes: list[str] | tuple[str, ...],
+    risk_level: str,
+    notes: str = "",
+) -> str:
+    """The text an event is embedded as: what happened, what was seen where, when in local words.
+
+    `started_at` must be in the home's time zone (the words say "Monday evening"). Deterministic:
+    equal events give equal documents (and so share one embedding).
+    """
+    seen = []
+    for label, count in sorted(objects.items()):
+        category = next((c for c, labels in CATEGORY_LABELS.items() if label in labels), None)
+        word = label if count == 1 else f"{count} {label}s"
+        seen.append(word if category in (None, label) else f"{word} ({_CATEGORY_NAME[category]})")
+    cues = [a.replace("_", " ") for a in attributes]
+    known = any(a in ("known_resident", "known_vehicle") for a in attributes)
+    parts = [
+        summary.strip().rstrip(".") + ".",
+        reasoning.strip(),
+        f"Seen: {', '.join(seen)}." if seen else "",
+        f"Zones: {', '.join(z.replace('_', ' ') for z in zones)}." if zones else "",
+        f"Camera: {camera_name}.",
+        f"{started_at.strftime('%A')} {part_of_day(started_at.hour)}, {started_at.strftime('%H:%M')}.",
+        f"Cues: {', '.join(cues)}." if cues else "",
+        "Known, recognised." if known else "",
+        f"Risk: {risk_level}.",
+        f"Notes: {notes.strip()}" if notes.strip() else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def question_for_embedding(text: str, parsed: ParsedQuestion) -> str:
+    """The question as embedded: without its time phrase (the filters already hold the time)."""
+    q = text
+    if parsed.time_phrase:
+        q = re.sub(re.escape(parsed.time_phrase), " ", q, flags=re.IGNORECASE)
+    return " ".join(q.split()) or text

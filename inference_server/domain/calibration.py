@@ -6,6 +6,13 @@ reports agreement, a confusion matrix, the level distribution and the misses.
 `level_distribution` counts the levels a scorer gives any set of contexts (the tests feed it the
 synthetic day of `tests/support/synthetic_day.py`). Reading scenario files (`load_scenarios`) is
 the only I/O here.
+
+`evaluate_with_feedback` measures what residents' answers (domain/feedback.py) do to agreement: a
+simulated household has seen each scenario's situation `repeats` times before and answered it as
+a person who knows the expected level would (`resident_answer`), then every scenario is scored
+again with the adjustment of the answers on similar situations (its own and any other scenario's:
+cross-talk between situations that share camera, class, zones and hour band is part of what is
+measured). The report shows agreement before and after and every score that moved.
 """
 
 from __future__ import annotations
@@ -17,6 +24,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from inference_server.domain.context import EventContext, InvalidContext
+from inference_server.domain.feedback import (
+    DEFAULT_FEEDBACK_CONFIG,
+    FeedbackConfig,
+    PastFeedback,
+    SituationKey,
+    adjustment,
+    apply,
+    is_known,
+    situation,
+)
 from inference_server.domain.risk import RiskAssessment, RiskLevel
 
 Scorer = Callable[[EventContext], RiskAssessment]
@@ -169,3 +186,106 @@ def format_distribution(counts: dict[str, int]) -> str:
     """E.g. "low 160 (80.0%) / medium 30 (15.0%) / high 8 (4.0%) / critical 2 (1.0%)"."""
     total = sum(counts.values()) or 1
     return " / ".join(f"{lv} {counts.get(lv, 0)} ({counts.get(lv, 0) / total:.1%})" for lv in LEVELS)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEffect:
+    """A scenario whose score the residents' answers moved."""
+
+    name: str
+    expected: str
+    before: int
+    after: int
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackCalibration:
+    """Agreement of one scorer before and after the simulated residents' answers."""
+
+    before: CalibrationReport
+    after: CalibrationReport
+    answers: int
+    effects: tuple[FeedbackEffect, ...] = field(default=())
+
+    def describe(self) -> str:
+        """Both reports and the moved scores, as text."""
+        lines = [
+            f"feedback: {self.answers} simulated answers; agreement {self.before.agreed}/{self.before.total} "
+            f"= {self.before.agreement:.1%} before, {self.after.agreed}/{self.after.total} = "
+            f"{self.after.agreement:.1%} after",
+            "before feedback:",
+            self.before.describe(),
+            "after feedback:",
+            self.after.describe(),
+        ]
+        for e in self.effects:
+            lines.append(
+                f"  moved: {e.name} (expected {e.expected}): {e.before} -> {e.after}: {e.explanation}"
+            )
+        return "\n".join(lines)
+
+
+Answerer = Callable[[RiskLevel, RiskLevel], str | None]
+
+
+def resident_answer(expected: RiskLevel, predicted: RiskLevel) -> str | None:
+    """What a resident who knows the truth answers: a real threat (high, critical) is "threat",
+    a harmless event "false_alarm" when it was scored above low and "expected" otherwise; a
+    medium event gets no answer (it is neither)."""
+    if expected in (RiskLevel.HIGH, RiskLevel.CRITICAL):
+        return "threat"
+    if expected is RiskLevel.LOW:
+        return "expected" if predicted is RiskLevel.LOW else "false_alarm"
+    return None
+
+
+def scenario_situation(context: EventContext) -> SituationKey:
+    """The feedback comparison key of a context (camera, main class, zones, local hour band)."""
+    hour = int(context.local_time.split(":", 1)[0]) if context.local_time[:2].isdigit() else 12
+    known = is_known(context.attributes, context.known)
+    return situation(context.camera, context.objects, (z.name for z in context.zones), hour % 24, known)
+
+
+def evaluate_with_feedback(
+    scorer: Scorer,
+    scenarios: Iterable[Scenario],
+    *,
+    repeats: int = 3,
+    config: FeedbackConfig = DEFAULT_FEEDBACK_CONFIG,
+    answer: Answerer = resident_answer,
+) -> FeedbackCalibration:
+    """Agreement before and after `repeats` earlier answers on each scenario's situation.
+
+    Each scenario is scored once; its answer (from `answer`, given the expected and the scored
+    level) is recorded `repeats` times; then each score is adjusted by every recorded answer on a
+    similar situation, exactly as the assess stage adjusts a live event.
+    """
+    if repeats < 0:
+        raise ValueError("repeats must not be negative")
+    suite = list(scenarios)
+    first = {id(s.context): scorer(s.context) for s in suite}
+    past: list[PastFeedback] = []
+    for s in suite:
+        kind = answer(s.expected_level, first[id(s.context)].risk_level)
+        if kind is not None:
+            past += [PastFeedback(kind, scenario_situation(s.context))] * repeats
+    adjusted: dict[int, RiskAssessment] = {}
+    effects: list[FeedbackEffect] = []
+    for s in suite:
+        before = first[id(s.context)]
+        change = adjustment(scenario_situation(s.context), past, config)
+        after = apply(before, change, config)
+        adjusted[id(s.context)] = after
+        if after.risk_score != before.risk_score:
+            effects.append(
+                FeedbackEffect(
+                    s.name, s.expected_level.value, before.risk_score, after.risk_score, change.explanation
+                )
+            )
+    return FeedbackCalibration(
+        before=evaluate(lambda ctx: first[id(ctx)], suite),
+        after=evaluate(lambda ctx: adjusted[id(ctx)], suite),
+        answers=len(past),
+        effects=tuple(effects),
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from inference_server.contract import events as contract_events
+
 
 class InvalidContext(ValueError):
     """An event context document that does not match the schema."""
@@ -83,7 +85,7 @@ class KnownEntity:
     name: str | None = None
 
 
-BEHAVIOUR_KINDS = ("loitering", "perimeter_walk", "repeated_visits", "tailgating", "approach_retreat")
+BEHAVIOUR_KINDS = contract_events.BEHAVIOUR_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class EventContext:
     fast_path: bool = False
     behaviours: tuple[BehaviourFinding, ...] = ()
     known: tuple[KnownEntity, ...] = ()  # tracks matched to known people/vehicles
+    description: str = ""  # what the vision step saw in the key frames ("" without a vision step)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (tuples become lists)."""

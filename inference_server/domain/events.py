@@ -30,6 +30,8 @@ class Event:
     notes: str = ""
     media: list[str] = field(default_factory=list)
     model: str | None = None  # the model id that scored it (None: stored before models were recorded)
+    feedback: str | None = None  # the residents' answer: false_alarm | expected | threat
+    behaviours: list[dict[str, Any]] = field(default_factory=list)  # from the stored context
 
     @property
     def risk_level(self) -> RiskLevel:
@@ -55,4 +57,6 @@ class Event:
             media=self.media,
             assessed_by=self.assessed_by,
             model=self.model,
+            feedback=self.feedback,
+            behaviours=self.behaviours,
         )

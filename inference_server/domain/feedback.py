@@ -2,14 +2,21 @@
 
 A review with feedback is stored on the event. When a later event is assessed, the earlier
 events of the same camera, the same main object class, an overlapping zone (or both without
-zones) and the same hour band (night 21-06, morning 06-12, afternoon 12-17, evening 17-21, home
-time) are *similar*. Their answers move the score:
+zones), the same hour band (night 21-06, morning 06-12, afternoon 12-17, evening 17-21, home
+time) and the same known-ness (a known resident or vehicle recognised, or not) are *similar*.
+Their answers move the score:
 
     points = threat x THREAT_POINTS - false_alarm x FALSE_ALARM_POINTS - expected x EXPECTED_POINTS
 
 only once at least `min_similar` similar answers exist, bounded to +-`max_adjustment`, and explained
-in the reasoning, e.g. "lowered by 15: 5 similar events marked expected". A reset (per camera)
-clears the answers. The heuristic and every LLM backend are adjusted the same way, after scoring.
+in the reasoning, e.g. "lowered by 15: 5 similar events marked expected". Raising stops at
+`raise_ceiling` (the top of the high band): "that was a threat" makes similar events alert, but
+only the scorer's own evidence makes one critical. A reset (per camera) clears the answers. The
+heuristic and every LLM backend are adjusted the same way, after scoring.
+
+Why known-ness is in the key: "that's us" (expected) on the resident taking out the bin at night
+must not lower a stranger on the same driveway at the same hour, and "threat" on the stranger
+must not raise the resident (measured with `hsi calibrate --feedback`, docs/scoring.md).
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from inference_server.contract import events as contract_events
 from inference_server.domain.detections import category_of
 from inference_server.domain.risk import RiskAssessment, clamp_score
 
-FEEDBACK_KINDS: Final = ("false_alarm", "expected", "threat")
+FEEDBACK_KINDS: Final = contract_events.FEEDBACK_KINDS
 HOUR_BANDS: Final = ("night", "morning", "afternoon", "evening")
 
 
@@ -35,10 +43,13 @@ class FeedbackConfig:
     max_adjustment: int = 25
     min_similar: int = 2
     lookback_days: int = 90
+    raise_ceiling: int = 84  # top of the high band: feedback alone never makes an event critical
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_adjustment <= 100:
             raise ValueError("max_adjustment must be within 0..100")
+        if not 0 <= self.raise_ceiling <= 100:
+            raise ValueError("raise_ceiling must be within 0..100")
         if self.min_similar < 1 or self.lookback_days < 1:
             raise ValueError("min_similar and lookback_days must be at least 1")
         if min(self.false_alarm_points, self.expected_points, self.threat_points) < 0:
@@ -56,6 +67,7 @@ class SituationKey:
     category: str | None  # the main object category (person, vehicle, animal, ...)
     zones: frozenset[str]
     hour_band: str
+    known: bool = False  # a known resident or vehicle was recognised in the event
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +110,24 @@ def main_category(objects: Mapping[str, int]) -> str | None:
     return None
 
 
-def situation(camera: str, objects: Mapping[str, int], zones: Iterable[str], local_hour: int) -> SituationKey:
+KNOWN_CUES: Final = frozenset({"known_resident", "known_person", "known_vehicle", "known_entity"})
+
+
+def is_known(attributes: Iterable[object], known: Sequence[object] = ()) -> bool:
+    """Whether an event recognised a known resident or vehicle (a known_* cue or a known track)."""
+    return bool(known) or any(str(a) in KNOWN_CUES for a in attributes)
+
+
+def situation(
+    camera: str, objects: Mapping[str, int], zones: Iterable[str], local_hour: int, known: bool = False
+) -> SituationKey:
     """The comparison key of an event."""
-    return SituationKey(camera, main_category(objects), frozenset(zones), hour_band(local_hour))
+    return SituationKey(camera, main_category(objects), frozenset(zones), hour_band(local_hour), known)
 
 
 def is_similar(a: SituationKey, b: SituationKey) -> bool:
-    """Same camera, category and hour band, and overlapping zones (or neither in a zone)."""
-    if (a.camera, a.category, a.hour_band) != (b.camera, b.category, b.hour_band):
+    """Same camera, category, hour band and known-ness, and overlapping zones (or neither in a zone)."""
+    if (a.camera, a.category, a.hour_band, a.known) != (b.camera, b.category, b.hour_band, b.known):
         return False
     if not a.zones and not b.zones:
         return True
@@ -141,11 +163,24 @@ def adjustment(
     return Adjustment(points, similar, explanation)
 
 
-def apply(assessment: RiskAssessment, change: Adjustment) -> RiskAssessment:
-    """The assessment with the feedback adjustment applied to its score and noted in its reasoning."""
+def apply(
+    assessment: RiskAssessment, change: Adjustment, config: FeedbackConfig = DEFAULT_FEEDBACK_CONFIG
+) -> RiskAssessment:
+    """The assessment with the feedback adjustment applied to its score and noted in its reasoning.
+
+    A raise stops at `config.raise_ceiling` (a score already above it is kept, never lowered by a
+    raise); the note then says where it was held.
+    """
     if change.points == 0:
         return assessment
     score = clamp_score(assessment.risk_score + change.points)
     note = f"Feedback: {change.explanation}."
+    if change.points > 0 and score > config.raise_ceiling:
+        score = max(assessment.risk_score, config.raise_ceiling)
+        if score == assessment.risk_score:
+            return assessment
+        note = (
+            f"Feedback: {change.explanation}; held at {score} (feedback alone never makes an event critical)."
+        )
     reasoning = f"{assessment.reasoning}\n{note}" if assessment.reasoning else note
     return replace(assessment, risk_score=score, reasoning=reasoning)

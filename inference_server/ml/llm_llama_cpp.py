@@ -127,6 +127,47 @@ class LlamaCppAssessor:
             choice = result["choices"][0]
             return choice["message"]["content"] or "", choice.get("finish_reason") or "stop"
 
+    async def complete_text(
+        self, messages: list[dict[str, str]], *, grammar: str | None = None, max_tokens: int = 300
+    ) -> str:
+        """Free text for `messages` under a GBNF `grammar` (the ask answers), in the worker thread.
+
+        Raises AssessmentFailed on a timeout, a failure or an answer cut off at max_tokens."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self._timeout_s
+        future = loop.run_in_executor(
+            self._executor, self._generate_text, messages, grammar, max_tokens, deadline
+        )
+        try:
+            text, finish_reason = await asyncio.wait_for(future, self._timeout_s)
+        except TimeoutError:
+            raise AssessmentFailed(f"llama_cpp gave no answer within {self._timeout_s:g} s") from None
+        except (ValueError, RuntimeError) as exc:
+            raise AssessmentFailed(f"llama_cpp failed: {exc}") from exc
+        if finish_reason == "cancelled":
+            raise AssessmentFailed(f"llama_cpp gave no complete answer within {self._timeout_s:g} s")
+        if finish_reason == "length":
+            raise AssessmentFailed(f"llama_cpp answer was cut off at max_tokens={max_tokens}")
+        return text
+
+    def _generate_text(
+        self, messages: list[dict[str, str]], grammar: str | None, max_tokens: int, deadline: float
+    ) -> tuple[str, str]:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        with self._lock:
+            if time.monotonic() > deadline:
+                return "", "cancelled"
+            result: Any = self._llm.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                temperature=self._temperature,
+                max_tokens=max_tokens,
+                seed=self._seed,
+            )
+            choice = result["choices"][0]
+            return choice["message"]["content"] or "", choice.get("finish_reason") or "stop"
+
     def close(self) -> None:
         """Release the model and the worker thread."""
         self._executor.shutdown(wait=True, cancel_futures=True)

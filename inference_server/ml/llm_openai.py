@@ -82,6 +82,37 @@ class OpenAIAssessor:
         log.debug("llm_assessed backend=openai seconds=%.3f", time.perf_counter() - started)
         return assessment
 
+    async def complete_text(
+        self, messages: list[dict[str, str]], *, grammar: str | None = None, max_tokens: int = 300
+    ) -> str:
+        """Free text for `messages` (the ask answers): sent with `grammar` where the server takes
+        it, without when it refuses it. Raises AssessmentFailed on any failure, timeout included."""
+        session = self._ensure_session()
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        base: dict[str, Any] = {
+            "model": self._model,
+            "messages": messages,
+            "temperature": self._temperature,
+            "max_tokens": max_tokens,
+            "stream": False,
+        }
+        attempts = [{**base, "grammar": grammar}, base] if grammar else [base]
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                for n, payload in enumerate(attempts):
+                    async with session.post(self.url, json=payload, headers=headers) as response:
+                        body = (await response.read()).decode("utf-8", errors="replace")
+                        if _refuses_constraint(response.status, body) and n + 1 < len(attempts):
+                            continue
+                        if response.status >= 400:
+                            raise AssessmentFailed(_http_error(self.url, response.status, body))
+                        return _answer_text(self.url, body)
+        except TimeoutError:
+            raise AssessmentFailed(f"{self.url} gave no answer within {self._timeout_s:g} s") from None
+        except aiohttp.ClientError as exc:
+            raise AssessmentFailed(f"request to {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def _complete(self, messages: list[dict[str, str]]) -> str:
         session = self._ensure_session()
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}

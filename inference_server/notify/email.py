@@ -197,6 +197,10 @@ class EmailChannel:
         if digest.get("top"):
             lines += ["", "Highest risk:"]
             lines += [f"  {a['risk_score']:>3} {a['summary']}" for a in digest["top"]]
+        if digest.get("event_digest"):
+            from inference_server.store.digest import render_digest
+
+            lines += ["", render_digest(digest["event_digest"])]
         msg.set_content("\n".join(lines))
         try:
             await asyncio.to_thread(self._send_blocking, msg)

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import numpy as np
 
-from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
 from inference_server.metrics import Metrics
 from inference_server.ml.frames import (
@@ -29,6 +28,7 @@ from inference_server.ml.frames import (
 )
 from inference_server.ml.protocols import Detector
 from inference_server.pipeline.urgency import is_urgent
+from inference_server.settings import UrgentRule
 from inference_server.store import media as media_store
 from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord

@@ -63,6 +63,19 @@ class Supervisor:
         """Each supervised stage by name: True while it runs."""
         return {name: state.running for name, state in self.states.items() if not state.finished}
 
+    def describe(self) -> list[dict[str, object]]:
+        """Each supervised stage: name, running, restarts and the last crash's error (`hsi status`)."""
+        return [
+            {
+                "name": name,
+                "running": state.running,
+                "restarts": state.restarts,
+                "last_error": state.last_error,
+            }
+            for name, state in self.states.items()
+            if not state.finished
+        ]
+
     def down(self) -> list[str]:
         """The stages that are not running now."""
         return [name for name, state in self.states.items() if not state.running and not state.finished]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -91,15 +92,25 @@ async def is_final(pool: asyncpg.Pool, event_id: str) -> bool:
 
 
 _SELECT = """
-SELECT e.*, c.name AS camera_name,
+SELECT e.*, c.name AS camera_name, e.context->'behaviours' AS behaviours,
        COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
                  WHERE m.event_id = e.id), '{}') AS media_paths
 FROM events e JOIN cameras c ON c.id = e.camera_id
 """
 
 
+def _behaviours(value: Any) -> list[dict[str, Any]]:
+    """The behaviours of the stored context (JSON text or decoded), in the Event JSON shape."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list):
+        return []
+    keys = ("kind", "subject", "strength", "explanation", "entity_id")
+    return [{k: item.get(k) for k in keys} for item in value if isinstance(item, dict)]
+
+
 def event_from_row(row: asyncpg.Record) -> Event:
-    """Build the domain event from a row of the _SELECT shape."""
+    """Build the domain event from a row of the _SELECT shape (or queries' _EVENT_COLUMNS)."""
     return Event(
         id=str(row["id"]),
         camera=row["camera_id"],
@@ -117,6 +128,8 @@ def event_from_row(row: asyncpg.Record) -> Event:
         reviewed=row["reviewed"],
         notes=row["notes"],
         media=[MEDIA_URL_PREFIX + p for p in row["media_paths"]],
+        feedback=row["feedback"],
+        behaviours=_behaviours(row["behaviours"]),
     )
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from inference_server.domain.feedback import PastFeedback, situation
+from inference_server.domain.feedback import PastFeedback, is_known, situation
 
 
 def _entity(row: asyncpg.Record) -> dict[str, Any]:
@@ -100,7 +100,8 @@ async def past_feedback(
 ) -> list[PastFeedback]:
     """The answers on this camera's events of the last `lookback_days` before `before`."""
     rows = await pool.fetch(
-        "SELECT feedback, objects, zones, started_at FROM events"
+        "SELECT feedback, objects, zones, started_at,"
+        " context->'attributes' AS attributes, context->'known' AS known FROM events"
         " WHERE camera_id = $1 AND feedback IS NOT NULL AND started_at < $2 AND started_at >= $3"
         " AND ($4::uuid IS NULL OR id <> $4::uuid)"
         " ORDER BY started_at DESC LIMIT $5",
@@ -116,11 +117,12 @@ async def past_feedback(
         if isinstance(objects, str):
             objects = json.loads(objects)
         counts = {str(k): int(v) for k, v in dict(objects).items() if isinstance(v, int)}
-        out.append(
-            PastFeedback(
-                r["feedback"], situation(camera, counts, r["zones"], r["started_at"].astimezone(tz).hour)
-            )
+        attributes, known = r["attributes"], r["known"]
+        known_here = is_known(
+            attributes if isinstance(attributes, list) else (), known if isinstance(known, list) else ()
         )
+        hour = r["started_at"].astimezone(tz).hour
+        out.append(PastFeedback(r["feedback"], situation(camera, counts, r["zones"], hour, known_here)))
     return out
 
 

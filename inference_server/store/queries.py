@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -29,7 +29,7 @@ class UnknownReference(Exception):
 _EVENT_COLUMNS = """
 e.id, e.camera_id, e.started_at, e.ended_at, e.risk_score, e.risk_level, e.summary, e.reasoning,
 e.objects, e.zones, e.fast_path, e.reviewed, e.notes, e.assessed_by, e.model, e.updated_at,
-c.name AS camera_name,
+e.feedback, e.context->'behaviours' AS behaviours, c.name AS camera_name,
 COALESCE((SELECT array_agg(m.path ORDER BY m.captured_at, m.id) FROM media_files m
           WHERE m.event_id = e.id), '{}') AS media_paths
 """
@@ -199,6 +199,55 @@ async def event_version(pool: asyncpg.Pool, event_id: str) -> datetime | None:
         "SELECT updated_at FROM events WHERE id = $1::uuid", event_id
     )
     return value
+
+
+SIGHTING_SPAN_HOURS: Final = 24
+
+
+async def event_sightings(pool: asyncpg.Pool, event_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Re-ID: where the people and vehicles of this event were seen on OTHER cameras within
+    SIGHTING_SPAN_HOURS of it, one row per entity x camera x event, nearest in time first."""
+    rows = await pool.fetch(
+        """
+        WITH anchor AS (SELECT camera_id, started_at, ended_at FROM events WHERE id = $1::uuid),
+             mine AS (SELECT DISTINCT entity_id FROM sightings WHERE event_id = $1::uuid)
+        SELECT s.entity_id::text AS entity_id, en.name AS entity_name, en.known, s.camera_id,
+               coalesce(c.name, s.camera_id) AS camera_name, s.event_id::text AS event_id,
+               min(s.label) AS label, min(s.seen_at) AS seen_at, max(s.similarity) AS similarity,
+               min(e.risk_score) AS risk_score, min(e.risk_level) AS risk_level
+        FROM sightings s
+        JOIN mine USING (entity_id)
+        JOIN anchor a ON true
+        JOIN entities en ON en.id = s.entity_id
+        LEFT JOIN cameras c ON c.id = s.camera_id
+        LEFT JOIN events e ON e.id = s.event_id
+        WHERE s.camera_id <> a.camera_id
+          AND s.seen_at >= a.started_at - make_interval(hours => $2)
+          AND s.seen_at <= a.ended_at + make_interval(hours => $2)
+        GROUP BY s.entity_id, en.name, en.known, s.camera_id, c.name, s.event_id
+        ORDER BY abs(extract(epoch FROM min(s.seen_at) - min(a.started_at))), s.camera_id
+        LIMIT $3
+        """,
+        event_id,
+        SIGHTING_SPAN_HOURS,
+        limit,
+    )
+    return [
+        {
+            "entity_id": r["entity_id"],
+            "entity_name": r["entity_name"],
+            "known": r["known"],
+            "camera": r["camera_id"],
+            "camera_name": r["camera_name"],
+            "event_id": r["event_id"],
+            "label": r["label"],
+            "seen_at": r["seen_at"].isoformat(),
+            "similarity": None if r["similarity"] is None else round(float(r["similarity"]), 4),
+            "risk_score": r["risk_score"],
+            "risk_level": r["risk_level"],
+        }
+        for r in rows
+    ]
 
 
 async def event_detections(pool: asyncpg.Pool, event_id: str) -> list[dict[str, Any]]:

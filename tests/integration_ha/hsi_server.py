@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -32,6 +33,9 @@ RULE_DEFAULTS: dict[str, Any] = dict(contract.RULE_DEFAULTS)
 
 API_KEY = "test-key-1234"
 INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
+# A re-ID entity (the server's ids are UUIDs).
+ENTITY_ID = "5b0c6f1e-2f7d-4c1a-9a51-0e6f3c2d1b4a"
+TRIPWIRE_FIELDS = {"camera", "name", "a", "b", "enabled"}
 # A tiny valid JPEG header is enough: the integration passes the bytes through.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 # Stands for an MP4 clip: the integration streams the bytes through, with Range.
@@ -102,6 +106,20 @@ class FakeHsiServer:
                 "created_at": "2025-01-01T00:00:00+00:00",
             }
         }
+        self.entities: dict[str, dict[str, Any]] = {
+            ENTITY_ID: {
+                "id": ENTITY_ID,
+                "label": "person",
+                "name": None,
+                "known": False,
+                "first_seen": "2025-01-01T08:00:00+00:00",
+                "last_seen": "2025-01-02T03:04:05+00:00",
+                "cameras": ["front_door", "garage"],
+                "sightings": 4,
+            }
+        }
+        self.tripwires: dict[str, dict[str, Any]] = {}
+        self.asked: list[dict[str, Any]] = []
         self.read_only_key = "read-only-key"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.ws_queries: list[dict[str, str]] = []
@@ -171,6 +189,8 @@ class FakeHsiServer:
             "media": [f"/api/media/{camera}/x.jpg"],
             "assessed_by": "heuristic",
             "model": "heuristic",
+            "feedback": None,
+            "behaviours": [],
         }
         self.events.insert(0, event)
         if camera in self.cameras:
@@ -218,10 +238,22 @@ class FakeHsiServer:
                 web.post("/api/alert-rules", self._create_rule),
                 web.put("/api/alert-rules/{id}", self._update_rule),
                 web.delete("/api/alert-rules/{id}", self._delete_rule),
+                web.get("/api/entities", self._entities),
+                web.patch("/api/entities/{id}", self._patch_entity),
+                web.delete("/api/entities/{id}", self._forget_entity),
+                web.get("/api/entities/{id}/history", self._entity_history),
+                web.post("/api/feedback/reset", self._reset_feedback),
+                web.post("/api/ask", self._ask),
+                web.get("/api/tripwires", self._tripwires),
+                web.post("/api/tripwires", self._create_tripwire),
+                web.put("/api/tripwires/{id}", self._update_tripwire),
+                web.delete("/api/tripwires/{id}", self._delete_tripwire),
                 web.get("/api/ws", self._ws),
             ]
         )
-        app.on_shutdown.append(self._on_shutdown)
+        # aiohttp 3.11 (the Home Assistant floor) annotates its signals for aiosignal < 1.4, whose
+        # Signal was generic in the callback type; aiosignal 1.4 made it generic in the arguments.
+        app.on_shutdown.append(self._on_shutdown)  # type: ignore[arg-type,unused-ignore]
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
@@ -240,7 +272,7 @@ class FakeHsiServer:
 
     # --- HTTP -----------------------------------------------------------------------------
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path, dict(request.query)))
         if request.path == "/api/system/health":
             return await handler(request)
@@ -324,13 +356,18 @@ class FakeHsiServer:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", "no such event")
-        return web.json_response({**event, "detections": []})
+        return web.json_response({"feedback": None, **event, "detections": [], "sightings": []})
 
     async def _patch_event(self, request: web.Request) -> web.Response:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", f"event {request.match_info['id']} does not exist")
         body = await request.json()
+        if "feedback" in body:  # as the server: an answer marks the event reviewed
+            if body["feedback"] not in (*contract.FEEDBACK_KINDS, None):
+                return _error(400, "invalid_field", f"feedback: not one of {contract.FEEDBACK_KINDS}")
+            event["feedback"] = body["feedback"]
+            event["reviewed"] = event["reviewed"] or body["feedback"] is not None
         for key in ("reviewed", "notes"):
             if key in body:
                 event[key] = body[key]
@@ -428,6 +465,128 @@ class FakeHsiServer:
 
     async def _delete_rule(self, request: web.Request) -> web.Response:
         self.rules.pop(request.match_info["id"], None)
+        return web.Response(status=204)
+
+    async def _entities(self, request: web.Request) -> web.Response:
+        entities = list(self.entities.values())
+        if "known" in request.query:
+            entities = [e for e in entities if e["known"] == (request.query["known"] == "true")]
+        if "label" in request.query:
+            entities = [e for e in entities if e["label"] == request.query["label"]]
+        return web.json_response({"entities": entities[: int(request.query.get("limit", 100))]})
+
+    async def _patch_entity(self, request: web.Request) -> web.Response:
+        entity = self.entities.get(request.match_info["id"])
+        if entity is None:
+            return _error(404, "not_found", f"no entity {request.match_info['id']}")
+        body = await request.json()
+        if extra := set(body) - {"name", "known"}:
+            return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
+        entity.update(body)
+        return web.json_response(entity)
+
+    async def _entity_history(self, request: web.Request) -> web.Response:
+        entity = self.entities.get(request.match_info["id"])
+        if entity is None:
+            return _error(404, "not_found", f"no entity {request.match_info['id']}")
+        sightings = [
+            {
+                "camera": e["camera"],
+                "seen_at": e["started_at"],
+                "event_id": e["id"],
+                "label": entity["label"],
+                "similarity": 0.91,
+                "risk_score": e["risk_score"],
+                "risk_level": e["risk_level"],
+                "summary": e["summary"],
+            }
+            for e in self.events
+            if e["camera"] in entity["cameras"]
+        ]
+        limit = int(request.query.get("limit", 100))
+        fields = ("id", "label", "first_seen", "last_seen", "cameras", "sightings")
+        return web.json_response({**{k: entity[k] for k in fields}, "history": sightings[:limit]})
+
+    async def _forget_entity(self, request: web.Request) -> web.Response:
+        if self.entities.pop(request.match_info["id"], None) is None:
+            return _error(404, "not_found", f"no entity {request.match_info['id']}")
+        return web.Response(status=204)
+
+    async def _reset_feedback(self, request: web.Request) -> web.Response:
+        camera = (await request.json()).get("camera")
+        cleared = 0
+        for event in self.events:
+            if event["feedback"] is not None and camera in (None, event["camera"]):
+                event["feedback"] = None
+                cleared += 1
+        return web.json_response({"cleared": cleared})
+
+    async def _ask(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.asked.append(body)
+        words = [w for w in body["question"].lower().rstrip("?").split() if len(w) > 3]
+        hits = [e for e in self.events if any(w in e["summary"].lower() for w in words)]
+        hits = hits[: body.get("limit", 5)]
+        lines = [f"{len(hits)} matching events:"] + [f"- {e['summary']} [{e['id']}]" for e in hits]
+        return web.json_response(
+            {
+                "answer": "\n".join(lines) if hits else "No events match that question.",
+                "answered_by": "extractive",
+                "llm_refused": None,
+                "retrieval": {"semantic": False, "search": None, "model": None},
+                "citations": [
+                    {
+                        "id": e["id"],
+                        "camera": e["camera"],
+                        "started_at": e["started_at"],
+                        "risk_score": e["risk_score"],
+                        "risk_level": e["risk_level"],
+                        "summary": e["summary"],
+                        "score": 0.5,
+                    }
+                    for e in hits
+                ],
+                "understood": {"terms": words, "cameras": [], "since": None, "until": None},
+            }
+        )
+
+    async def _tripwires(self, request: web.Request) -> web.Response:
+        camera = request.query.get("camera")
+        return web.json_response(
+            {"tripwires": [t for t in self.tripwires.values() if camera in (None, t["camera"])]}
+        )
+
+    async def _tripwire_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        body = await request.json()
+        if extra := set(body) - TRIPWIRE_FIELDS:
+            return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
+        if body.get("camera") not in self.cameras:
+            return _error(400, "unknown_camera", f"unknown camera {body.get('camera')}")
+        if body.get("a") == body.get("b"):
+            return _error(400, "invalid_field", "tripwire: a and b must differ")
+        return {"enabled": True, **body}
+
+    async def _create_tripwire(self, request: web.Request) -> web.Response:
+        body = await self._tripwire_body(request)
+        if isinstance(body, web.Response):
+            return body
+        tripwire = {**body, "id": len(self.tripwires) + 1}
+        self.tripwires[str(tripwire["id"])] = tripwire
+        return web.json_response(tripwire, status=201)
+
+    async def _update_tripwire(self, request: web.Request) -> web.Response:
+        tripwire_id = request.match_info["id"]
+        if tripwire_id not in self.tripwires:
+            return _error(404, "not_found", f"no tripwire {tripwire_id}")
+        body = await self._tripwire_body(request)
+        if isinstance(body, web.Response):
+            return body
+        self.tripwires[tripwire_id] = {**body, "id": int(tripwire_id)}
+        return web.json_response(self.tripwires[tripwire_id])
+
+    async def _delete_tripwire(self, request: web.Request) -> web.Response:
+        if self.tripwires.pop(request.match_info["id"], None) is None:
+            return _error(404, "not_found", f"no tripwire {request.match_info['id']}")
         return web.Response(status=204)
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:

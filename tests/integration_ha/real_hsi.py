@@ -28,6 +28,7 @@ class RealServer:
     key: str
     info: dict[str, Any]
     watch: Path
+    database_url: str = ""
 
     async def get(self, path: str) -> Any:
         """GET an /api route with the key; the JSON answer."""
@@ -50,6 +51,30 @@ def person_jpeg(variant: int) -> bytes:
     return subprocess.run(
         [SERVER_PYTHON, "-c", code], cwd=ROOT, capture_output=True, check=True, timeout=120
     ).stdout
+
+
+def same_person(server: RealServer, events: list[dict[str, Any]]) -> None:
+    """Record one re-ID entity seen in each of these events, through the server's own re-ID store
+    (the embeddings a real embedder would give one person: identical vectors)."""
+    # Oldest first: a crop is matched against sightings seen before it.
+    sightings = sorted(((e["id"], e["camera"], e["started_at"]) for e in events), key=lambda s: s[2])
+    code = f"""
+import asyncio
+from datetime import datetime
+from inference_server.store.db import create_pool
+from inference_server.store.understanding import ReidStore
+
+async def main():
+    pool = await create_pool({server.database_url!r})
+    store = ReidStore(pool, 4, vector_search=False, threshold=0.9)
+    for event_id, camera, seen_at in {sightings!r}:
+        await store.match_or_create([1.0, 0.0, 0.0, 0.0], label="person", camera=camera,
+                                    seen_at=datetime.fromisoformat(seen_at), event_id=event_id)
+    await pool.close()
+
+asyncio.run(main())
+"""
+    subprocess.run([SERVER_PYTHON, "-c", code], cwd=ROOT, capture_output=True, check=True, timeout=120)
 
 
 def upload(watch: Path, camera: str, name: str, data: bytes) -> None:
@@ -113,7 +138,13 @@ async def real_server(tmp_path: Path, **settings: str) -> AsyncIterator[RealServ
                 assert proc.poll() is None, log_path.read_text()[-3000:]
                 assert time.monotonic() < deadline, log_path.read_text()[-3000:]
                 await asyncio.sleep(0.3)
-        yield RealServer(url=url, key=key, info=info, watch=tmp_path / "data" / "uploads")
+        yield RealServer(
+            url=url,
+            key=key,
+            info=info,
+            watch=tmp_path / "data" / "uploads",
+            database_url=env["HSI_DATABASE_URL"],
+        )
     finally:
         proc.terminate()
         await asyncio.to_thread(proc.wait, 30)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util.yaml import load_yaml
+from homeassistant.util.yaml import load_yaml_dict
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ EVENT = {
 
 
 def test_blueprint_passes_home_assistant_schemas() -> None:
-    data = load_yaml(BLUEPRINT)
+    data = load_yaml_dict(BLUEPRINT)
     for schema in (BLUEPRINT_SCHEMA, AUTOMATION_BLUEPRINT_SCHEMA):
         blueprint = Blueprint(data, expected_domain="automation", schema=schema, path=str(BLUEPRINT))
         assert blueprint.validate() is None
@@ -52,6 +52,7 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
     notify_calls = async_mock_service(hass, "notify", "mobile_app_phone")
     review_calls = async_mock_service(hass, "home_security_intelligence", "review_event")
     snooze_calls = async_mock_service(hass, "home_security_intelligence", "snooze_camera")
+    feedback_calls = async_mock_service(hass, "home_security_intelligence", "give_feedback")
 
     assert await async_setup_component(
         hass,
@@ -88,12 +89,15 @@ async def test_blueprint_notifies_and_its_buttons_call_the_integration(
     assert extra["image"] == EVENT["snapshot_path"]  # no server URL, no API key
     assert extra["actions"] == [
         {"action": f"HSI_REVIEW_{EVENT['id']}", "title": "Mark reviewed"},
+        {"action": f"HSI_FALSE_{EVENT['id']}", "title": "False alarm"},
         {"action": "HSI_SNOOZE_front_door", "title": "Snooze camera 1 h"},
     ]
 
     hass.bus.async_fire("mobile_app_notification_action", {"action": f"HSI_REVIEW_{EVENT['id']}"})
     hass.bus.async_fire("mobile_app_notification_action", {"action": "HSI_SNOOZE_front_door"})
+    hass.bus.async_fire("mobile_app_notification_action", {"action": f"HSI_FALSE_{EVENT['id']}"})
     hass.bus.async_fire("mobile_app_notification_action", {"action": "SOMETHING_ELSE"})
     await hass.async_block_till_done()
     assert [c.data for c in review_calls] == [{"event_id": EVENT["id"]}]
     assert [c.data for c in snooze_calls] == [{"camera": "front_door", "minutes": 60}]
+    assert [c.data for c in feedback_calls] == [{"event_id": EVENT["id"], "feedback": "false_alarm"}]

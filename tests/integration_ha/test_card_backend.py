@@ -206,7 +206,9 @@ async def test_clip_streams_with_range_and_errors_are_clear(
     assert (await client.get(clip, headers={"Range": "bytes=9000-10"})).status == 416
 
     assert (await client.get(event_media_path(entry_id, "evt-404", "clip"))).status == 404
-    assert (await client.get(event_media_path(entry_id, "evt-1", "thumbnail"))).status == 404
+    assert (
+        await client.get(event_media_path(entry_id, "evt-1", "clip").removesuffix("clip") + "thumbnail")
+    ).status == 404
     assert (await client.get(event_media_path("no-such-entry", "evt-1", "clip"))).status == 404
     assert (await client.get(f"/api/{DOMAIN}/{entry_id}/media/a/.hidden.jpg")).status == 404
     assert (await client.get(f"/api/{DOMAIN}/{entry_id}/media/a/b%20c.jpg")).status == 404
@@ -251,3 +253,50 @@ async def test_reviewing_from_the_card_updates_the_server_and_pushes(
     assert (await ws.receive_json())["success"]
     await wait_for(lambda: hsi_server.events[-1]["reviewed"], hass)
     assert hsi_server.events[-1]["notes"] == "False alarm"
+
+
+async def test_review_buttons_send_the_servers_feedback_and_need_control(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    ws = await hass_ws_client(hass)
+
+    async def review(action: str, client: Any = ws) -> dict[str, Any]:
+        await client.send_json_auto_id({"type": f"{DOMAIN}/review", "event_id": "evt-1", "action": action})
+        return dict(await client.receive_json())
+
+    reply = await review("false_alarm")
+    assert reply["success"], reply
+    assert reply["result"]["reviewed"] is True and reply["result"]["feedback"] == "false_alarm"
+    assert reply["result"]["snapshot_url"].startswith(
+        event_media_path(setup_entry.entry_id, "evt-1", "snapshot")
+    )
+    assert hsi_server.requests[-1][:2] == ("PATCH", "/api/events/evt-1")
+    assert _stored(hsi_server)["feedback"] == "false_alarm"
+
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-1"})
+    detail = await ws.receive_json()
+    assert detail["result"]["feedback"] == "false_alarm" and detail["result"]["sightings"] == []
+
+    reply = await review("reviewed")  # keeps the answer
+    assert reply["success"] and reply["result"]["feedback"] == "false_alarm"
+
+    reply = await review("unreviewed")  # clears the answer too
+    assert reply["result"]["reviewed"] is False and reply["result"]["feedback"] is None
+    assert _stored(hsi_server)["feedback"] is None
+
+    reply = await review("snooze")
+    assert reply["error"]["code"] == "invalid_format"
+
+    # A read-only user sees the card but may not change events.
+    reader = await hass_ws_client(hass, hass_read_only_access_token)
+    reply = await review("expected", reader)
+    assert reply["error"]["code"] == "unauthorized"
+    assert _stored(hsi_server)["feedback"] is None
+
+
+def _stored(server: FakeHsiServer, event_id: str = "evt-1") -> dict[str, Any]:
+    return next(e for e in server.events if e["id"] == event_id)

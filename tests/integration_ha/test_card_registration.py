@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from importlib import metadata
+from pathlib import Path
 
 import pytest
+from homeassistant.components import frontend
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -85,3 +89,10 @@ async def test_without_the_frontend_the_card_is_only_served(
     assert "lovelace" not in hass.data
     client = await hass_client()
     assert (await client.get(FRONTEND_URL)).status == 200
+
+
+def test_the_lane_runs_the_frontend_its_release_pins() -> None:
+    """Each test lane installs the frontend its Home Assistant release requires (not an older one)."""
+    manifest = json.loads((Path(frontend.__file__).parent / "manifest.json").read_text())
+    [pin] = [r for r in manifest["requirements"] if r.startswith("home-assistant-frontend==")]
+    assert metadata.version("home-assistant-frontend") == pin.split("==", 1)[1]

@@ -17,9 +17,12 @@ import aiohttp
 import pytest
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.home_security_intelligence.const import BUS_EVENT, DOMAIN
+
+from .ha_state import state_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -172,12 +175,72 @@ async def test_upload_on_the_real_server_changes_home_assistant_state(
         return state is not None and state.attributes.get("event_id") not in (None, first_id)
 
     await _wait(pushed, hass)
-    state = hass.states.get("event.front_door_security_event")
+    state = state_of(hass, "event.front_door_security_event")
     [second] = [e for e in await _events(real_server) if e["id"] != first_id]
     assert state.attributes["event_id"] == second["id"]
     assert state.attributes["event_type"] == "person"
     assert state.attributes["score"] == second["risk_score"]
-    assert hass.states.get("sensor.front_door_risk_score").state == str(second["risk_score"])
+    assert state_of(hass, "sensor.front_door_risk_score").state == str(second["risk_score"])
     assert any(e.data.get("id") == second["id"] for e in bus_events)
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_history_services_against_the_real_server(
+    hass: HomeAssistant, real_server: dict[str, Any]
+) -> None:
+    """give_feedback, ask, tripwires and known entities as the real server answers them."""
+    await asyncio.to_thread(_upload, real_server["watch"], "front_door", "first.jpg", _person_jpeg(9003))
+
+    async def one_event() -> bool:
+        return len(await _events(real_server)) == 1
+
+    await _wait(one_event, hass)
+    [event] = await _events(real_server)
+    assert event["feedback"] is None and isinstance(event["behaviours"], list)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="HSI",
+        unique_id=real_server["info"]["instance_id"],
+        data={CONF_URL: real_server["url"], CONF_API_KEY: real_server["key"]},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    async def call(service: str, data: dict[str, Any], response: bool = True) -> Any:
+        return await hass.services.async_call(DOMAIN, service, data, blocking=True, return_response=response)
+
+    answered = await call("give_feedback", {"event_id": event["id"], "feedback": "expected"})
+    assert answered["event"]["feedback"] == "expected" and answered["event"]["reviewed"] is True
+    [stored] = await _events(real_server)
+    assert stored["feedback"] == "expected"
+    assert state_of(hass, "sensor.front_door_last_event").attributes["feedback"] == "expected"
+    assert await call("reset_feedback", {"camera": "front_door"}) == {"cleared": 1}
+
+    result = await call("ask", {"question": "Was there a person at the front door today?"})
+    assert result["event_ids"] == [event["id"]]
+    assert f"[{event['id']}]" in result["answer"]
+    assert result["understood"]["cameras"] == ["front_door"]
+
+    created = await call(
+        "set_tripwire", {"camera": "front_door", "name": "Path", "a": [0.1, 0.8], "b": [0.9, 0.8]}
+    )
+    tripwire_id = str(created["tripwire"]["id"])
+    updated = await call("set_tripwire", {"tripwire_id": tripwire_id, "enabled": False})
+    assert updated["tripwire"] | {"name": "Path", "enabled": False} == updated["tripwire"]
+    await call("delete_tripwire", {"tripwire_id": tripwire_id}, response=False)
+    with pytest.raises(ServiceValidationError) as err:
+        await call("delete_tripwire", {"tripwire_id": tripwire_id}, response=False)
+    assert err.value.translation_key == "not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await call("set_tripwire", {"camera": "front_door", "name": "Dot", "a": [0.5, 0.5], "b": [0.5, 0.5]})
+    assert err.value.translation_key == "invalid_request"
+
+    listed = await call("list_known_entities", {"known": True})
+    assert listed == {"entities": []}
+    with pytest.raises(ServiceValidationError) as err:
+        await call("name_entity", {"reid_entity": str(uuid.uuid4()), "name": "Dad"})
+    assert err.value.translation_key == "not_found"
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

@@ -59,7 +59,11 @@ async def test_api_is_registered_and_unregistered(
     ids = [api.id for api in llm.async_get_apis(hass)]
     assert f"home_security_intelligence-{setup_entry.entry_id}" in ids
     instance = await _api(hass, setup_entry)
-    assert [tool.name for tool in instance.tools] == ["list_security_events", "search_security_events"]
+    assert [tool.name for tool in instance.tools] == [
+        "list_security_events",
+        "search_security_events",
+        "ask_security_history",
+    ]
     assert "Front door" in instance.api_prompt and "Garage" in instance.api_prompt
     await hass.config_entries.async_unload(setup_entry.entry_id)
     assert f"home_security_intelligence-{setup_entry.entry_id}" not in [
@@ -143,6 +147,7 @@ async def test_tool_parameters_convert_to_json_schema(
         tool.name: _tool_schema(tool.parameters, instance.custom_serializer) for tool in instance.tools
     }
     assert schemas["search_security_events"]["required"] == ["query"]
+    assert schemas["ask_security_history"]["required"] == ["question"]
     assert schemas["list_security_events"]["properties"]["min_risk"] == {
         "type": "integer",
         "minimum": 0,
@@ -152,3 +157,30 @@ async def test_tool_parameters_convert_to_json_schema(
     assert set(schemas["list_security_events"]["properties"]) == {
         "since", "until", "hours", "camera", "object", "min_risk", "limit",
     }  # fmt: skip
+
+
+async def test_ask_history_answers_with_the_cited_events(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    instance = await _api(hass, setup_entry)
+    result = await _call_tool(
+        instance,
+        llm.ToolInput(tool_name="ask_security_history", tool_args={"question": "Who lingers at the door?"}),
+    )
+    assert "[evt-1]" in result["answer"]
+    assert [(e["id"], e["camera"], e["risk_score"]) for e in result["events"]] == [
+        ("evt-1", "Front door", 72)
+    ]
+    assert result["events"][0]["time"].startswith("2025-01-0")  # local time of the event
+    assert hsi_server.asked[-1] == {"question": "Who lingers at the door?"}
+
+    result = await _call_tool(
+        instance, llm.ToolInput(tool_name="ask_security_history", tool_args={"question": "  "})
+    )
+    assert result == {"error": "Ask a question."}
+    await hsi_server.stop()
+    result = await _call_tool(
+        instance,
+        llm.ToolInput(tool_name="ask_security_history", tool_args={"question": "Anyone?", "limit": 2}),
+    )
+    assert result["error"].startswith("The security server could not answer")

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -13,7 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_security_intelligence.const import DOMAIN
 
-from .hsi_server import INSTANCE_ID, FakeHsiServer
+from .ha_state import state_of
+from .hsi_server import ENTITY_ID, INSTANCE_ID, FakeHsiServer
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any], response: bool = False) -> Any:
@@ -66,8 +68,8 @@ async def test_review_event_updates_server_and_counter(
     await _call(hass, "review_event", {"event_id": "evt-1", "notes": "The neighbour."})
     assert hsi_server.events[0]["reviewed"] is True
     assert hsi_server.events[0]["notes"] == "The neighbour."
-    assert hass.states.get("sensor.front_door_last_event").attributes["reviewed"] is True
-    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "0"
+    assert state_of(hass, "sensor.front_door_last_event").attributes["reviewed"] is True
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "0"
 
 
 async def test_review_missing_event_is_a_validation_error(
@@ -149,7 +151,7 @@ async def test_alert_rules_create_and_update(
     assert hsi_server.rules["2"]["channels"] == [{"type": "ha"}]
     assert hsi_server.rules["2"]["severity"] == "medium"  # the server's default
     # The new rule's switch appears at once.
-    assert hass.states.get("switch.hsi_test_alert_rule_parcel").state == "on"
+    assert state_of(hass, "switch.hsi_test_alert_rule_parcel").state == "on"
 
     await _call(
         hass,
@@ -159,7 +161,7 @@ async def test_alert_rules_create_and_update(
     assert hsi_server.rules["1"]["cooldown_seconds"] == 60
     assert hsi_server.rules["1"]["severity"] == "critical"
     assert hsi_server.rules["1"]["name"] == "Night intruder"
-    assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == "off"
+    assert state_of(hass, "switch.hsi_test_alert_rule_night_intruder").state == "off"
 
 
 async def test_alert_rule_errors(
@@ -182,18 +184,19 @@ async def test_snooze_camera(
     assert coordinator.data.cameras["garage"]["muted_until"] == hsi_server.cameras["garage"]["muted_until"]
     assert hsi_server.requests[-1][:2] == ("POST", "/api/cameras/garage/mute")
     # The snooze is visible: a timestamp sensor of the camera.
-    state = hass.states.get("sensor.garage_snoozed_until")
+    state = state_of(hass, "sensor.garage_snoozed_until")
     assert state.attributes["device_class"] == "timestamp"
     muted_until = dt_util.parse_datetime(hsi_server.cameras["garage"]["muted_until"])
+    assert muted_until is not None
     assert dt_util.parse_datetime(state.state) == muted_until.replace(microsecond=0)
-    assert hass.states.get("sensor.front_door_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.front_door_snoozed_until").state == "unknown"
     await _call(hass, "snooze_camera", {"camera": "garage", "minutes": 0})
     assert coordinator.data.cameras["garage"]["muted_until"] is None
-    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.garage_snoozed_until").state == "unknown"
     # A snooze that has run out shows as not snoozed.
     coordinator.data.cameras["garage"]["muted_until"] = "2020-01-01T00:00:00+00:00"
     coordinator.async_update_listeners()
-    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.garage_snoozed_until").state == "unknown"
     with pytest.raises(ServiceValidationError):
         await _call(hass, "snooze_camera", {"camera": "moon"})
 
@@ -212,7 +215,7 @@ async def test_server_errors_are_translated(
     hsi_server: FakeHsiServer,
     setup_entry: MockConfigEntry,
     status: int,
-    error: type[Exception],
+    error: type[HomeAssistantError],
     key: str,
 ) -> None:
     hsi_server.fail_status = status
@@ -269,6 +272,12 @@ async def test_entry_selection(
         ("delete_zone", {"zone_id": "1"}),
         ("set_alert_rule", {"rule_id": "1", "enabled": False}),
         ("set_alert_rule", {"name": "New"}),
+        ("name_entity", {"reid_entity": ENTITY_ID, "name": "Dad"}),
+        ("forget_entity", {"reid_entity": ENTITY_ID}),
+        ("give_feedback", {"event_id": "evt-1", "feedback": "expected"}),
+        ("reset_feedback", {}),
+        ("set_tripwire", {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.5]}),
+        ("delete_tripwire", {"tripwire_id": "1"}),
     ],
 )
 async def test_read_only_key_refusal_is_a_translated_error_from_the_ui(
@@ -301,3 +310,177 @@ async def test_read_only_key_refusal_is_a_translated_error_from_the_ui(
     # One ERROR line with the translated message; the traceback only at DEBUG level.
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.exc_info]
     await hass.config_entries.async_unload(mock_entry.entry_id)
+
+
+async def test_list_name_and_forget_a_known_entity(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(hass, "list_known_entities", {"known": False, "label": "person"}, response=True)
+    assert [e["id"] for e in result["entities"]] == [ENTITY_ID]
+    assert hsi_server.requests[-1][2] == {"known": "false", "label": "person"}
+    result = await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "name": "  Dad "}, response=True)
+    assert result["entity"]["name"] == "Dad" and result["entity"]["known"] is True
+    assert hsi_server.entities[ENTITY_ID]["name"] == "Dad"
+    assert (await _call(hass, "list_known_entities", {"known": False}, response=True)) == {"entities": []}
+    # Marked unknown again, keeping its name (no name given: the name is not sent).
+    await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "known": False})
+    assert hsi_server.entities[ENTITY_ID] | {"name": "Dad", "known": False} == hsi_server.entities[ENTITY_ID]
+
+    history = await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID, "limit": 1}, response=True)
+    assert history["entity"]["cameras"] == ["front_door", "garage"]
+    assert [(h["event_id"], h["camera"]) for h in history["history"]] == [("evt-1", "front_door")]
+    assert hsi_server.requests[-1][:3] == ("GET", f"/api/entities/{ENTITY_ID}/history", {"limit": "1"})
+
+    await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
+    assert ENTITY_ID not in hsi_server.entities
+    assert hsi_server.requests[-1][:2] == ("DELETE", f"/api/entities/{ENTITY_ID}")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "get_entity_history", {"reid_entity": ENTITY_ID}, response=True)
+    assert err.value.translation_key == "not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "forget_entity", {"reid_entity": ENTITY_ID})
+    assert err.value.translation_key == "not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "name": "Mum"})
+    assert err.value.translation_key == "not_found"
+
+
+async def test_name_entity_refuses_a_blank_name(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "name_entity", {"reid_entity": ENTITY_ID, "name": "   "})
+    assert hsi_server.entities[ENTITY_ID]["name"] is None
+
+
+async def test_give_feedback_updates_the_event_and_the_entities(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(
+        hass, "give_feedback", {"event_id": "evt-1", "feedback": "false_alarm"}, response=True
+    )
+    assert result["event"]["feedback"] == "false_alarm"
+    assert hsi_server.events[0]["feedback"] == "false_alarm"
+    assert hsi_server.requests[-1][:2] == ("PATCH", "/api/events/evt-1")
+    # Feedback marks the event reviewed: the counter and the last-event sensor follow at once.
+    state = state_of(hass, "sensor.front_door_last_event")
+    assert state.attributes["reviewed"] is True and state.attributes["feedback"] == "false_alarm"
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "0"
+
+    await _call(hass, "give_feedback", {"event_id": "evt-1", "feedback": "clear"})
+    assert hsi_server.events[0]["feedback"] is None
+    assert state_of(hass, "sensor.front_door_last_event").attributes["feedback"] is None
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "give_feedback", {"event_id": "evt-1", "feedback": "maybe"})
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "give_feedback", {"event_id": "nope", "feedback": "threat"})
+    assert err.value.translation_key == "not_found"
+
+
+async def test_reset_feedback_of_one_camera_or_all(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.add_event("garage", 15, {"car": 1}, "A car parks.")
+    await _call(hass, "give_feedback", {"event_id": "evt-1", "feedback": "expected"})
+    await _call(hass, "give_feedback", {"event_id": "evt-2", "feedback": "threat"})
+    assert await _call(hass, "reset_feedback", {"camera": "garage"}, response=True) == {"cleared": 1}
+    assert [e["feedback"] for e in hsi_server.events] == [None, "expected"]
+    assert await _call(hass, "reset_feedback", {}, response=True) == {"cleared": 1}
+    assert [e["feedback"] for e in hsi_server.events] == [None, None]
+
+
+async def test_ask_returns_the_answer_and_the_cited_event_ids(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.add_event("garage", 15, {"car": 1}, "A car parks in the garage.")
+    result = await _call(hass, "ask", {"question": "Who lingers at the door?", "limit": 3}, response=True)
+    assert hsi_server.asked[-1] == {"question": "Who lingers at the door?", "limit": 3}
+    assert result["event_ids"] == ["evt-1"]
+    assert result["answered_by"] == "extractive"
+    assert [c["id"] for c in result["citations"]] == ["evt-1"]
+    assert "[evt-1]" in result["answer"]
+    assert result["understood"]["terms"] == ["lingers", "door"]
+
+    result = await _call(hass, "ask", {"question": "Any spaceships?"}, response=True)
+    assert result["event_ids"] == [] and result["answer"] == "No events match that question."
+    assert "limit" not in hsi_server.asked[-1]
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "ask", {"question": "  "}, response=True)
+    # Ask only answers: calling it without asking for the response is refused.
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, "ask", {"question": "Who lingers?"})
+
+
+async def test_tripwires_create_update_delete(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(
+        hass,
+        "set_tripwire",
+        {"camera": "garage", "name": "Back fence", "a": [0.1, 0.6], "b": [0.9, 0.6]},
+        response=True,
+    )
+    assert result["tripwire"] == {
+        "id": 1,
+        "camera": "garage",
+        "name": "Back fence",
+        "a": [0.1, 0.6],
+        "b": [0.9, 0.6],
+        "enabled": True,
+    }
+    await _call(hass, "set_tripwire", {"tripwire_id": "1", "enabled": False, "b": [0.9, 0.7]})
+    assert (
+        hsi_server.tripwires["1"] | {"enabled": False, "b": [0.9, 0.7], "name": "Back fence"}
+        == (hsi_server.tripwires["1"])
+    )
+    assert hsi_server.requests[-1][:2] == ("PUT", "/api/tripwires/1")
+    await _call(hass, "delete_tripwire", {"tripwire_id": "1"})
+    assert hsi_server.tripwires == {}
+
+
+async def test_tripwire_errors(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_tripwire", {"tripwire_id": "7", "name": "x"})
+    assert err.value.translation_key == "tripwire_not_found"
+    assert err.value.translation_placeholders == {"tripwire_id": "7"}
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_tripwire", {"camera": "garage", "a": [0, 0]})
+    assert err.value.translation_key == "tripwire_fields_missing"
+    assert err.value.translation_placeholders == {"fields": "name, b"}
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "set_tripwire", {"camera": "garage", "name": "x", "a": [0.5, 0.5], "b": [0.5, 0.5]})
+    assert err.value.translation_key == "invalid_request"
+    assert err.value.translation_placeholders == {"message": "tripwire: a and b must differ"}
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "set_tripwire", {"camera": "garage", "name": "x", "a": [0.5, 1.5], "b": [0, 0]})
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "delete_tripwire", {"tripwire_id": "7"})
+    assert err.value.translation_key == "not_found"
+
+
+async def test_alert_rule_behaviours(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await _call(
+        hass,
+        "set_alert_rule",
+        {
+            "name": "Prowler",
+            "conditions": {"objects": ["person"]},
+            "behaviours": ["perimeter_walk", "loitering"],
+        },
+        response=True,
+    )
+    assert result["rule"]["conditions"] == {
+        "objects": ["person"],
+        "behaviours": ["perimeter_walk", "loitering"],
+    }
+    # Behaviours alone keep the stored conditions; an empty list removes the condition.
+    await _call(hass, "set_alert_rule", {"rule_id": "1", "behaviours": "tailgating"})
+    assert hsi_server.rules["1"]["conditions"] == {"min_risk": 70, "behaviours": ["tailgating"]}
+    await _call(hass, "set_alert_rule", {"rule_id": "1", "behaviours": []})
+    assert hsi_server.rules["1"]["conditions"] == {"min_risk": 70}
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "set_alert_rule", {"rule_id": "1", "behaviours": ["lurking"]})

@@ -30,7 +30,9 @@ def calibrate(*args: str, env: dict[str, str] | None = None) -> str:
 
 def test_heuristic_agrees_with_the_suite() -> None:
     out = calibrate("--backend", "heuristic")
-    agreed, total = map(int, re.search(r"agreement (\d+)/(\d+)", out).groups())
+    found = re.search(r"agreement (\d+)/(\d+)", out)
+    assert found is not None, out
+    agreed, total = map(int, found.groups())
     print(out)
     assert total >= 40 and agreed / total >= 0.9
 
@@ -47,3 +49,16 @@ def test_llama_cpp_backend_runs_the_suite_with_valid_answers(tmp_path: Path) -> 
     count = len(list(scenarios.glob("*.json")))
     assert f"backend: llama_cpp   scenarios: {count}   valid model answers: {count}" in out
     assert re.search(r"agreement \d+/\d+", out)
+
+
+def test_calibrate_reports_agreement_before_and_after_feedback() -> None:
+    out = calibrate("--backend", "heuristic", "--feedback", "--feedback-repeats", "2")
+    print(out)
+    summary = re.search(
+        r"feedback: (\d+) simulated answers; agreement (\d+)/(\d+) = .* before, (\d+)/(\d+)", out
+    )
+    assert summary is not None
+    answers, before, total, after, total_after = map(int, summary.groups())
+    assert total == total_after >= 40 and answers > 0 and 0 <= after <= total
+    assert "before feedback:" in out and "after feedback:" in out
+    assert f"agreement {before}/{total}" in out and f"agreement {after}/{total}" in out

@@ -71,7 +71,9 @@ async def wait_http(url: str, timeout: float = 60) -> None:
     raise AssertionError(f"{url} did not come up")
 
 
-async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(server_env, tmp_path) -> None:
+async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
     created = hsi(server_env, "apikey", "create", "tests", "--scope", "admin")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
@@ -148,15 +150,3 @@ async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(
         log.close()
     assert proc.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
     assert "hsi stopped" in (tmp_path / "serve.log").read_text()
-
-
-def test_demo_prints_scored_events_on_the_real_services(server_env) -> None:
-    env = dict(server_env)
-    env.pop("HSI_MQTT_URL")
-    result = hsi(env, "demo")
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout
-    assert "camera" in out and "score" in out and "level" in out
-    rows = [line for line in out.splitlines() if line.startswith(("front_door", "driveway", "backyard"))]
-    assert rows, out
-    assert any(level in out for level in (" low ", " medium ", " high ", " critical "))

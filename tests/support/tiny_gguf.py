@@ -66,7 +66,9 @@ def _vocabulary() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(kind) for kind in kinds]
 
 
-def write_tiny_llama_gguf(path: Path, seed: int = 0, *, quote_bias: float = 5.0) -> Path:
+def write_tiny_llama_gguf(
+    path: Path, seed: int = 0, *, quote_bias: float = 5.0, context_length: int = _N_CTX
+) -> Path:
     """Write a tiny random-weight llama GGUF (about 0.5 MB) to `path` and return the path.
 
     The same seed gives the same file. It loads with `llama_cpp.Llama` and with
@@ -93,7 +95,7 @@ def write_tiny_llama_gguf(path: Path, seed: int = 0, *, quote_bias: float = 5.0)
 
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name("hsi-tiny-random-llama")
-    writer.add_context_length(_N_CTX)
+    writer.add_context_length(context_length)
     writer.add_embedding_length(_N_EMBD)
     writer.add_block_count(_N_LAYER)
     writer.add_feed_forward_length(_N_FF)

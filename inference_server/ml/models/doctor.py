@@ -7,6 +7,7 @@ from typing import Any
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.manifest import Manifest
 from inference_server.ml.models.plan import ModelPlan, ModelSettings
+from inference_server.ml.models.profile_pull import read_status
 from inference_server.ml.models.pull import human_bytes
 from inference_server.ml.models.store import ModelStore
 
@@ -36,6 +37,8 @@ def doctor_report(ms: ModelSettings, hw: Hardware, manifest: Manifest, plan: Mod
         "stages": {name: choice.as_dict() for name, choice in plan.stages.items()},
         "fallbacks": [choice.as_dict() for choice in plan.fallbacks],
         "recommendation": plan.recommendation.as_dict(),
+        # The last background pull of `models_profile` a server ran here (ml/models/profile_pull.py).
+        "profile_pull": read_status(ms.models_dir),
     }
 
 
@@ -79,4 +82,14 @@ def render_doctor(report: dict[str, Any]) -> str:
         )
     else:
         lines.append("  all of them are installed")
+    pull = report.get("profile_pull")
+    if pull:
+        lines.append(
+            f"Background pull (models_profile {pull['requested']}): {pull['state']}, {pull['detail']}"
+        )
+        for model_id, state in pull["models"].items():
+            lines.append(
+                f"  {model_id}: {state}"
+                + (f" ({pull['errors'][model_id]})" if model_id in pull["errors"] else "")
+            )
     return "\n".join(lines)

@@ -15,6 +15,7 @@ into place. A mismatching file is deleted and the pull fails with one line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -385,7 +386,15 @@ class ModelPuller:
         return open_clip_hub_file(source, entry.file)
 
     def _pull_huggingface(self, entry: ModelEntry, staging: Path) -> tuple[Path, str | None, str | None, str]:
-        from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
+        """Fetch a hub file with huggingface_hub's `http_get` into a partial file that outlives the
+        process (`<models_dir>/.partial/<id>/<file>.<etag>.part`): an interrupted pull (a cut
+        connection after huggingface_hub's own retries, Ctrl-C, a reboot) is resumed by the next
+        one with an HTTP Range request from the bytes already on disk. The partial file is keyed by
+        the hub's ETag, so a file changed upstream starts again; it is removed once moved into
+        staging (then verified) and whenever the downloaded bytes are wrong."""
+        from huggingface_hub import get_hf_file_metadata, hf_hub_url
+        from huggingface_hub.file_download import http_get
+        from huggingface_hub.utils._headers import build_hf_headers
 
         repo_id, filename, revision = self._hf_file(entry)
         url = hf_hub_url(repo_id, filename, revision=revision, endpoint=self.hf_endpoint())
@@ -394,25 +403,50 @@ class ModelPuller:
         except Exception as exc:  # httpx, HfHubHTTPError, LocalEntryNotFoundError...
             raise DownloadFailed(f"cannot reach {url} for {entry.id}: {_one_line(exc)}") from exc
         size = meta.size or entry.size_bytes
-        self._check_disk(entry, size)
+        partial = self.store.partial_path(entry, meta.etag or meta.commit_hash or "unknown")
+        for stale in partial.parent.glob("*.part"):
+            if stale != partial:  # an older upstream version of the file: it cannot be resumed
+                stale.unlink(missing_ok=True)
+        have = partial.stat().st_size if partial.is_file() else 0
+        if meta.size is not None and have > meta.size:
+            partial.unlink()
+            have = 0
+        self._check_disk(entry, max(0, size - have))
         progress = TransferProgress(
             entry.id, meta.size, stream=self.stream, tty=self.tty, log_every_s=self.log_every_s
         )
-        self.say(f"{entry.id}: downloading {repo_id}/{filename} ({human_bytes(size)}) from {self.hf_base()}")
-        try:
-            path = hf_hub_download(
-                repo_id,
-                filename,
-                revision=meta.commit_hash or revision,
-                local_dir=staging,
-                endpoint=self.hf_endpoint(),
-                tqdm_class=progress.tqdm_class(),
-                etag_timeout=10,
+        if have:
+            self.say(
+                f"{entry.id}: resuming {repo_id}/{filename} at {human_bytes(have)} of {human_bytes(size)}"
             )
-        except Exception as exc:  # network errors, size consistency (OSError), hub errors
-            raise DownloadFailed(f"download of {entry.id} from {url} failed: {_one_line(exc)}") from exc
+        else:
+            self.say(
+                f"{entry.id}: downloading {repo_id}/{filename} ({human_bytes(size)}) from {self.hf_base()}"
+            )
+        target = staging / filename.rsplit("/", 1)[-1]
+        if meta.size is None or have < meta.size:
+            try:
+                with partial.open("ab") as out:
+                    http_get(
+                        meta.location or url,
+                        out,
+                        resume_size=have,
+                        headers=build_hf_headers(),
+                        expected_size=meta.size,  # compared with the bytes on disk, resumed ones included
+                        displayed_filename=filename,
+                        tqdm_class=progress.tqdm_class(),
+                    )
+            except Exception as exc:  # network errors after its retries, size consistency (OSError)
+                kept = partial.stat().st_size if partial.is_file() else 0
+                raise DownloadFailed(
+                    f"download of {entry.id} from {url} failed: {_one_line(exc)}"
+                    + (f"; {human_bytes(kept)} kept, the next pull resumes there" if kept else "")
+                ) from exc
         progress.finish()
-        return Path(path), meta.etag, meta.commit_hash, url
+        os.replace(partial, target)
+        with contextlib.suppress(OSError):
+            partial.parent.rmdir()
+        return target, meta.etag, meta.commit_hash, url
 
 
 def open_clip_hub_file(source: OpenClipSource, wanted_file: str) -> tuple[str, str, str]:

@@ -5,6 +5,8 @@ Layout below `models_dir`:
     registry.json            per model: file, size, sha256, where it came from, when verified
     .locks/<model id>.lock   held while one process downloads or imports that model
     .staging/<model id>/     downloads in progress; moved into place only once verified
+    .partial/<model id>/     a Hugging Face file's bytes so far (<file>.<etag>.part): kept when a
+                             pull is interrupted, resumed with a Range request by the next pull
 
 A model is "verified" when its registry record's sha256 matched the expected value (the
 manifest's, the hub's LFS hash, or - with neither published - the first download's) and the
@@ -17,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -82,6 +85,13 @@ class ModelStore:
     def legacy_path(self, entry: ModelEntry) -> Path:
         """The flat location earlier versions told users to use (<models_dir>/<file>)."""
         return self.root / entry.file
+
+    def partial_path(self, entry: ModelEntry, etag: str) -> Path:
+        """Where a download's bytes so far survive the process (one per model, keyed by ETag)."""
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", etag.strip('"'))[:80] or "unknown"
+        folder = self.root / ".partial" / entry.id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{entry.file.rsplit('/', 1)[-1]}.{safe}.part"
 
     def staging_dir(self, entry: ModelEntry) -> Path:
         """A folder on the same file system for downloads in progress."""
@@ -237,7 +247,7 @@ class ModelStore:
     def remove(self, entry: ModelEntry) -> bool:
         """Delete the model's folder, staging files and registry record; True if anything went."""
         removed = False
-        for folder in (self.root / entry.id, self.staging_dir(entry)):
+        for folder in (self.root / entry.id, self.staging_dir(entry), self.root / ".partial" / entry.id):
             if folder.exists():
                 shutil.rmtree(folder)
                 removed = True

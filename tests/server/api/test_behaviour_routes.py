@@ -131,6 +131,7 @@ async def test_event_feedback_is_stored_marks_reviewed_and_resets(
     )
     assert body["reviewed"] is True
     row = await pg_pool.fetchrow("SELECT feedback, feedback_at FROM events WHERE id = $1::uuid", event["id"])
+    assert row is not None
     assert row["feedback"] == "false_alarm" and row["feedback_at"] is not None
     assert (
         await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": "maybe"})
@@ -141,3 +142,27 @@ async def test_event_feedback_is_stored_marks_reviewed_and_resets(
     assert reset == {"cleared": 1}
     assert await pg_pool.fetchval("SELECT feedback FROM events WHERE id = $1::uuid", event["id"]) is None
     assert (await api.request("POST", "/api/feedback/reset", json={"camera": "../x"})).status == 400
+
+
+async def test_event_json_shows_feedback_and_behaviours(api: LiveApi, seed: Seeder) -> None:
+    finding = {
+        "kind": "loitering",
+        "subject": "person",
+        "strength": 0.62,
+        "explanation": "person stayed 95 s in Porch (entry point); loitering from 60 s",
+        "entity_id": None,
+    }
+    event = await seed.event("porch", context={"behaviours": [finding], "attributes": []})
+    assert event["behaviours"] == [finding] and event["feedback"] is None
+    patched = await _json(
+        await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": "expected"})
+    )
+    assert patched["feedback"] == "expected" and patched["behaviours"] == [finding]
+    one = await _json(await api.get(f"/api/events/{event['id']}"))
+    assert one["feedback"] == "expected" and one["behaviours"] == [finding]
+    listed = await _json(await api.get("/api/events?camera=porch"))
+    assert [(e["id"], e["feedback"]) for e in listed["events"]] == [(event["id"], "expected")]
+    found = await _json(await api.get("/api/events/search?q=path&sort=newest"))
+    assert found["events"][0]["behaviours"] == [finding]
+    cleared = await _json(await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": None}))
+    assert cleared["feedback"] is None

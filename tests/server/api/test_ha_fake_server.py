@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from jsonschema_rs import Draft202012Validator  # schemathesis' validator
 
-from tests.integration_ha.hsi_server import API_KEY, FakeHsiServer
+from tests.integration_ha.hsi_server import API_KEY, ENTITY_ID, FakeHsiServer
 from tests.server.api.conftest import LiveApi
 
 _PARAM = re.compile(r"\{[^}]+\}")
@@ -54,6 +54,32 @@ _CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/alert-rules", {"name": "Any person", "conditions": {"objects": ["person"]}}),
     ("PUT", "/api/alert-rules/1", {"name": "Night intruder", "enabled": False}),
     ("DELETE", "/api/alert-rules/1", None),
+    ("PATCH", "/api/events/evt-1", {"feedback": "false_alarm"}),
+    ("PATCH", "/api/events/evt-1", {"feedback": "maybe"}),
+    ("POST", "/api/feedback/reset", {"camera": "front_door"}),
+    ("POST", "/api/feedback/reset", {}),
+    ("GET", "/api/entities?known=false", None),
+    ("PATCH", f"/api/entities/{ENTITY_ID}", {"name": "Dad", "known": True}),
+    ("PATCH", f"/api/entities/{ENTITY_ID}", {"nick": "Dad"}),
+    ("GET", f"/api/entities/{ENTITY_ID}/history?limit=5", None),
+    ("DELETE", f"/api/entities/{ENTITY_ID}", None),
+    ("DELETE", f"/api/entities/{ENTITY_ID}", None),
+    ("PATCH", f"/api/entities/{ENTITY_ID}", {"known": True}),
+    ("GET", f"/api/entities/{ENTITY_ID}/history", None),
+    ("POST", "/api/ask", {"question": "Was a person at the front door?", "limit": 3}),
+    ("POST", "/api/ask", {"question": "Any spaceships?"}),
+    ("GET", "/api/tripwires", None),
+    ("POST", "/api/tripwires", {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.5]}),
+    ("POST", "/api/tripwires", {"camera": "moon", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.5]}),
+    ("GET", "/api/tripwires?camera=garage", None),
+    (
+        "PUT",
+        "/api/tripwires/1",
+        {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.6], "enabled": False},
+    ),
+    ("PUT", "/api/tripwires/9", {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.6]}),
+    ("DELETE", "/api/tripwires/1", None),
+    ("DELETE", "/api/tripwires/1", None),
 ]
 
 

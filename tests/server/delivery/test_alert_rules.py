@@ -68,6 +68,8 @@ def test_full_rule_round_trips_through_json() -> None:
             "min_confidence": 0.6,
             "unknown_only": True,
             "schedule": {"days": ["mon", "tue"], "ranges": ["22:00-06:00"]},
+            "behaviours": ["loitering", "perimeter_walk"],
+            "tripwires": ["fence line"],
         },
         "channels": [
             {"type": "email", "to": ["me@example.com"]},
@@ -97,6 +99,9 @@ def test_full_rule_round_trips_through_json() -> None:
         ),
         ({"name": "x", "conditions": {"schedule": {"days": ["funday"]}}}, "conditions.schedule.days[0]"),
         ({"name": "x", "conditions": {"objcts": ["person"]}}, "conditions: unknown field(s) objcts"),
+        ({"name": "x", "conditions": {"behaviours": ["lurking"]}}, "conditions.behaviours[0]"),
+        ({"name": "x", "conditions": {"behaviours": [3]}}, "conditions.behaviours"),
+        ({"name": "x", "conditions": {"tripwires": [""]}}, "conditions.tripwires"),
         ({"name": "x", "channels": [{"type": "sms"}]}, "channels[0].type"),
         ({"name": "x", "channels": [{"type": "email", "to": ["not-an-address"]}]}, "channels[0].to[0]"),
         ({"name": "x", "channels": [{"type": "webhook", "url": "ftp://x"}]}, "channels[0].url"),
@@ -181,6 +186,53 @@ def test_facts_from_event_json_and_context() -> None:
     assert f.known_entity is True
     assert f.max_confidence == {"person": 0.8}
     assert facts_from_event(event).known_entity is None
+
+
+def test_behaviour_condition_matches_any_listed_behaviour() -> None:
+    r = parse_rule(rule(behaviours=["perimeter_walk", "loitering"]))
+    assert matches(r, facts(behaviours=("loitering",)), NOON)
+    assert matches(r, facts(behaviours=("tailgating", "perimeter_walk")), NOON)
+    assert why_not(r, facts(behaviours=("tailgating",)), NOON) == [
+        "none of the behaviours perimeter_walk, loitering was seen (seen: tailgating)"
+    ]
+    assert why_not(r, facts(), NOON) == [
+        "none of the behaviours perimeter_walk, loitering was seen (seen: none)"
+    ]
+    # Without the condition, behaviours do not matter.
+    assert matches(parse_rule(rule()), facts(), NOON)
+
+
+def test_tripwire_condition_needs_a_crossing_of_a_listed_line() -> None:
+    r = parse_rule(rule(tripwires=["fence line"]))
+    assert matches(r, facts(tripwires=("gate", "fence line")), NOON)
+    assert why_not(r, facts(tripwires=("gate",)), NOON) == [
+        "no tripwire of fence line was crossed (crossed: gate)"
+    ]
+
+
+def test_facts_take_behaviours_from_the_event_and_crossings_from_the_context() -> None:
+    finding = {"kind": "loitering", "subject": "person", "strength": 0.6, "explanation": "x"}
+    event = {
+        "id": "e1",
+        "camera": "yard",
+        "risk_score": 40,
+        "objects": {"person": 1},
+        "behaviours": [finding],
+    }
+    context = {
+        "tracks": [
+            {"crossings": [{"line": "fence line", "direction": "in"}, {"line": "gate", "direction": "out"}]},
+            {"crossings": [{"line": "fence line", "direction": "out"}]},
+        ],
+        "behaviours": [{**finding, "kind": "tailgating"}],
+    }
+    f = facts_from_event(event, context)
+    assert f.behaviours == ("loitering",)  # the event's own list wins
+    assert f.tripwires == ("fence line", "gate")
+    # An event stored before behaviours were in its JSON: the context's are used.
+    older = facts_from_event({**event, "behaviours": []}, context)
+    assert older.behaviours == ("tailgating",)
+    assert facts_from_event(event).tripwires == ()
 
 
 def test_cooldown_keys_are_rule_camera_object_zone() -> None:

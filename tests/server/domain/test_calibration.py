@@ -3,6 +3,7 @@ and a realistic day must come out mostly low. The figures are printed and record
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,14 @@ from inference_server.domain.calibration import (
     Scenario,
     default_scenario_dir,
     evaluate,
+    evaluate_with_feedback,
     format_distribution,
     level_distribution,
     load_scenarios,
     parse_scenario,
 )
 from inference_server.domain.context import EventContext
+from inference_server.domain.feedback import DEFAULT_FEEDBACK_CONFIG
 from inference_server.domain.heuristic import score_context
 from inference_server.domain.risk import RiskAssessment
 from tests.support.synthetic_day import realistic_day
@@ -178,3 +181,51 @@ def test_missing_keys_and_unreadable_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InvalidScenario, match=r"b\.json"):
         load_scenarios(tmp_path)
+
+
+def _offset(points: int) -> Callable[[EventContext], RiskAssessment]:
+    """A miscalibrated scorer: the heuristic moved by `points` (an over-anxious or a lax LLM)."""
+
+    def score(context: EventContext) -> RiskAssessment:
+        base = score_context(context)
+        return dataclasses.replace(base, risk_score=max(0, min(100, base.risk_score + points)))
+
+    return score
+
+
+def test_without_answers_feedback_changes_nothing(scenarios: list[Scenario]) -> None:
+    result = evaluate_with_feedback(score_context, scenarios, repeats=0)
+    assert result.answers == 0 and result.effects == ()
+    assert result.after == result.before == evaluate(score_context, scenarios)
+
+
+def test_calibration_before_and_after_feedback(
+    scenarios: list[Scenario], capsys: pytest.CaptureFixture[str], record_property: RecordProperty
+) -> None:
+    """Three earlier answers per situation, from a resident who knows the truth: every move stays
+    within the bound and below the critical band, a known resident is never raised by the answers
+    about strangers, and a miscalibrated scorer is pulled toward the expected levels."""
+    config = DEFAULT_FEEDBACK_CONFIG
+    lines = []
+    for name, scorer in (
+        ("heuristic", score_context),
+        ("anxious +30", _offset(30)),
+        ("lax -20", _offset(-20)),
+    ):
+        result = evaluate_with_feedback(scorer, scenarios, repeats=3)
+        lines.append(
+            f"{name}: agreement {result.before.agreed}/{result.before.total} before, "
+            f"{result.after.agreed}/{result.after.total} after {result.answers} answers"
+        )
+        record_property(f"feedback_{name.split()[0]}_before", round(result.before.agreement, 3))
+        record_property(f"feedback_{name.split()[0]}_after", round(result.after.agreement, 3))
+        by_name = {s.name: s for s in scenarios}
+        for effect in result.effects:
+            assert abs(effect.after - effect.before) <= config.max_adjustment
+            if effect.after > effect.before:
+                assert effect.after <= max(effect.before, config.raise_ceiling)
+                context = by_name[effect.name].context
+                assert "known_resident" not in context.attributes, effect
+        if name != "heuristic":
+            assert result.after.agreed > result.before.agreed, lines[-1]
+    report(capsys, "feedback calibration (3 answers per situation):\n  " + "\n  ".join(lines))

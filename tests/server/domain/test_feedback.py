@@ -12,6 +12,7 @@ from inference_server.domain.feedback import (
     adjustment,
     apply,
     hour_band,
+    is_known,
     is_similar,
     situation,
 )
@@ -80,3 +81,34 @@ def test_feedback_never_moves_a_score_beyond_its_bound(score: int, kinds: list[s
     # More "threat" answers never lower the score.
     more = adjustment(NOW, [*past, PastFeedback("threat", NOW)], config)
     assert more.points >= change.points or more.similar < config.min_similar
+
+
+def test_known_and_unknown_are_different_situations() -> None:
+    resident = situation("driveway", {"person": 1}, ["drive"], 22, known=True)
+    stranger = situation("driveway", {"person": 1}, ["drive"], 22)
+    assert not is_similar(resident, stranger)
+    assert adjustment(stranger, [PastFeedback("expected", resident)] * 5).points == 0
+    assert adjustment(resident, [PastFeedback("expected", resident)] * 5).points == -15
+    assert (
+        is_known(["known_resident"]) and is_known([], [{"entity_id": "x"}]) and not is_known(["face_covered"])
+    )
+
+
+def test_a_raise_stops_at_the_top_of_the_high_band() -> None:
+    threat = adjustment(NOW, answers("threat", 5))  # +25
+    held = apply(RiskAssessment(75, "s", "r", "heuristic"), threat)
+    assert held.risk_score == 84 and held.risk_level.value == "high"
+    assert held.reasoning.endswith("held at 84 (feedback alone never makes an event critical).")
+    critical = RiskAssessment(90, "s", "r", "heuristic")
+    assert apply(critical, threat) is critical  # already above: kept, not lowered
+    assert apply(RiskAssessment(40, "s", "r", "heuristic"), threat).risk_score == 65
+
+
+@given(st.integers(0, 100), st.integers(1, 60), st.integers(0, 100))
+def test_threat_answers_never_lift_a_score_past_the_ceiling(score: int, n: int, ceiling: int) -> None:
+    config = FeedbackConfig(raise_ceiling=ceiling)
+    after = apply(
+        RiskAssessment(score, "s", "r", "heuristic"), adjustment(NOW, answers("threat", n), config), config
+    )
+    assert after.risk_score >= score
+    assert after.risk_score <= max(score, ceiling)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from inference_server.cli import main
-from inference_server.config import load_settings
 from inference_server.ml.models.manifest import builtin_manifest
 from inference_server.ml.models.store import ModelStore
+from inference_server.settings import load_settings
 from tests.server.models.conftest import ModelsEnv
 from tests.support.fake_hub import FakeHub
 
@@ -36,7 +36,7 @@ def store_for(cfg: Path) -> ModelStore:
     from inference_server.ml.models.manifest import load_manifest
 
     settings = load_settings(cfg, environ={})
-    return ModelStore(settings.models_path, load_manifest(settings.models_manifest))
+    return ModelStore(settings.models_path, load_manifest(settings.models.manifest))
 
 
 def run_cli(cfg: Path, *args: str) -> int:
@@ -91,6 +91,68 @@ def test_pull_resumes_after_the_server_drops_the_connection_mid_file(
     assert gets[0].sent == 15_000_000 and gets[1].status == 206 and gets[1].sent == len(body) - chunk
     assert store_for(cfg).path(NEMO).read_bytes() == body
     print(f"pull of 24 MB with one cut at 15 MB: {elapsed:.2f} s (huggingface_hub waits 1 s before resuming)")
+
+
+def test_a_pull_killed_mid_file_is_resumed_by_the_next_process_with_a_range_request(
+    hub: FakeHub, models_env: ModelsEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = gguf_body(24_000_000)
+    hosted = hub.add_hf(NEMO_REPO, NEMO.file, body, bytes_per_second=6_000_000)  # ~4 s for the file
+    cfg = models_env()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "inference_server",
+        "--config",
+        str(cfg),
+        "models",
+        "pull",
+        "nemotron-mini-4b",
+    ]
+    partial_dir = store_for(cfg).root / ".partial" / "nemotron-mini-4b"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunk = 10 * 1024 * 1024  # huggingface_hub writes whole 10 MiB chunks
+    deadline = time.monotonic() + 60
+    kept = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        parts = list(partial_dir.glob("*.part")) if partial_dir.is_dir() else []
+        kept = parts[0].stat().st_size if parts else 0
+        if kept >= chunk:
+            break
+        time.sleep(0.02)
+    proc.kill()  # SIGKILL: no clean-up code runs
+    proc.communicate(timeout=30)
+    assert kept >= chunk, "the first process never wrote a chunk"
+    (part,) = partial_dir.glob("*.part")
+    kept = part.stat().st_size
+    assert 0 < kept < len(body) and not store_for(cfg).path(NEMO).exists()
+
+    hosted.bytes_per_second = None
+    started = time.perf_counter()
+    assert run_cli(cfg, "models", "pull", "nemotron-mini-4b") == 0  # a new run
+    elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert "resuming" in out
+    last = hub.gets(NEMO.file)[-1]
+    assert last.range == f"bytes={kept}-" and last.status == 206 and last.sent == len(body) - kept
+    assert store_for(cfg).path(NEMO).read_bytes() == body
+    assert not partial_dir.exists()
+    print(f"resumed at {kept} of {len(body)} bytes in a new process: {elapsed:.2f} s")
+
+
+def test_a_partial_file_of_an_older_upstream_version_is_not_resumed(
+    hub: FakeHub, models_env: ModelsEnv
+) -> None:
+    body = gguf_body(2_000_000, seed=3)
+    hub.add_hf(NEMO_REPO, NEMO.file, body)
+    cfg = models_env()
+    stale = store_for(cfg).partial_path(NEMO, "an-old-etag")
+    stale.write_bytes(b"GGUF" + b"x" * 1000)  # bytes of another version of the file
+
+    assert run_cli(cfg, "models", "pull", "nemotron-mini-4b") == 0
+    assert hub.gets(NEMO.file)[-1].range is None  # downloaded from the start
+    assert store_for(cfg).path(NEMO).read_bytes() == body and not stale.exists()
 
 
 def test_checksum_mismatch_against_the_manifest_is_refused_and_the_file_removed(

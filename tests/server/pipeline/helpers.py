@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from inference_server.app import Pipeline, Services
-from inference_server.config import Settings, load_settings
 from inference_server.server import start_pipeline
+from inference_server.settings import Settings, load_settings
 from tests.support.models import sample_images
 
 REDIS_URL = "redis://localhost:6379/0"
@@ -34,7 +34,7 @@ def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overri
         "HSI_RECLAIM_IDLE_SECONDS": "2",
     }
     settings = load_settings(environ=env)
-    return settings.model_copy(update=overrides)
+    return settings.replace(**overrides)
 
 
 @contextlib.asynccontextmanager
@@ -67,6 +67,7 @@ async def wait_for(
 
 def _bus_half() -> bytes:
     image = cv2.imread(str(sample_images()[0]))
+    assert image is not None, sample_images()[0]
     image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2))
     ok, buf = cv2.imencode(".jpg", image)
     assert ok

@@ -51,7 +51,7 @@ def _api_context(services: Services, pipeline: Pipeline) -> ApiContext:
         keys=services.keys,
         metrics=services.metrics,
         publisher=services.publisher,
-        media_dir=services.settings.media_dir,
+        media_dir=services.settings.storage.media_dir,
         limits=ApiLimits(enabled=False),
         stage_health=pipeline.supervisor.health,
     )

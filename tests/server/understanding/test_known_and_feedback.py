@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from inference_server.domain.context import EventContext
+from inference_server.domain.feedback import adjustment, situation
 from inference_server.domain.heuristic import score_context
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
@@ -129,3 +130,37 @@ async def test_feedback_on_similar_events_changes_later_scores_by_the_documented
     # Reset: the answers no longer count.
     assert await feedback.reset_feedback(pg_pool, "driveway") == 5
     assert (await stage.with_feedback(context, plain, window.id)).risk_score == plain.risk_score
+
+
+async def test_answers_on_a_known_resident_do_not_move_a_strangers_score(
+    pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """ "That's us" on the resident taking out the bin at night lowers the next such event, not a
+    stranger on the same driveway at the same hour (known-ness is part of the situation)."""
+    factory = MediaFactory(pg_pool, tmp_path)
+    for day in range(4):
+        at = datetime(2025, 5, 1 + day, 22, 30, tzinfo=UTC)
+        await factory.add("driveway", at, [person(0.4, 0.4, 0.6, 0.9)])
+        event, _ = await event_store.save_event(
+            pg_pool,
+            event_id=str(uuid.uuid4()),
+            camera="driveway",
+            started_at=at,
+            ended_at=at + timedelta(seconds=30),
+            assessment=RiskAssessment(20, "Dad with the bin.", "r", "heuristic"),
+            objects={"person": 1},
+            zones=["drive"],
+            context={"attributes": ["known_resident"], "known": []},
+            fast_path=False,
+            final=True,
+            media_ids=[],
+            detection_ids=[],
+        )
+        assert await feedback.set_feedback(pg_pool, event.id, "expected")
+    before = datetime(2025, 5, 9, 22, 40, tzinfo=UTC)
+    past = await feedback.past_feedback(pg_pool, "driveway", before, TZ, 90)
+    assert len(past) == 4 and all(p.situation.known for p in past)
+    resident = situation("driveway", {"person": 1}, ["drive"], 22, known=True)
+    stranger = situation("driveway", {"person": 1}, ["drive"], 22)
+    assert adjustment(resident, past).points == -12
+    assert adjustment(stranger, past).points == 0
