@@ -14,24 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from inference_server import __version__
-from inference_server.config import ConfigError, Settings, load_settings
-from inference_server.logs import install_redaction, redact
+from inference_server.logs import install, redact
+from inference_server.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("inference_server")
 
 
 def _setup_logging(level: str) -> None:
-    from inference_server.logsafe import install
-
     logging.basicConfig(stream=sys.stderr)
-    # One formatter for every line: control characters escaped, credentials scrubbed.
+    # One filter on every line: control characters escaped, credentials scrubbed.
     install(
         getattr(logging, level.upper(), logging.INFO),
         "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     for noisy in ("aiohttp.access", "pyftpdlib", "watchfiles", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_redaction()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,13 +107,35 @@ def _parser() -> argparse.ArgumentParser:
     ar = asub.add_parser("revoke", help="revoke a key by id or name")
     ar.add_argument("key")
 
-    s = sub.add_parser("assess", help="score one event context JSON file and print the assessment")
-    s.add_argument("context", help="path of an EventContext JSON file ('-' for stdin)")
-    s.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    s = sub.add_parser(
+        "assess",
+        help="score an event context JSON file and/or images through the pipeline and print the assessment",
+    )
+    s.add_argument("context", nargs="?", help="path of an EventContext JSON file ('-' for stdin)")
+    s.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a JPEG/PNG: detected with the configured detector (without a context file) and shown to "
+        "the vision model when vlm_url is set (repeatable)",
+    )
+    s.add_argument(
+        "--camera", default="cli", help="camera id of the context built from --image (default cli)"
+    )
+    s.add_argument(
+        "--backend",
+        choices=["llama_cpp", "openai", "home_assistant", "heuristic"],
+        help="override HSI_LLM_BACKEND",
+    )
     c = sub.add_parser(
         "calibrate", help="score the calibration scenarios and report agreement with expected levels"
     )
-    c.add_argument("--backend", choices=["llama_cpp", "openai", "heuristic"], help="override HSI_LLM_BACKEND")
+    c.add_argument(
+        "--backend",
+        choices=["llama_cpp", "openai", "home_assistant", "heuristic"],
+        help="override HSI_LLM_BACKEND",
+    )
     c.add_argument("--scenarios", help="folder of scenario JSON files (default: the bundled suite)")
     c.add_argument(
         "--feedback",
@@ -173,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hsi: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from inference_server.app import ServiceUnavailable
         from inference_server.ml.models.manifest import ManifestError
         from inference_server.ml.protocols import ModelUnavailable
+        from inference_server.runtime.services import ServiceUnavailable
 
         if isinstance(exc, (ConfigError, ServiceUnavailable, ModelUnavailable, ManifestError)):
             print(f"hsi: {redact(str(exc))}", file=sys.stderr)
@@ -195,23 +214,23 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.server import run_server
+    from inference_server.runtime.app import serve
 
-    return await run_server(settings, stages=None, stop=_stop_on_signals())
+    return await serve(settings, stages=None, stop=_stop_on_signals())
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.server import run_server
+    from inference_server.runtime.app import serve
 
-    return await run_server(settings, stages=tuple(dict.fromkeys(args.stage)), stop=_stop_on_signals())
+    return await serve(settings, stages=tuple(dict.fromkeys(args.stage)), stop=_stop_on_signals())
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import ServiceUnavailable
+    from inference_server.runtime.services import ServiceUnavailable
     from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 
     try:
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database.url)
     except DatabaseUnavailable as exc:
         raise ServiceUnavailable(str(exc)) from exc
     try:
@@ -280,7 +299,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import open_services
+    from inference_server.runtime.services import open_services
     from inference_server.store import api_keys
 
     services = await open_services(settings)
@@ -309,46 +328,119 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _assess(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import build_llm
     from inference_server.domain.context import EventContext, InvalidContext
     from inference_server.metrics import Metrics
     from inference_server.pipeline.assess import FallbackAssessor
+    from inference_server.runtime.models import build_llm, build_vision
 
-    try:
-        raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
-    except OSError as exc:
-        print(f"hsi: cannot read {args.context}: {exc.strerror}", file=sys.stderr)
+    if args.context is None and not args.image:
+        print("hsi: give an event context JSON file, --image FILE, or both", file=sys.stderr)
         return 2
-    try:
-        doc: Any = json.loads(raw)
-        if isinstance(doc, dict) and "context" in doc and "camera" not in doc:
-            doc = doc["context"]  # a calibration scenario file
-        context = EventContext.from_dict(doc)
-    except json.JSONDecodeError as exc:
-        print(f"hsi: {args.context} is not valid JSON: {exc}", file=sys.stderr)
-        return 2
-    except InvalidContext as exc:
-        print(f"hsi: invalid event context: {exc}", file=sys.stderr)
-        return 2
+    images: list[bytes] = []
+    for name in args.image:
+        try:
+            images.append(Path(name).read_bytes())
+        except OSError as exc:
+            print(f"hsi: cannot read {name}: {exc.strerror}", file=sys.stderr)
+            return 2
+    detected = 0
+    if args.context is not None:
+        try:
+            raw = sys.stdin.read() if args.context == "-" else Path(args.context).read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"hsi: cannot read {args.context}: {exc.strerror}", file=sys.stderr)
+            return 2
+        try:
+            doc: Any = json.loads(raw)
+            if isinstance(doc, dict) and "context" in doc and "camera" not in doc:
+                doc = doc["context"]  # a calibration scenario file
+            context = EventContext.from_dict(doc)
+        except json.JSONDecodeError as exc:
+            print(f"hsi: {args.context} is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+        except InvalidContext as exc:
+            print(f"hsi: invalid event context: {exc}", file=sys.stderr)
+            return 2
+    else:
+        built = await _image_context(settings, args.image, images, args.camera)
+        if isinstance(built, str):
+            print(f"hsi: {built}", file=sys.stderr)
+            return 2
+        context, detected = built
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings)
-    assessor = FallbackAssessor(llm, Metrics(), settings.llm_timeout_seconds + 5)
-    result = await assessor.assess(context)
-    print(
-        json.dumps(
-            {
-                "risk_score": result.risk_score,
-                "risk_level": result.risk_level.value,
-                "summary": result.summary,
-                "reasoning": result.reasoning,
-                "assessed_by": result.assessed_by,
-                "model": result.model,
-            },
-            indent=2,
-        )
+    vision = build_vision(settings)
+    assessor = FallbackAssessor(
+        llm, Metrics(), settings.llm.timeout_seconds + 5, vision, settings.llm.vlm_timeout_seconds + 5
     )
+    try:
+        context, result = await assessor.assess_scene(context, images)
+    finally:
+        for backend in (llm, vision):
+            close = getattr(backend, "close", None)
+            if close is not None:
+                await close()
+    out: dict[str, Any] = {
+        "risk_score": result.risk_score,
+        "risk_level": result.risk_level.value,
+        "summary": result.summary,
+        "reasoning": result.reasoning,
+        "assessed_by": result.assessed_by,
+        "model": result.model,
+    }
+    if args.image:
+        out["objects"] = context.objects
+        out["detections"] = detected
+        out["description"] = context.description
+        out["attributes"] = list(context.attributes)
+        if vision is not None:
+            out["vision_seconds"] = round(vision.last_seconds, 3)
+    print(json.dumps(out, indent=2))
     return 0
+
+
+async def _image_context(
+    settings: Settings, names: list[str], images: list[bytes], camera: str
+) -> tuple[Any, int] | str:
+    """The context of one event made of these images, detected by the configured detector."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from inference_server.domain.names import display_name
+    from inference_server.ml.frames import UndecodableMedia, decode_image
+    from inference_server.pipeline.enrich import base_context
+    from inference_server.runtime.models import build_detector
+
+    frames = []
+    for name, data in zip(names, images, strict=True):
+        try:
+            frames.append(decode_image(data))
+        except UndecodableMedia as exc:
+            return f"{name} is not a usable image: {exc}"
+    detector = await asyncio.to_thread(build_detector, settings)
+    found = await asyncio.to_thread(detector.detect, frames)
+    detections = [d for per_frame in found for d in per_frame]
+    counts: dict[str, int] = {}
+    for per_frame in found:
+        seen: dict[str, int] = {}
+        for d in per_frame:
+            seen[d.label] = seen.get(d.label, 0) + 1
+        for label, n in seen.items():
+            counts[label] = max(counts.get(label, 0), n)
+    now = datetime.now(UTC)
+    configured = settings.cameras.get(camera)
+    context = base_context(
+        camera=camera,
+        camera_name=(configured.name if configured and configured.name else display_name(camera)),
+        started=now,
+        ended=now,
+        tz=ZoneInfo(settings.timezone),
+        detections=detections,
+        objects=counts,
+        frames=len(frames),
+    )
+    return context, len(detections)
 
 
 async def _models(args: argparse.Namespace, settings: Settings) -> int:
@@ -376,7 +468,6 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_server.app import build_llm
     from inference_server.domain.calibration import (
         default_scenario_dir,
         evaluate,
@@ -386,10 +477,11 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from inference_server.domain.risk import RiskAssessment
     from inference_server.ml.protocols import AssessmentFailed
     from inference_server.pipeline.assess import HeuristicAssessor
+    from inference_server.runtime.models import build_llm
 
     scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else default_scenario_dir())
     if args.backend:
-        settings = settings.model_copy(update={"llm_backend": args.backend})
+        settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings) or HeuristicAssessor()
     heuristic = HeuristicAssessor()
     answers: dict[str, RiskAssessment] = {}
@@ -397,7 +489,7 @@ async def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     for scenario in scenarios:
         try:
             answers[scenario.name] = await asyncio.wait_for(
-                llm.assess(scenario.context), settings.llm_timeout_seconds + 5
+                llm.assess(scenario.context), settings.llm.timeout_seconds + 5
             )
         except (AssessmentFailed, TimeoutError) as exc:
             failures += 1

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inference_server.config import Settings
+from inference_server.settings import Settings
 
 
 def add_parser(sub: Any) -> None:
@@ -37,7 +37,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         print("hsi: --limit must be between 1 and 20")
         return 2
     tz = ZoneInfo(settings.timezone)
-    pool = await create_pool(settings.database_url, max_size=2)
+    pool = await create_pool(settings.database.url, max_size=2)
     try:
         if args.digest:
             from inference_server.store.digest import event_digest, render_digest
@@ -59,16 +59,16 @@ async def _answer(pool: Any, settings: Settings, tz: ZoneInfo, args: argparse.Na
     cameras, zones = await store.names(pool)
     parsed = parse_question(args.question, datetime.now(tz), cameras, zones)
     index = vector = None
-    if settings.ask_embedder != "none":
+    if settings.ask.embedder != "none":
         from inference_server.ml.text_embedder import MiniLMEmbedder
         from inference_server.store.ask_index import AskIndex
 
         try:
-            embedder = MiniLMEmbedder(settings.ask_embedder_dir)
+            embedder = MiniLMEmbedder(settings.ask.embedder_dir)
         except ModelUnavailable:
             embedder = None
         if embedder is not None:
-            vector_search = {"auto": None, "pgvector": True, "exact": False}[settings.ask_vector_search]
+            vector_search = {"auto": None, "pgvector": True, "exact": False}[settings.ask.vector_search]
             index = await AskIndex.open(pool, embedder, tz=tz, vector_search=vector_search)
             vector = embedder.embed([question_for_embedding(args.question, parsed)])[0]
     hits = await store.retrieve(

@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import Any
 
-from inference_server.config import Settings
+from inference_server.settings import Settings
 
 log = logging.getLogger("inference_server.models")
 
@@ -64,7 +64,7 @@ def _store(settings: Settings) -> Any:
     from inference_server.ml.models.manifest import load_manifest
     from inference_server.ml.models.store import ModelStore
 
-    return ModelStore(settings.models_path, load_manifest(settings.models_manifest))
+    return ModelStore(settings.models_path, load_manifest(settings.models.manifest))
 
 
 def _say(text: str) -> None:
@@ -136,7 +136,7 @@ def _targets(args: argparse.Namespace, settings: Settings, store: Any) -> list[A
         if name == "none":
             return []
         if name == "auto":
-            from inference_server.app import model_plan
+            from inference_server.runtime.models import model_plan
 
             name = model_plan(settings).recommendation.profile
             _say(f"profile auto -> {name}")
@@ -162,7 +162,7 @@ def _pull(args: argparse.Namespace, settings: Settings) -> int:
         _say("nothing to pull")
         return 0
     tty = sys.stderr.isatty()
-    puller = ModelPuller(store, mirror=settings.models_mirror, stream=sys.stderr, tty=tty, say=_say)
+    puller = ModelPuller(store, mirror=settings.models.mirror, stream=sys.stderr, tty=tty, say=_say)
     needed = [e for e in entries if args.force or store.status(e).status != "verified"]
     offline_var = offline_requested()
     if needed and offline_var:
@@ -265,16 +265,16 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 
 async def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the doctor report (text or JSON)."""
-    from inference_server.app import model_plan
     from inference_server.ml.models.doctor import doctor_report, render_doctor
     from inference_server.ml.models.hardware import probe_hardware
     from inference_server.ml.models.manifest import load_manifest
     from inference_server.ml.models.plan import ModelSettings
+    from inference_server.runtime.models import model_plan
 
     hw = probe_hardware(settings.models_path)
     plan = model_plan(settings, hw)
     report = doctor_report(
-        ModelSettings.from_settings(settings), hw, load_manifest(settings.models_manifest), plan
+        ModelSettings.from_settings(settings), hw, load_manifest(settings.models.manifest), plan
     )
     print(json.dumps(report, indent=2) if args.json else render_doctor(report))
     return 0

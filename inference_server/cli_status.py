@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from inference_server.config import Settings
 from inference_server.contract.status import SystemStatus
+from inference_server.settings import Settings
 
 TIMEOUT_S = 10.0
 
@@ -47,12 +47,12 @@ def add_parser(sub: Any) -> None:
 
 def default_url(settings: Settings) -> str:
     """Where this machine's server listens (a wildcard bind is reached on loopback)."""
-    host = settings.api_host
+    host = settings.api.host
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{settings.api_port}"
+    return f"http://{host}:{settings.api.port}"
 
 
 def fetch_status(url: str, api_key: str | None, timeout: float = TIMEOUT_S) -> SystemStatus:

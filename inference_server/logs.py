@@ -1,10 +1,13 @@
-"""One place that keeps credentials out of logs and messages.
+"""One place that keeps credentials out of logs and messages, and forged lines out of logs.
 
-`RedactingFilter` sits on every handler of the root logger (`install_redaction`, called by the
-`hsi` command), so no log line carries a URL password (`redis://:pw@host`, `postgresql://u:pw@h`,
-`mqtts://u:pw@broker`), an `api_key=` / `token=` / `secret=` / `password=` value or an
-`X-API-Key` header, whatever code wrote it. `redact_url` and `redact` serve the few places that
-put a URL into something other than a log line (an error message, a stored delivery record).
+`RedactingFilter` sits on every handler of the root logger (`install`, called by the `hsi`
+command), so no log line carries a URL password (`redis://:pw@host`, `postgresql://u:pw@h`,
+`mqtts://u:pw@broker`), an `api_key=` / `token=` / `secret=` / `password=` value, an
+`X-API-Key` header or the secret part of an API key (`hsi_<id>_<secret>`), whatever code wrote
+it. It also escapes control characters in the message: untrusted text reaches log messages (file
+names from cameras, FTP user names), and a file named `a\\nlevel=ERROR ...` must not start a
+second log line. `redact_url` and `redact` serve the few places that put a URL into something
+other than a log line (an error message, a stored delivery record).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import logging
 import re
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from inference_server.domain.names import printable
 
 MASK: Final = "***"
 
@@ -27,13 +32,16 @@ _SECRET_HEADER: Final = re.compile(
     re.IGNORECASE,
 )
 _SECRET_KEY: Final = re.compile(rf"^(?:{_SECRET_WORDS})$", re.IGNORECASE)
+# An API key as `hsi apikey create` prints it: the id stays readable, the secret does not.
+_API_KEY: Final = re.compile(r"\b(?P<head>hsi_[0-9a-f]{12}_)[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
     """`text` with every URL password, secret parameter and key header replaced by ***."""
     text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
     text = _SECRET_PARAM.sub(rf"\g<head>{MASK}", text)
-    return _SECRET_HEADER.sub(rf"\g<head>{MASK}", text)
+    text = _SECRET_HEADER.sub(rf"\g<head>{MASK}", text)
+    return _API_KEY.sub(rf"\g<head>{MASK}", text)
 
 
 def redact_url(url: str, *, drop_query: bool = False) -> str:
@@ -55,7 +63,8 @@ def redact_url(url: str, *, drop_query: bool = False) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message (and exception text) with `redact`; never drops a record."""
+    """Rewrites a record's message (one line, redacted) and exception text (redacted; tracebacks
+    keep their lines, their text is ours); never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact in place and keep the record."""
@@ -63,7 +72,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string: leave it to the handler to report
             return True
-        cleaned = redact(message)
+        cleaned = printable(redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
@@ -71,6 +80,18 @@ class RedactingFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+def install(level: int, fmt: str) -> None:
+    """Configure the root logger: a handler on stderr (unless one exists), `fmt`, `level`, and the
+    `RedactingFilter` on every handler (idempotent)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    for handler in root.handlers:
+        handler.setFormatter(logging.Formatter(fmt))
+    root.setLevel(level)
+    install_redaction(root)
 
 
 def install_redaction(logger: logging.Logger | None = None) -> None:

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 import psutil
 
-from inference_server.config import Settings
+from inference_server.settings import Settings
 from tests.support.models import sample_images
 from tools.bench_detector import raw_detector_loop
 from tools.bench_load import ReplayDetector, record_detections
@@ -119,17 +119,16 @@ async def run_bench(
     if detector == "replay" and not recorded:
         recorded = True  # the replay detector is the load generator
     baseline = load_result(compare) if compare else None
-    explicit = settings.model_fields_set
     run_id = uuid.uuid4().hex[:10]
-    root = settings.data_dir.resolve() / "bench" / run_id
+    root = settings.storage.data_dir.resolve() / "bench" / run_id
     results: dict[str, Any] = {}
     async with contextlib.AsyncExitStack() as stack:
-        server_url = settings.database_url
-        redis_url = settings.redis_url
-        embedded = settings.data_dir / "embedded"
-        if "database_url" not in explicit:
+        server_url = settings.database.url
+        redis_url = settings.redis.url
+        embedded = settings.storage.data_dir / "embedded"
+        if not settings.is_set("database_url"):
             server_url = stack.enter_context(embedded_postgres(embedded / "postgres"))
-        if "redis_url" not in explicit:
+        if not settings.is_set("redis_url"):
             redis_url = stack.enter_context(embedded_redis(embedded / "redis"))
         database_url = await stack.enter_async_context(fresh_database(server_url, run_id))
         prefix = f"hsi-bench-{run_id}"
@@ -154,13 +153,13 @@ async def run_bench(
             updates["detector_precision"] = precision
         if threads is not None:
             updates["detector_threads"] = threads
-        if detector in ("onnx", "openvino", "yolo") and not settings.detector_weights:
+        if detector in ("onnx", "openvino", "yolo") and not settings.detection.weights:
             updates["detector_weights"] = str(random_yolo_weights(settings.models_path.resolve(), detector))
             # Random weights find little at the usual threshold; a low one keeps the later stages busy.
             updates["detector_confidence"] = (
-                0.05 if "detector_confidence" not in explicit else settings.detector_confidence
+                0.05 if not settings.is_set("detector_confidence") else settings.detection.confidence
             )
-        bench_settings = settings.model_copy(update=updates)
+        bench_settings = settings.replace(**updates)
         if images and serve:
             results = await serve_memory(bench_settings, images, cameras=cameras, burst=burst)
         elif images:
@@ -176,22 +175,20 @@ async def run_bench(
         if alerts:
             from tools.bench_alerts import alert_latency
 
-            alert_settings = bench_settings.model_copy(
-                update={
-                    "detector": "opencv",
-                    "ingest_stable_seconds": settings.ingest_stable_seconds,
-                    "redis_prefix": f"{prefix}-alerts",
-                }
+            alert_settings = bench_settings.replace(
+                detector="opencv",
+                ingest_stable_seconds=settings.ingest.stable_seconds,
+                redis_prefix=f"{prefix}-alerts",
             )
             results["fast_path_alert"] = await alert_latency(alert_settings, alerts, _person_jpeg())
         if api:
             from inference_server.store.db import create_pool
             from tools.bench_api import bench_events_api
 
-            pool = await create_pool(bench_settings.database_url)
+            pool = await create_pool(bench_settings.database.url)
             try:
                 results["api"] = await bench_events_api(
-                    pool, n_events=100_000, redis_url=bench_settings.redis_url
+                    pool, n_events=100_000, redis_url=bench_settings.redis.url
                 )
             finally:
                 await pool.close()
@@ -199,8 +196,8 @@ async def run_bench(
             from tools.bench_int8 import int8_report
 
             onnx = (
-                Path(settings.detector_weights)
-                if settings.detector_weights and settings.detector_weights.endswith(".onnx")
+                Path(settings.detection.weights)
+                if settings.detection.weights and settings.detection.weights.endswith(".onnx")
                 else random_yolo_weights(settings.models_path.resolve(), "onnx")
             )
             print("INT8 vs FP32: quantizing (once) and timing ...", flush=True)
@@ -336,8 +333,10 @@ async def _bench(
     cameras: int,
     burst: int,
 ) -> dict[str, Any]:
-    from inference_server.app import Pipeline, build_detector, data_dirs, open_services
     from inference_server.contract import messages
+    from inference_server.runtime.app import App
+    from inference_server.runtime.models import build_detector
+    from inference_server.runtime.services import data_dirs
     from inference_server.store.streams import stream_range
 
     rss_start = psutil.Process().memory_info().rss
@@ -350,14 +349,13 @@ async def _bench(
         samples = record_detections(sample_images(), settings.models_path / "bench-recorded-detections.json")
         det = ReplayDetector(samples, inner=real, fixed_ms=replay_ms)
         det.model_id = "replay"
-    services = await open_services(settings)
-    pipeline = Pipeline(services, ("ingest", "detect", "window", "assess"), detector=det)
-    if pipeline.contexts is not None:
-        await pipeline.contexts.prepare()
+    pipeline = App(settings, ("ingest", "detect", "window", "assess"), detector=det)
+    await pipeline.start()
+    services = pipeline.services
     distinct = [_decode(d) for d in data[:32]]
     frames = [distinct[i % len(distinct)] for i in range(n)]
     print(f"Raw loop: {det.name} on {n} decoded frames ...", flush=True)
-    raw = raw_detector_loop(det, frames, settings.detector_batch_size)
+    raw = raw_detector_loop(det, frames, settings.detection.batch_size)
     t0 = time.perf_counter()
     for d in data:
         cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR)
@@ -365,7 +363,7 @@ async def _bench(
     del frames, distinct
     if recorded:
         det._next = 0  # the pipeline replays the recording from its start, like every run
-    staging = settings.data_dir / "staging"
+    staging = settings.storage.data_dir / "staging"
     staging.mkdir(parents=True, exist_ok=True)
     schedule = camera_schedule(n, cameras, burst, time.time() - 60)
     paths = []
@@ -382,12 +380,13 @@ async def _bench(
     try:
         await asyncio.sleep(0.5)
         print(
-            f"Pipeline: dropping {n} files for {cameras} camera(s) into {settings.watch_dir} ...", flush=True
+            f"Pipeline: dropping {n} files for {cameras} camera(s) into {settings.storage.watch_dir} ...",
+            flush=True,
         )
         with PeakMemory() as mem:
             started = time.perf_counter()
             for p, (camera, _) in zip(paths, schedule, strict=True):
-                dest = settings.watch_dir / camera / p.name
+                dest = settings.storage.watch_dir / camera / p.name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(p, dest)
                 dropped_at[p.name] = time.time()
@@ -398,7 +397,6 @@ async def _bench(
                     f"processed {processed} of the {n} files dropped ({rejected} rejected or dead-lettered): "
                     "its numbers would not be the pipeline's"
                 )
-            assert pipeline.windows is not None and pipeline.streams is not None
             await pipeline.windows.close_due(time.time(), force=True)
             while await pipeline.streams.depth("assess", "assessors"):
                 await asyncio.sleep(0.05)
@@ -425,20 +423,20 @@ async def _bench(
         stages = services.metrics.latency_percentiles()
         # The raw loop again, now the pipeline is idle: on a shared machine the load changes over
         # a run, so the faster of the two is the reference (the conservative choice for the ratio).
-        frames = [_decode(p.read_bytes()) for p in sorted(settings.media_dir.rglob("*.jpg"))[:32]]
+        frames = [_decode(p.read_bytes()) for p in sorted(settings.storage.media_dir.rglob("*.jpg"))[:32]]
         if not frames:
-            raise BenchFailed(f"no stored media under {settings.media_dir} after the run")
+            raise BenchFailed(f"no stored media under {settings.storage.media_dir} after the run")
         if recorded:
             det._next = 0
         raw_after = raw_detector_loop(
-            det, [frames[i % len(frames)] for i in range(n)], settings.detector_batch_size
+            det, [frames[i % len(frames)] for i in range(n)], settings.detection.batch_size
         )
         del frames
     finally:
         stop.set()
         with contextlib.suppress(Exception):
             await runner
-        await services.close()
+        await pipeline.stop()
         close = getattr(det, "close", None)
         if callable(close):
             close()
@@ -454,7 +452,7 @@ async def _bench(
     if counts["media"] != n:
         raise BenchFailed(f"the bench's own database holds {counts['media']} files, not the {n} it dropped")
     # The settle wait is a fixed delay per file, not work: report it, and throughput without it.
-    settle = settings.ingest_stable_seconds
+    settle = settings.ingest.stable_seconds
     busy_s = max(1e-9, detected_s - settle)
     if raw["seconds"] <= 0 or busy_s <= 0:
         raise BenchFailed("measured nothing: zero time in the raw loop or the pipeline")
@@ -468,7 +466,7 @@ async def _bench(
         raise BenchFailed("the load generator replayed detections but no event was stored")
     return {
         "schema": SCHEMA_VERSION,
-        "run_id": settings.redis_prefix,
+        "run_id": settings.redis.prefix,
         "machine": f"{os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB",
         "mode": "recorded" if recorded else "model",
         "mode_note": (
@@ -485,9 +483,9 @@ async def _bench(
         "cameras": cameras,
         "burst": burst,
         "detector": raw["detector"],
-        "precision": settings.detector_precision,
-        "threads": settings.detector_threads,
-        "batch_size": settings.detector_batch_size,
+        "precision": settings.detection.precision,
+        "threads": settings.detection.threads,
+        "batch_size": settings.detection.batch_size,
         "raw_detector": raw,
         "raw_decode_plus_detect_images_per_second": round(n / (raw["seconds"] + decode_s), 2),
         "pipeline_images_per_second": round(pipeline_ips, 2),
@@ -606,7 +604,8 @@ def compare_results(now: dict[str, Any], before: dict[str, Any]) -> dict[str, di
     skip = ("schema", "images", "cameras", "burst", "batch_size", "threads", "files_dropped")
     out: dict[str, dict[str, float | None]] = {}
     for key in sorted(a.keys() & b.keys()):
-        if key in skip or key.endswith(("count", "items", ".max")):
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf in skip or leaf in ("count", "items", "max", "detections", "seconds_to_first"):
             continue
         ratio = None if b[key] == 0 else round(a[key] / b[key], 3)
         out[key] = {"before": b[key], "now": a[key], "ratio": ratio}
@@ -642,28 +641,28 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HSI_")}
     env.update(
         {
-            "HSI_DATABASE_URL": settings.database_url,
-            "HSI_REDIS_URL": settings.redis_url,
-            "HSI_REDIS_PREFIX": settings.redis_prefix,
-            "HSI_DATA_DIR": str(settings.data_dir),
+            "HSI_DATABASE_URL": settings.database.url,
+            "HSI_REDIS_URL": settings.redis.url,
+            "HSI_REDIS_PREFIX": settings.redis.prefix,
+            "HSI_DATA_DIR": str(settings.storage.data_dir),
             "HSI_MODELS_DIR": str(settings.models_path),
-            "HSI_DETECTOR": settings.detector,
-            "HSI_DETECTOR_PRECISION": settings.detector_precision,
-            "HSI_DETECTOR_THREADS": str(settings.detector_threads),
-            "HSI_DETECTOR_CONFIDENCE": str(settings.detector_confidence),
-            "HSI_DETECTOR_BATCH_SIZE": str(settings.detector_batch_size),
+            "HSI_DETECTOR": settings.detection.detector,
+            "HSI_DETECTOR_PRECISION": settings.detection.precision,
+            "HSI_DETECTOR_THREADS": str(settings.detection.threads),
+            "HSI_DETECTOR_CONFIDENCE": str(settings.detection.confidence),
+            "HSI_DETECTOR_BATCH_SIZE": str(settings.detection.batch_size),
             "HSI_LLM_BACKEND": "heuristic",
             "HSI_API_PORT": "0",
-            "HSI_INGEST_STABLE_SECONDS": str(settings.ingest_stable_seconds),
-            "HSI_BATCH_IDLE_SECONDS": str(settings.batch_idle_seconds),
-            "HSI_BATCH_WINDOW_SECONDS": str(settings.batch_window_seconds),
+            "HSI_INGEST_STABLE_SECONDS": str(settings.ingest.stable_seconds),
+            "HSI_BATCH_IDLE_SECONDS": str(settings.window.idle_seconds),
+            "HSI_BATCH_WINDOW_SECONDS": str(settings.window.max_seconds),
             "HSI_URGENT_RULES": "[]",
         }
     )
-    if settings.detector_weights:
-        env["HSI_DETECTOR_WEIGHTS"] = settings.detector_weights
+    if settings.detection.weights:
+        env["HSI_DETECTOR_WEIGHTS"] = settings.detection.weights
     data = make_images(n)
-    staging = settings.data_dir / "staging"
+    staging = settings.storage.data_dir / "staging"
     staging.mkdir(parents=True, exist_ok=True)
     schedule = camera_schedule(n, cameras, burst, time.time() - 60)
     paths = []
@@ -673,7 +672,7 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
         os.utime(p, (captured, captured))
         paths.append(p)
     del data
-    log_path = settings.data_dir / "serve.log"
+    log_path = settings.storage.data_dir / "serve.log"
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = str(root)
     print(f"Starting hsi serve (a child process) for {cameras} cameras ...", flush=True)
@@ -697,10 +696,10 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
             rss_started = psutil.Process(child.pid).memory_info().rss
             started = time.perf_counter()
             for p, (camera, _) in zip(paths, schedule, strict=True):
-                dest = settings.watch_dir / camera / p.name
+                dest = settings.storage.watch_dir / camera / p.name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(p, dest)
-            pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
+            pool = await asyncpg.create_pool(settings.database.url, min_size=1, max_size=1)
             try:
                 last, last_change = -1, time.monotonic()
                 while True:
@@ -733,14 +732,14 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
             child.wait()
     return {
         "schema": SCHEMA_VERSION,
-        "run_id": settings.redis_prefix,
+        "run_id": settings.redis.prefix,
         "machine": f"{os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB",
         "mode": "serve",
         "mode_note": "a real hsi serve child process (all stages, API, heuristic), real detector",
         "images": n,
         "cameras": cameras,
-        "detector": settings.detector,
-        "precision": settings.detector_precision,
+        "detector": settings.detection.detector,
+        "precision": settings.detection.precision,
         "files_dropped": n,
         "files_processed": n,
         "events": events,

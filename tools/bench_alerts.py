@@ -13,25 +13,24 @@ from typing import Any
 
 import aiomqtt
 
-from inference_server.config import Settings, UrgentRule
+from inference_server.settings import Settings, UrgentRule
 from tools.uploads import with_marker
 
 
 async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[str, Any]:
     """Drop `samples` files one by one (each on its own camera) and time each until its MQTT alert."""
-    from inference_server.server import _publish_runners, start_pipeline
+    from inference_server.runtime.app import App
     from inference_server.store import alerts as alert_store
 
-    mqtt_url = settings.mqtt_url or "mqtt://127.0.0.1:1883"
-    settings = settings.model_copy(
-        update={
-            "mqtt_url": mqtt_url,
-            "mqtt_topic_prefix": f"hsi-bench-{uuid.uuid4().hex[:6]}",
-            "urgent_rules": [UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
-        }
+    mqtt_url = settings.mqtt.url or "mqtt://127.0.0.1:1883"
+    settings = settings.replace(
+        mqtt_url=mqtt_url,
+        mqtt_topic_prefix=f"hsi-bench-{uuid.uuid4().hex[:6]}",
+        urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
-    services, pipeline = await start_pipeline(settings, ("ingest", "detect", "window", "assess", "publish"))
-    pipeline.extra_tasks.extend(_publish_runners(services, pipeline))
+    pipeline = App(settings, ("ingest", "detect", "window", "assess", "publish"))
+    await pipeline.start()
+    services = pipeline.services
     await alert_store.create_rule(
         services.pool,
         {
@@ -49,15 +48,15 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
     latencies: list[float] = []
     try:
         async with aiomqtt.Client(host, port, identifier=f"hsi-bench-{uuid.uuid4().hex[:6]}") as client:
-            await client.subscribe(f"{settings.mqtt_topic_prefix}/alerts", qos=1)
+            await client.subscribe(f"{settings.mqtt.topic_prefix}/alerts", qos=1)
             await asyncio.sleep(1.0)  # consumers and the MQTT publisher are up
-            staging = settings.data_dir / "staging-alerts"
+            staging = settings.storage.data_dir / "staging-alerts"
             staging.mkdir(parents=True, exist_ok=True)
             for i in range(samples):
                 camera = f"bench_alert_{i}"
                 src = staging / f"{i}.jpg"
                 src.write_bytes(with_marker(image, f"alert {uuid.uuid4()}"))
-                dest = settings.watch_dir / camera / "MDAlarm.jpg"
+                dest = settings.storage.watch_dir / camera / "MDAlarm.jpg"
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 started = time.perf_counter()
                 os.replace(src, dest)
@@ -70,14 +69,14 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
     finally:
         stop.set()
         await runner
-        await services.close()
+        await pipeline.stop()
     ordered = sorted(latencies)
     return {
         "samples": len(ordered),
         "median_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1),
-        "ingest_settle_seconds": settings.ingest_stable_seconds,
+        "ingest_settle_seconds": settings.ingest.stable_seconds,
         "detector": pipeline.detector.name if pipeline.detector else None,
     }
 

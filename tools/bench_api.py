@@ -23,13 +23,14 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from asyncpg.pool import PoolConnectionProxy
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
-from inference_server.config import Settings
 from inference_server.domain.risk import level_for_score
 from inference_server.metrics import Metrics
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store.streams import Keys
 
 CAMERAS = 8
@@ -150,7 +151,9 @@ async def seed_events(pool: asyncpg.Pool, n_events: int, *, seed: int = 7) -> in
     return missing
 
 
-async def _copy(conn: asyncpg.Connection, rows: list[tuple[Any, ...]], columns: list[str]) -> None:
+async def _copy(
+    conn: asyncpg.Connection | PoolConnectionProxy, rows: list[tuple[Any, ...]], columns: list[str]
+) -> None:
     # Text-format COPY via a staging table keeps jsonb handling independent of the pool's codecs.
     async with conn.transaction():
         await conn.execute(
@@ -200,7 +203,7 @@ async def bench_events_api(
     total = int(await pool.fetchval("SELECT count(*) FROM events"))
     redis = aioredis.from_url(redis_url, decode_responses=True)
     keys = Keys(f"hsibench:{uuid.uuid4().hex[:8]}")
-    settings = Settings(api_keys_required="false", redis_prefix=keys.prefix)
+    settings = Settings.from_flat(api_keys_required="false", redis_prefix=keys.prefix)
     ctx = ApiContext(
         settings=settings,
         pool=pool,
@@ -208,7 +211,7 @@ async def bench_events_api(
         keys=keys,
         metrics=Metrics(),
         publisher=Publisher(redis, keys),
-        media_dir=media_dir or Path(settings.media_dir),
+        media_dir=media_dir or Path(settings.storage.media_dir),
         limits=ApiLimits(enabled=False),
     )
     runner = web.AppRunner(create_app(ctx), access_log=None)

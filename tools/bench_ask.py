@@ -40,10 +40,10 @@ from aiohttp import web
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
-from inference_server.config import Settings
 from inference_server.metrics import Metrics
 from inference_server.ml.text_embedder import MiniLMEmbedder
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store.ask_index import AskIndex, to_bytes, vector_literal
 from inference_server.store.db import create_pool, migrate
 from inference_server.store.streams import Keys
@@ -176,7 +176,7 @@ async def bench_ask(
     await pool.execute("ANALYZE events")
     redis = aioredis.from_url(redis_url, decode_responses=True)
     keys = Keys(f"hsibenchask:{uuid.uuid4().hex[:8]}")
-    settings = Settings(api_keys_required="false", redis_prefix=keys.prefix, timezone="UTC")
+    settings = Settings.from_flat(api_keys_required="false", redis_prefix=keys.prefix, timezone="UTC")
     asked = [QUESTIONS[i % len(QUESTIONS)] for i in range(questions)]
     random.Random(5).shuffle(asked)
     results: dict[str, Any] = {
@@ -239,7 +239,8 @@ async def _main(argv: list[str]) -> None:
         if pgvector:
             from tools.embedded import embedded_postgres
 
-            url = stack.enter_context(embedded_postgres(Path(tempfile.mkdtemp(prefix="hsiask-", dir="/tmp"))))
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hsiask-", dir="/tmp"))
+            url = stack.enter_context(embedded_postgres(Path(data_dir)))  # removed afterwards
         else:
             url = args[0]
         pool = await create_pool(url, max_size=4)

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inference_server.config import Settings
 from inference_server.domain.events import Event
+from inference_server.settings import Settings
 from tests.support.models import sample_images
 from tools.console import Console, Step
 from tools.embedded import embedded_postgres, embedded_redis
@@ -37,6 +37,13 @@ def _encode(image: np.ndarray, marker: str) -> bytes:
     return with_marker(buf.tobytes(), marker)
 
 
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FileNotFoundError(f"cannot read the sample image {path}")
+    return image
+
+
 def _walk(image: np.ndarray, steps: int) -> list[np.ndarray]:
     """Frames of a camera following a subject: sliding crops across the picture."""
     h, w = image.shape[:2]
@@ -56,8 +63,8 @@ def _write_upload(dest: Path, data: bytes, when: datetime) -> None:
 def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, int]:
     """Write the demo's camera uploads; returns files per camera."""
     bus_path, zidane_path = sample_images()
-    bus = cv2.imread(str(bus_path))
-    zidane = cv2.imread(str(zidane_path))
+    bus = _read_image(bus_path)
+    zidane = _read_image(zidane_path)
     night = (tz_now - timedelta(days=1)).replace(hour=2, minute=47, second=10, microsecond=0)
     noon = (tz_now - timedelta(days=1)).replace(hour=12, minute=30, second=0, microsecond=0)
     evening = (tz_now - timedelta(days=1)).replace(hour=23, minute=10, second=0, microsecond=0)
@@ -86,7 +93,7 @@ def make_uploads(watch_dir: Path, tz_now: datetime, marker: str) -> dict[str, in
     clip_tmp = clip_dir / ".clip-writing.mp4"  # hidden: ingest ignores it until renamed
     frames = _walk(bus, 6)
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
+    writer = cv2.VideoWriter(str(clip_tmp), cv2.VideoWriter.fourcc(*"mp4v"), 2.0, (w, h))
     # A marker frame makes the clip's bytes unique per run.
     seed = int(uuid.UUID(marker).int % 255)
     for f in frames:
@@ -138,7 +145,7 @@ async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
     Only our own lines reach the terminal; the embedded services', the libraries' and our own
     logs go to `log_path` (default `<data_dir>/demo.log`), named in the first line.
     """
-    log_path = log_path or settings.data_dir / "demo.log"
+    log_path = log_path or settings.storage.data_dir / "demo.log"
     with Console(log_path) as console:
         console.print(f"Home Security Intelligence demo. Logs of the services and libraries: {log_path}")
         try:
@@ -150,42 +157,42 @@ async def run_demo(settings: Settings, log_path: Path | None = None) -> int:
 
 
 async def _run_demo(settings: Settings, console: Console) -> int:
-    explicit = settings.model_fields_set
     with contextlib.ExitStack() as stack:
         updates: dict[str, object] = {
-            "batch_idle_seconds": min(settings.batch_idle_seconds, 2.0),
-            "ingest_stable_seconds": min(settings.ingest_stable_seconds, 0.3),
-            "redis_prefix": settings.redis_prefix if "redis_prefix" in explicit else "hsi-demo",
+            "ingest_stable_seconds": min(settings.ingest.stable_seconds, 0.3),
+            "redis_prefix": settings.redis.prefix if settings.is_set("redis_prefix") else "hsi-demo",
         }
-        embedded_dir = settings.data_dir / "embedded"
-        if "database_url" not in explicit:
+        embedded_dir = settings.storage.data_dir / "embedded"
+        if not settings.is_set("database_url"):
             with console.step(
                 f"No HSI_DATABASE_URL: starting embedded PostgreSQL in {embedded_dir / 'postgres'}"
             ):
                 updates["database_url"] = await asyncio.to_thread(
                     stack.enter_context, embedded_postgres(embedded_dir / "postgres")
                 )
-        if "redis_url" not in explicit:
+        if not settings.is_set("redis_url"):
             with console.step(f"No HSI_REDIS_URL: starting embedded Redis in {embedded_dir / 'redis'}"):
                 updates["redis_url"] = await asyncio.to_thread(
                     stack.enter_context, embedded_redis(embedded_dir / "redis")
                 )
-        run_dir = settings.data_dir / "demo"
-        if "watch_dir" not in explicit:
+        run_dir = settings.storage.data_dir / "demo"
+        if not settings.is_set("watch_dir"):
             updates["watch_dir"] = run_dir / "uploads"
-        if "media_dir" not in explicit:
+        if not settings.is_set("media_dir"):
             updates["media_dir"] = run_dir / "media"
-        demo_settings = settings.model_copy(update=updates)
+        demo_settings = settings.replace(**updates)
         return await _run(demo_settings, console)
 
 
 async def _run(settings: Settings, console: Console) -> int:
-    from inference_server.server import start_pipeline
+    from inference_server.runtime.app import App
 
     stages = ("ingest", "detect", "window", "assess")
     started = time.perf_counter()
     with console.step("Loading the models and connecting to PostgreSQL and Redis"):
-        services, pipeline = await start_pipeline(settings, stages)
+        pipeline = App(settings, stages)
+        await pipeline.start()
+        services = pipeline.services
     assert pipeline.detector is not None
     console.print(
         f"Detector: {pipeline.detector.name}   Risk assessor: {pipeline.llm.name if pipeline.llm else 'heuristic'}"
@@ -218,9 +225,9 @@ async def _run(settings: Settings, console: Console) -> int:
         runner = asyncio.create_task(pipeline.run(stop))
         now = datetime.now(services.tz)
         since = datetime.now(services.tz) - timedelta(seconds=1)
-        counts = await asyncio.to_thread(make_uploads, settings.watch_dir, now, marker)
+        counts = await asyncio.to_thread(make_uploads, settings.storage.watch_dir, now, marker)
         total = sum(counts.values())
-        console.print(f"Uploaded {total} files from {len(counts)} cameras into {settings.watch_dir}")
+        console.print(f"Uploaded {total} files from {len(counts)} cameras into {settings.storage.watch_dir}")
         with console.step(f"Detecting, grouping and scoring the {total} uploads") as step:
             await _wait_until_done(services, pipeline, total, since, timeout=300, step=step)
         rows = await services.pool.fetch(
@@ -240,6 +247,7 @@ async def _run(settings: Settings, console: Console) -> int:
             " count(*) FILTER (WHERE status = 'dead_letter') AS dead FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        assert summary is not None
         console.print(
             f"{len(events)} events from {total} uploads ({summary['empty']} without objects, "
             f"{summary['dead']} dead letters) in {time.perf_counter() - started:.1f} s"
@@ -250,7 +258,7 @@ async def _run(settings: Settings, console: Console) -> int:
         if runner is not None:
             with contextlib.suppress(Exception):
                 await runner
-        await services.close()
+        await pipeline.stop()
 
 
 async def _wait_until_done(  # type: ignore[no-untyped-def]
@@ -264,9 +272,18 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             " FROM media_files WHERE ingested_at >= $1",
             since,
         )
+        detected = int(row["n"]) - int(row["queued"])
+        if (
+            row["n"] >= total
+            and row["queued"] == 0
+            and await pipeline.streams.depth("detect", "detectors") == 0
+        ):
+            # Every upload is detected and windowed: close the open windows now rather than after
+            # an idle timer, so how the uploads group into events never depends on how fast this
+            # machine detected them (a 2 s timer split one camera's burst in two under load).
+            await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
         assess_depth = await pipeline.streams.depth("assess", "assessors")
-        detected = int(row["n"]) - int(row["queued"])
         step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)

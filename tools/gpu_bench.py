@@ -110,7 +110,7 @@ def _speed(r: dict[str, Any]) -> dict[str, Any]:
 
 def pipeline(work: Path, device: str, images: int, batch: int) -> dict[str, Any]:
     """`hsi bench --recorded` on yolo26n (torch, FP16 on CUDA) with this batch size."""
-    from inference_server.config import load_settings
+    from inference_server.settings import load_settings
     from tools.bench import run_bench
 
     env = dict(os.environ)

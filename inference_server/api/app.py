@@ -124,7 +124,7 @@ class ApiState:
             return ANONYMOUS, None
         try:
             principal, protocol = await authenticate(
-                request, self.verifier, keys_required=self.ctx.settings.keys_required, websocket=websocket
+                request, self.verifier, keys_required=self.ctx.settings.api.keys_required, websocket=websocket
             )
         except AuthFailed as exc:
             await self.audit_throttled(

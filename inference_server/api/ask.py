@@ -137,7 +137,7 @@ async def ask(call: Call) -> web.StreamResponse:
     llm = call.ctx.ask_llm
     if llm is not None and hits and body.llm:
         written, refused = await llm_answer(
-            llm, body.question, hits, tz, max_tokens=settings.ask_llm_max_tokens
+            llm, body.question, hits, tz, max_tokens=settings.ask.llm_max_tokens
         )
         if written is not None:
             answer, answered_by = written, f"llm:{llm.name}"

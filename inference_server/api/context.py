@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
-from inference_server.config import Settings
 from inference_server.metrics import Metrics
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store.streams import Keys
 
 ReadyCheck = Callable[[], Awaitable[bool]]
@@ -45,22 +45,19 @@ class ApiLimits:
         return int(getattr(self, f"{route_class}_per_window", 0))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ApiLimits:
-        """Read `api_rate_limit_*`, `api_max_body_bytes`, `api_cors_origins`... where Settings has them."""
-        defaults = cls()
-        cors = getattr(settings, "api_cors_origins", None) or ()
-        if isinstance(cors, str):
-            cors = tuple(o.strip() for o in cors.split(",") if o.strip())
+    def from_settings(cls, settings: Settings) -> ApiLimits:
+        """Read the `api` section (`api_rate_limit_*`, `api_max_body_bytes`, `api_cors_origins`...)."""
+        api = settings.api
         return cls(
-            window_seconds=float(getattr(settings, "api_rate_limit_window_seconds", defaults.window_seconds)),
-            read_per_window=int(getattr(settings, "api_rate_limit_read", defaults.read_per_window)),
-            search_per_window=int(getattr(settings, "api_rate_limit_search", defaults.search_per_window)),
-            media_per_window=int(getattr(settings, "api_rate_limit_media", defaults.media_per_window)),
-            write_per_window=int(getattr(settings, "api_rate_limit_write", defaults.write_per_window)),
-            enabled=bool(getattr(settings, "api_rate_limit_enabled", defaults.enabled)),
-            max_body_bytes=int(getattr(settings, "api_max_body_bytes", defaults.max_body_bytes)),
-            ws_queue_size=int(getattr(settings, "api_ws_queue_size", defaults.ws_queue_size)),
-            cors_origins=tuple(cors),
+            window_seconds=api.rate_limit_window_seconds,
+            read_per_window=api.rate_limit_read,
+            search_per_window=api.rate_limit_search,
+            media_per_window=api.rate_limit_media,
+            write_per_window=api.rate_limit_write,
+            enabled=api.rate_limit_enabled,
+            max_body_bytes=api.max_body_bytes,
+            ws_queue_size=api.ws_queue_size,
+            cors_origins=tuple(api.cors_origins),
         )
 
 

@@ -51,7 +51,7 @@ async def list_dead_letters(call: Call) -> web.StreamResponse:
     responses={200: Reply("Queued again", schemas.Replayed), 409: Reply("Nothing to replay", schemas.Error)},
 )
 async def replay_dead_letter(call: Call) -> web.StreamResponse:
-    watch_dir = Path(os.path.abspath(call.ctx.settings.watch_dir))
+    watch_dir = Path(os.path.abspath(call.ctx.settings.storage.watch_dir))
 
     async def restore(payload: dict[str, Any]) -> None:
         await asyncio.to_thread(_restore_quarantined, payload, watch_dir)

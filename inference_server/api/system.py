@@ -89,7 +89,7 @@ async def get_ready(call: Call) -> web.StreamResponse:
     responses={200: Reply("This server", schemas.Info)},
 )
 async def get_info(call: Call) -> web.StreamResponse:
-    configured = bool(call.ctx.settings.mqtt_url and call.ctx.settings.mqtt_discovery)
+    configured = bool(call.ctx.settings.mqtt.url and call.ctx.settings.mqtt.discovery)
     # With an integration connected the publisher withdraws its discovery devices (one device per
     # camera in Home Assistant, the integration's); mqtt_discovery says whether discovery is live.
     suppressed = configured and await queries.integration_active(call.ctx.pool)

@@ -140,6 +140,7 @@ class EventContext:
     fast_path: bool = False
     behaviours: tuple[BehaviourFinding, ...] = ()
     known: tuple[KnownEntity, ...] = ()  # tracks matched to known people/vehicles
+    description: str = ""  # what the vision step saw in the key frames ("" without a vision step)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (tuples become lists)."""

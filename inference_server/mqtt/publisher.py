@@ -42,6 +42,7 @@ from inference_server.metrics import Metrics
 from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic, legacy_config_topic
 from inference_server.notify.mqtt_channel import ALERT_QOS, alert_topic, mqtt_payload, wants_mqtt
 from inference_server.pipeline.worker import StreamWorker
+from inference_server.settings import Settings
 from inference_server.store import queries
 from inference_server.store.streams import StreamEntry, Streams
 
@@ -53,8 +54,7 @@ GROUP = "mqtt"
 
 @dataclass(frozen=True, slots=True)
 class MqttOptions:
-    """Connection and topic settings (from config.Settings: mqtt_url, mqtt_topic_prefix,
-    mqtt_discovery, mqtt_discovery_prefix, public_url)."""
+    """Connection and topic settings (from the `mqtt` section and the API's public URL)."""
 
     url: str = "mqtt://localhost:1883"
     topic_prefix: str = "hsi"
@@ -70,19 +70,17 @@ class MqttOptions:
     suppression_check_seconds: float = 60.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MqttOptions:
-        """Build from config.Settings; ValueError when mqtt_url is not set."""
-        if not getattr(settings, "mqtt_url", None):
+    def from_settings(cls, settings: Settings) -> MqttOptions:
+        """Build from the server's settings; ValueError when mqtt_url is not set."""
+        mqtt = settings.mqtt
+        if not mqtt.url:
             raise ValueError("setting 'mqtt_url' is required for the MQTT publisher")
-        public = getattr(settings, "public_url", None) or (
-            f"http://{getattr(settings, 'api_host', '127.0.0.1')}:{getattr(settings, 'api_port', 8000)}"
-        )
         return cls(
-            url=settings.mqtt_url,
-            topic_prefix=settings.mqtt_topic_prefix,
-            discovery=settings.mqtt_discovery,
-            discovery_prefix=settings.mqtt_discovery_prefix,
-            public_url=str(public).rstrip("/"),
+            url=mqtt.url,
+            topic_prefix=mqtt.topic_prefix,
+            discovery=mqtt.discovery,
+            discovery_prefix=mqtt.discovery_prefix,
+            public_url=settings.api.base_url.rstrip("/"),
         )
 
     @property

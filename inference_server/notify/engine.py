@@ -46,6 +46,7 @@ from inference_server.notify.mqtt_channel import MqttChannel
 from inference_server.notify.types import Delivery
 from inference_server.notify.webhook import WebhookChannel, WebhookSettings
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store import alerts as store
 from inference_server.store.errors import is_transient
 from inference_server.store.media import add_dead_letter
@@ -61,9 +62,7 @@ MEDIA_URL_PREFIX = "/api/media/"
 
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
-    """Server-wide alert settings. New settings (not yet in config.Settings) are read with getattr
-    and their defaults: smtp_host, smtp_port, smtp_username, smtp_password, smtp_sender,
-    smtp_security, smtp_ca_file, webhook_allow_private, webhook_timeout_seconds."""
+    """Server-wide alert settings (the server's `email`, `webhook`, `api` and `mqtt` sections)."""
 
     public_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path(".data/media")
@@ -72,30 +71,25 @@ class AlertSettings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> AlertSettings:
-        """Build from config.Settings (missing attributes take the defaults above)."""
-        public = getattr(settings, "public_url", None) or (
-            f"http://{getattr(settings, 'api_host', '127.0.0.1')}:{getattr(settings, 'api_port', 8000)}"
-        )
-        allow = getattr(settings, "webhook_allow_private", None) or ()
-        if isinstance(allow, str):
-            allow = [a.strip() for a in allow.split(",") if a.strip()]
+    def from_settings(cls, settings: Settings) -> AlertSettings:
+        """Build from the server's settings."""
+        email = settings.email
         return cls(
-            public_url=str(public).rstrip("/"),
-            media_dir=Path(getattr(settings, "media_dir", Path(".data/media"))),
-            topic_prefix=str(getattr(settings, "mqtt_topic_prefix", "hsi")),
+            public_url=settings.api.base_url.rstrip("/"),
+            media_dir=settings.storage.media_dir,
+            topic_prefix=settings.mqtt.topic_prefix,
             smtp=SmtpSettings(
-                host=getattr(settings, "smtp_host", None),
-                port=int(getattr(settings, "smtp_port", 587)),
-                username=getattr(settings, "smtp_username", None),
-                password=getattr(settings, "smtp_password", None),
-                sender=getattr(settings, "smtp_sender", None) or "hsi@localhost",
-                security=getattr(settings, "smtp_security", "auto"),
-                ca_file=getattr(settings, "smtp_ca_file", None),
+                host=email.host,
+                port=email.port,
+                username=email.username,
+                password=email.password.get_secret_value() if email.password else None,
+                sender=email.sender or "hsi@localhost",
+                security=email.security,
+                ca_file=email.ca_file,
             ),
             webhook=WebhookSettings(
-                allow_private=tuple(allow),
-                timeout_seconds=float(getattr(settings, "webhook_timeout_seconds", 10.0)),
+                allow_private=tuple(settings.webhook.allow_private),
+                timeout_seconds=settings.webhook.timeout_seconds,
             ),
         )
 

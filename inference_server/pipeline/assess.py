@@ -1,4 +1,9 @@
-"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events."""
+"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events.
+
+The assess stream carries two kinds of entries, both written by the window stage: `window` (a
+closed window: the final event) and `preliminary` (the window's fast-path decision: a
+heuristic-scored event published at once, refined when the window closes).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from inference_server.domain.feedback import (
 from inference_server.domain.heuristic import score_context
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
+from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
 from inference_server.pipeline.enrich import ContextBuilder, base_context
 from inference_server.pipeline.publish import Publisher
@@ -31,7 +37,7 @@ from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
-from inference_server.store.windows import ClosedWindow
+from inference_server.store.windows import ClosedWindow, FastPathDecision
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +53,52 @@ class HeuristicAssessor:
 
 
 class FallbackAssessor:
-    """The configured LLM, answered by the heuristic whenever it fails or takes too long."""
+    """The chain vision model -> text LLM -> heuristic: each failure or timeout moves one step on.
 
-    def __init__(self, primary: RiskAssessor | None, metrics: Metrics, timeout_s: float) -> None:
+    The assessment's `assessed_by` says which one answered ("vision", the LLM backend's name,
+    "heuristic"); a fallback is logged with its reason and counted in the metrics."""
+
+    def __init__(
+        self,
+        primary: RiskAssessor | None,
+        metrics: Metrics,
+        timeout_s: float,
+        vision: VisionAssessor | None = None,
+        vision_timeout_s: float = 65.0,
+    ) -> None:
         self.primary = primary
         self.metrics = metrics
         self.timeout_s = timeout_s
+        self.vision = vision
+        self.vision_timeout_s = vision_timeout_s
         self.heuristic = HeuristicAssessor()
         self.name = primary.name if primary else "heuristic"
+
+    async def assess_scene(
+        self, context: EventContext, images: list[bytes]
+    ) -> tuple[EventContext, RiskAssessment]:
+        """The vision model's answer on the key frames when it gives a valid one in time (the
+        context then carries what it saw: `description` and the seen `attributes`), else
+        `assess(context)`."""
+        if self.vision is not None and images:
+            try:
+                answer = await asyncio.wait_for(
+                    self.vision.assess_images(context, images), self.vision_timeout_s
+                )
+                seen = dataclasses.replace(
+                    context,
+                    description=answer.description,
+                    attributes=tuple(dict.fromkeys((*context.attributes, *answer.attributes))),
+                )
+                return seen, dataclasses.replace(answer.assessment, model=self.vision.model_id)
+            except (AssessmentFailed, TimeoutError, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+            except Exception as exc:  # a backend bug must not lose the event
+                log.exception("assess backend=vision crashed")
+                reason = f"backend error: {exc}"
+            self.metrics.assessor_fallbacks.labels("vision").inc()
+            log.warning("assess fallback backend=vision next=%s reason=%s", self.name, reason)
+        return context, await self.assess(context)
 
     async def assess(self, context: EventContext) -> RiskAssessment:
         """An assessment from the LLM if it gives a valid one in time, else from the heuristic."""
@@ -76,7 +120,7 @@ class FallbackAssessor:
 
 
 class AssessStage:
-    """Consumes closed windows; also writes the preliminary fast-path events."""
+    """Consumes closed windows and fast-path decisions from the assess stream."""
 
     def __init__(
         self,
@@ -99,6 +143,10 @@ class AssessStage:
         """Assess each closed window; returns entry ids to acknowledge."""
         done: list[str] = []
         for entry in entries:
+            if "preliminary" in entry.fields:
+                await self._fast_path(entry)
+                done.append(entry.id)
+                continue
             try:
                 window = ClosedWindow.from_json(entry.fields["window"])
             except (KeyError, ValueError, TypeError) as exc:
@@ -118,7 +166,10 @@ class AssessStage:
             log.info("assess skip event=%s reason=already final", window.id)
             return None
         context, links = await self.contexts.build(window)
-        assessment = await self.with_feedback(context, await self.assessor.assess(context), window.id)
+        vision = self.assessor.vision
+        images = await self.contexts.key_frames(window, vision.max_images) if vision is not None else []
+        context, scored = await self.assessor.assess_scene(context, images)
+        assessment = await self.with_feedback(context, scored, window.id)
         event, created = await event_store.save_event(
             self.pool,
             event_id=window.id,
@@ -171,6 +222,29 @@ class AssessStage:
         if change.points:
             log.info("feedback event=%s points=%+d similar=%d", event_id, change.points, change.similar)
         return apply(assessment, change, self.feedback)
+
+    async def _fast_path(self, entry: StreamEntry) -> None:
+        try:
+            decision = FastPathDecision.from_json(entry.fields["preliminary"])
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("assess malformed entry id=%s error=%s", entry.id, exc)
+            await media_store.add_dead_letter(
+                self.pool,
+                stage="assess",
+                reason=f"malformed fast-path entry: {exc}",
+                payload=dict(entry.fields),
+            )
+            return
+        media = (await media_store.get_media_many(self.pool, [decision.media_id])).get(decision.media_id)
+        if media is None:
+            log.warning(
+                "assess fast_path skipped window=%s media_id=%d reason=media gone",
+                decision.window_id,
+                decision.media_id,
+            )
+            return
+        detections = [d.detection for d in await media_store.detections_for_media(self.pool, [media.id])]
+        await self.preliminary(decision.window_id, media, detections)
 
     async def preliminary(self, window_id: str, media: MediaRecord, detections: list[Detection]) -> None:
         """Fast path: publish a heuristic-scored event at once; the closed window refines it."""

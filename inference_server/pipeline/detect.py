@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import numpy as np
 
-from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
 from inference_server.metrics import Metrics
 from inference_server.ml.frames import (
@@ -29,6 +27,7 @@ from inference_server.ml.frames import (
 )
 from inference_server.ml.protocols import Detector
 from inference_server.pipeline.urgency import is_urgent
+from inference_server.settings import UrgentRule
 from inference_server.store import media as media_store
 from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord
@@ -36,8 +35,6 @@ from inference_server.store.streams import StreamEntry
 from inference_server.store.windows import WindowStore
 
 log = logging.getLogger(__name__)
-
-FastPathHandler = Callable[[str, MediaRecord, list[Detection]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -68,7 +65,6 @@ class DetectStage:
         metrics: Metrics,
         timezone: ZoneInfo,
         urgent_rules: list[UrgentRule],
-        on_fast_path: FastPathHandler,
         video_sample_seconds: float = 1.0,
         video_max_frames: int = 10,
         decode_target_side: int | None = None,
@@ -82,7 +78,6 @@ class DetectStage:
         self.metrics = metrics
         self.timezone = timezone
         self.urgent_rules = urgent_rules
-        self.on_fast_path = on_fast_path
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
         self.decode_target_side = decode_target_side
@@ -233,7 +228,9 @@ class DetectStage:
             update.closed_window_id,
         )
         if update.fast_path:
-            await self.on_fast_path(update.window_id, media, all_dets)
+            log.info(
+                "window fast_path media_id=%d camera=%s window=%s", media.id, media.camera, update.window_id
+            )
 
     def close(self) -> None:
         """Release the worker threads."""

@@ -247,6 +247,18 @@ class ContextBuilder:
         }
         return context, links
 
+    async def key_frames(self, window: ClosedWindow, max_images: int = 4) -> list[bytes]:
+        """JPEG key frames for the vision step: the full frame at the peak (most detections, then
+        highest confidence) first, then the best crop of each detected class, at most `max_images`.
+        Missing or undecodable media are skipped (logged)."""
+        stored = await media_store.detections_for_media(self.pool, window.media_ids)
+        records = await media_store.get_media_many(self.pool, window.media_ids)
+        stored = [sd for sd in stored if sd.media_id in records]
+        if not stored or self.media_dir is None:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, _key_frame_jpegs, stored, records, self.media_dir, max_images)
+
     # --- re-ID ---------------------------------------------------------------------------------
 
     async def _reid_sightings(
@@ -405,6 +417,42 @@ def _embed_jobs(embedder: Embedder, jobs: Sequence[_CropJob]) -> list[list[float
         vectors = embedder.embed(crops)
         for i, vector in zip(index, vectors, strict=True):
             out[i] = [float(v) for v in vector]
+    return out
+
+
+def _key_frame_jpegs(
+    stored: Sequence[StoredDetection], records: dict[int, MediaRecord], media_dir: Path, max_images: int
+) -> list[bytes]:
+    """The peak full frame, then the best crop per class (see ContextBuilder.key_frames)."""
+    per_frame: dict[tuple[int, int], list[StoredDetection]] = defaultdict(list)
+    for sd in stored:
+        per_frame[(sd.media_id, sd.frame_index)].append(sd)
+    peak = max(per_frame.values(), key=lambda ds: (len(ds), max(d.detection.confidence for d in ds)))
+    best: dict[str, StoredDetection] = {}
+    for sd in stored:
+        current = best.get(sd.detection.label)
+        if current is None or sd.detection.confidence > current.detection.confidence:
+            best[sd.detection.label] = sd
+    wanted: list[tuple[StoredDetection, bool]] = [(peak[0], False)]
+    wanted += [(sd, True) for sd in sorted(best.values(), key=lambda d: -d.detection.confidence)]
+    frames: dict[tuple[int, int], np.ndarray | None] = {}
+    out: list[bytes] = []
+    for sd, as_crop in wanted:
+        if len(out) >= max_images:
+            break
+        key = (sd.media_id, sd.frame_index)
+        if key not in frames:
+            media = records[sd.media_id]
+            frames[key] = _load_frame(_CropJob(sd.detection.label, 0, sd, media, media_dir / media.path))
+        frame = frames[key]
+        if frame is None:
+            continue
+        picture = crop(frame, sd.detection.box) if as_crop else frame
+        if picture.shape[0] < MIN_CROP_PIXELS or picture.shape[1] < MIN_CROP_PIXELS:
+            continue
+        ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        if ok:
+            out.append(encoded.tobytes())
     return out
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inference_server.config import UrgentRule
 from inference_server.domain.detections import Detection
+from inference_server.settings import UrgentRule
 
 
 def is_urgent(

@@ -1,5 +1,9 @@
-"""The runtime of one process: supervision of its stage tasks (composition still in `app.py`)."""
+"""The one composition root of a server process.
 
-from inference_server.runtime.supervisor import StageState, Supervisor
-
-__all__ = ["StageState", "Supervisor"]
+- `services.py`: `Services`, the connections every stage of a process shares;
+- `models.py`: which model each stage uses on this machine (the plan) and building them;
+- `stages.py`: one factory per stage (ingest, detect, window, assess, publish, ftp, api);
+- `app.py`: `App`, built from the stages a process runs, with ordered `start()` / `stop()`,
+  and `serve()` behind `hsi serve` and `hsi worker --stage ...`;
+- `supervisor.py`: a stage task that crashes is restarted with backoff.
+"""

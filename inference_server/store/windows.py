@@ -5,6 +5,10 @@ closes when the camera has been idle `idle` seconds (wall clock) or when a detec
 more than `max` seconds (capture time) after the window opened. Closing moves the window onto the
 assess stream in the same atomic step, so concurrent workers can never close it twice, and a
 restarted server finds every open window where it left it.
+
+The fast path is a window decision too: the first urgent detection of a window puts a
+`preliminary` entry (window id, camera, media id) on the assess stream in the same atomic step,
+so the assess stage publishes a preliminary event at once; the closed window refines it later.
 """
 
 from __future__ import annotations
@@ -80,6 +84,10 @@ end
 local opened_at = tonumber(redis.call('HGET', KEYS[1], 'opened'))
 redis.call('ZADD', KEYS[3], math.min(now + idle, opened_at + maxlen), camera)
 local id = redis.call('HGET', KEYS[1], 'id')
+if fast == 1 then
+  redis.call('XADD', KEYS[4], '*', 'preliminary', cjson.encode({id = id, camera = camera,
+    media_id = tonumber(ARGV[7])}))
+end
 redis.call('SET', KEYS[5], id, 'EX', tonumber(ARGV[10]))
 return {id, closed, fast, opened, 0}
 """
@@ -119,9 +127,24 @@ class WindowUpdate:
 
     window_id: str
     closed_window_id: str | None
-    fast_path: bool  # this detection is the window's first urgent one: publish a preliminary event
+    fast_path: bool  # the window's first urgent detection: a `preliminary` entry went to assess
     opened: bool
     duplicate: bool  # the media had been added before (a redelivered queue entry)
+
+
+@dataclass(frozen=True, slots=True)
+class FastPathDecision:
+    """A window's first urgent detection, as handed to the assess stage (field `preliminary`)."""
+
+    window_id: str
+    camera: str
+    media_id: int
+
+    @classmethod
+    def from_json(cls, raw: str) -> FastPathDecision:
+        """Parse the assess stream's `preliminary` field."""
+        d = json.loads(raw)
+        return cls(window_id=str(d["id"]), camera=str(d["camera"]), media_id=int(d["media_id"]))
 
 
 @dataclass(frozen=True, slots=True)

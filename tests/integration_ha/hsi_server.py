@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
 
 FIRST_EVENT_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -250,7 +251,9 @@ class FakeHsiServer:
                 web.get("/api/ws", self._ws),
             ]
         )
-        app.on_shutdown.append(self._on_shutdown)
+        # aiohttp 3.11 (the Home Assistant floor) annotates its signals for aiosignal < 1.4, whose
+        # Signal was generic in the callback type; aiosignal 1.4 made it generic in the arguments.
+        app.on_shutdown.append(self._on_shutdown)  # type: ignore[arg-type,unused-ignore]
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
@@ -269,7 +272,7 @@ class FakeHsiServer:
 
     # --- HTTP -----------------------------------------------------------------------------
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path, dict(request.query)))
         if request.path == "/api/system/health":
             return await handler(request)

@@ -3,6 +3,11 @@
 It runs `python -m homeassistant -c <config dir>` from this environment with the integration
 linked into the config dir, is onboarded through its own onboarding API (the owner is an
 administrator), and logs further users in through its login flow, as a browser does.
+
+With `HSI_HA_LANE=newest` the process is the newest Home Assistant instead: Python 3.14 in the
+Debian forky chroot of scripts/lib.sh (`ha_new_chroot`, the repository at /src), while the test,
+the browser and the inference server stay on this machine (same network). Its config dir then
+lies under the repository's .data/, which the chroot sees.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +27,30 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
+LANE = os.environ.get("HSI_HA_LANE", "floor")
+NEWEST_ROOT = ROOT / ".data" / "chroot-forky"
+NEWEST_PYTHON = "/opt/ha/bin/python"
+
+
+def lane_problem() -> str | None:
+    """Why the chosen lane cannot run here (None when it can)."""
+    if LANE == "floor":
+        return None
+    if LANE != "newest":
+        return f"HSI_HA_LANE must be floor or newest, not {LANE!r}"
+    # The venv's python is a link to /usr/bin/python3.14 of the chroot: it resolves only inside.
+    if not os.path.lexists(NEWEST_ROOT / NEWEST_PYTHON.lstrip("/")):
+        return "the newest-HA chroot is missing (scripts/test builds it: ha_new_env in scripts/lib.sh)"
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return "the newest-HA lane needs root and unshare (a private mount namespace)"
+    return None
+
+
+def lane_config_dir(fallback: Path) -> Path:
+    """Where Home Assistant's config dir goes: `fallback`, or under .data/ for the chroot lane."""
+    if LANE != "newest":
+        return fallback
+    return ROOT / ".data" / "ha-runs" / f"{os.getpid()}-{time.monotonic_ns()}"
 
 
 def free_port() -> int:
@@ -45,11 +76,27 @@ http:
   server_port: {port}
 frontend:
 config:
+recorder:
+  commit_interval: 5
 logger:
   default: warning
   logs:
     custom_components.home_security_intelligence: info
 """
+
+
+def _wait_group_gone(pgid: int | None, timeout: float = 60) -> None:
+    """Until no process of the group is left (Home Assistant inside the chroot saves its storage)."""
+    if pgid is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(pgid, signal.SIGKILL)
 
 
 class HaWebSocket:
@@ -106,7 +153,9 @@ class RealHomeAssistant:
         custom.mkdir(exist_ok=True)
         link = custom / "home_security_intelligence"
         if not link.exists():
-            link.symlink_to(ROOT / "custom_components" / "home_security_intelligence")
+            # Relative, so that it resolves inside the chroot (the repository at /src) too.
+            target = ROOT / "custom_components" / "home_security_intelligence"
+            link.symlink_to(os.path.relpath(target, custom) if LANE == "newest" else target)
         storage = self.config_dir / ".storage"
         storage.mkdir(exist_ok=True)
         # Everything but the owner step is done: the owner is created through the real API.
@@ -123,12 +172,28 @@ class RealHomeAssistant:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
         env["PYTHONPATH"] = ""  # the integration comes from the config dir, as for a user
         log = self.log_file.open("ab")
+        command = [sys.executable, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"]
+        if LANE == "newest":
+            inside = "/src/" + str(self.config_dir.relative_to(ROOT))
+            command = [
+                "bash",
+                "-c",
+                'source scripts/lib.sh && ha_new_chroot "$@"',
+                "ha_new_chroot",
+                NEWEST_PYTHON,
+                "-m",
+                "homeassistant",
+                "-c",
+                inside,
+                "--skip-pip",
+            ]
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"],
-            cwd=self.config_dir,
+            command,
+            cwd=ROOT if LANE == "newest" else self.config_dir,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # one process group: the chroot lane's wrappers stop with it
         )
         log.close()
         self._session = aiohttp.ClientSession()
@@ -151,12 +216,16 @@ class RealHomeAssistant:
         if self._session is not None:
             await self._session.close()
         if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
+            os.killpg(self._proc.pid, signal.SIGTERM)
             try:
                 await asyncio.to_thread(self._proc.wait, 60)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                os.killpg(self._proc.pid, signal.SIGKILL)
                 await asyncio.to_thread(self._proc.wait, 30)
+        if LANE == "newest":
+            await asyncio.to_thread(_wait_group_gone, self._proc.pid if self._proc else None)
+            if not os.environ.get("HSI_KEEP_HA_CONFIG"):
+                await asyncio.to_thread(shutil.rmtree, self.config_dir, True)
 
     @property
     def session(self) -> aiohttp.ClientSession:

@@ -16,6 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.home_security_intelligence.const import CONF_MIN_RISK
 
+from .ha_state import state_of
 from .hsi_server import FakeHsiServer, wait_for
 
 
@@ -44,11 +45,11 @@ async def test_activity_turns_off_after_hold(
         timedelta(seconds=0.5),
     ):
         await hsi_server.push("event.created", event)
-        await wait_for(lambda: hass.states.get("binary_sensor.garage_activity").state == "on", hass)
-        assert hass.states.get("binary_sensor.garage_high_risk").state == "off"
+        await wait_for(lambda: state_of(hass, "binary_sensor.garage_activity").state == "on", hass)
+        assert state_of(hass, "binary_sensor.garage_high_risk").state == "off"
         # A second update while active re-arms the timer instead of adding one.
         await setup_entry.runtime_data.coordinator.async_refresh()
-        await wait_for(lambda: hass.states.get("binary_sensor.garage_activity").state == "off", hass)
+        await wait_for(lambda: state_of(hass, "binary_sensor.garage_activity").state == "off", hass)
 
 
 async def test_activity_already_open_at_startup(
@@ -58,7 +59,7 @@ async def test_activity_already_open_at_startup(
     mock_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("binary_sensor.garage_activity").state == "on"
+    assert state_of(hass, "binary_sensor.garage_activity").state == "on"
     await hass.config_entries.async_unload(mock_entry.entry_id)
 
 
@@ -69,7 +70,7 @@ async def test_high_risk_threshold_from_options(
     hass.config_entries.async_update_entry(mock_entry, options={CONF_MIN_RISK: 73})
     await hass.config_entries.async_setup(mock_entry.entry_id)
     await hass.async_block_till_done()
-    state = hass.states.get("binary_sensor.front_door_high_risk")
+    state = state_of(hass, "binary_sensor.front_door_high_risk")
     assert state.state == "off"
     assert state.attributes["threshold"] == 73
     await hass.config_entries.async_unload(mock_entry.entry_id)

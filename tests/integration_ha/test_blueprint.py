@@ -10,13 +10,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util.yaml import load_yaml
+from homeassistant.util.yaml import load_yaml_dict
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ EVENT = {
 
 
 def test_blueprint_passes_home_assistant_schemas() -> None:
-    data = load_yaml(BLUEPRINT)
+    data = load_yaml_dict(BLUEPRINT)
     for schema in (BLUEPRINT_SCHEMA, AUTOMATION_BLUEPRINT_SCHEMA):
         blueprint = Blueprint(data, expected_domain="automation", schema=schema, path=str(BLUEPRINT))
         assert blueprint.validate() is None

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_committed_bundle_is_current(tmp_path: Path) -> None:
+    assert NODE is not None
     fresh = tmp_path / "hsi-events-card.js"
     subprocess.run([NODE, "build.mjs", "--out", str(fresh)], cwd=FRONTEND, check=True, timeout=120)
     assert fresh.read_bytes() == CARD_FILE.read_bytes(), (
@@ -28,6 +29,7 @@ def test_committed_bundle_is_current(tmp_path: Path) -> None:
 
 
 def test_card_unit_tests_pass() -> None:
+    assert NODE is not None
     result = subprocess.run(
         [NODE, "--test", "test/"], cwd=FRONTEND, capture_output=True, text=True, timeout=120
     )

@@ -20,6 +20,7 @@ from custom_components.home_security_intelligence.const import (
     DOMAIN,
 )
 
+from .ha_state import state_of
 from .hsi_server import INSTANCE_ID, FakeHsiServer
 
 
@@ -204,6 +205,7 @@ async def test_hassio_discovery_without_key_asks_for_one(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "hassio_confirm"
+    assert result["data_schema"] is not None
     assert CONF_API_KEY in result["data_schema"].schema
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: "wrong"})
     assert result["errors"] == {"base": "invalid_auth"}
@@ -278,6 +280,7 @@ async def test_options_flow_lists_cameras_and_reloads(
 ) -> None:
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
+    assert result["data_schema"] is not None
     schema = result["data_schema"].schema
     camera_selector = next(v for k, v in schema.items() if k == CONF_CAMERAS)
     assert [o["value"] for o in camera_selector.config["options"]] == ["front_door", "garage"]
@@ -289,13 +292,14 @@ async def test_options_flow_lists_cameras_and_reloads(
     await hass.async_block_till_done()
     # Reloaded: only the selected camera keeps entities, and the threshold is applied.
     assert hass.states.get("sensor.front_door_risk_score") is None
-    assert hass.states.get("binary_sensor.garage_high_risk").attributes["threshold"] == 80
+    assert state_of(hass, "binary_sensor.garage_high_risk").attributes["threshold"] == 80
 
 
 async def test_options_flow_when_not_loaded(hass: HomeAssistant, mock_entry: MockConfigEntry) -> None:
     mock_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(mock_entry, options={CONF_CAMERAS: ["porch"]})
     result = await hass.config_entries.options.async_init(mock_entry.entry_id)
+    assert result["data_schema"] is not None
     schema = result["data_schema"].schema
     camera_selector = next(v for k, v in schema.items() if k == CONF_CAMERAS)
     assert [o["value"] for o in camera_selector.config["options"]] == ["porch"]

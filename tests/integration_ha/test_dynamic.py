@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.home_security_intelligence.const import DOMAIN
 
+from .ha_state import state_of
 from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device
 
 
@@ -35,14 +36,14 @@ async def test_cameras_come_and_go(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), entry_id) is not None
-    assert hass.states.get("sensor.garage_risk_score").state == "unavailable"
-    assert hass.states.get("image.garage_snapshot").state == "unavailable"
+    assert state_of(hass, "sensor.garage_risk_score").state == "unavailable"
+    assert state_of(hass, "image.garage_snapshot").state == "unavailable"
 
     # It comes back: the same entities are available again.
     hsi_server.add_camera("garage", "Garage")
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.garage_risk_score").state == "unknown"
+    assert state_of(hass, "sensor.garage_risk_score").state == "unknown"
 
 
 async def test_empty_camera_list_wipes_nothing(
@@ -58,11 +59,11 @@ async def test_empty_camera_list_wipes_nothing(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     devices = dr.async_entries_for_config_entry(device_registry, setup_entry.entry_id)
-    assert sorted(d.name for d in devices) == ["Front door", "Garage", "HSI Test"]
+    assert sorted(str(d.name) for d in devices) == ["Front door", "Garage", "HSI Test"]
     hsi_server.cameras.update(saved)
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.front_door_risk_score").state == "72"
+    assert state_of(hass, "sensor.front_door_risk_score").state == "72"
 
 
 async def test_deleted_device_of_a_returning_camera_gets_new_entities(
@@ -84,7 +85,7 @@ async def test_deleted_device_of_a_returning_camera_gets_new_entities(
     hsi_server.add_camera("garage", "Garage")
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.garage_risk_score").state == "unknown"
+    assert state_of(hass, "sensor.garage_risk_score").state == "unknown"
     assert find_device(device_registry, identifier, setup_entry.entry_id) is not None
 
 
@@ -98,7 +99,7 @@ async def test_rules_come_and_go(
     hsi_server.rules["9"] = {"id": 9, "name": "Garage open", "enabled": False, "severity": "low"}
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("switch.hsi_test_alert_rule_garage_open").state == "off"
+    assert state_of(hass, "switch.hsi_test_alert_rule_garage_open").state == "off"
 
     del hsi_server.rules["1"]
     await coordinator.async_refresh()
@@ -117,12 +118,12 @@ async def test_failed_poll_removes_nothing(
     hsi_server.fail_status = 500
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.garage_risk_score").state == "unavailable"
+    assert state_of(hass, "sensor.garage_risk_score").state == "unavailable"
     assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), setup_entry.entry_id) is not None
     hsi_server.fail_status = None
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.garage_risk_score").state == "unknown"
+    assert state_of(hass, "sensor.garage_risk_score").state == "unknown"
 
 
 async def test_user_can_delete_only_gone_camera_devices(
@@ -144,7 +145,7 @@ async def test_user_can_delete_only_gone_camera_devices(
                 "device_id": device.id,
             }
         )
-        return (await client.receive_json())["success"]
+        return bool((await client.receive_json())["success"])
 
     assert not await remove(INSTANCE_ID)
     assert not await remove(f"{INSTANCE_ID}_garage")

@@ -22,6 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.home_security_intelligence.const import BUS_EVENT, DOMAIN
 
+from .ha_state import state_of
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -173,12 +175,12 @@ async def test_upload_on_the_real_server_changes_home_assistant_state(
         return state is not None and state.attributes.get("event_id") not in (None, first_id)
 
     await _wait(pushed, hass)
-    state = hass.states.get("event.front_door_security_event")
+    state = state_of(hass, "event.front_door_security_event")
     [second] = [e for e in await _events(real_server) if e["id"] != first_id]
     assert state.attributes["event_id"] == second["id"]
     assert state.attributes["event_type"] == "person"
     assert state.attributes["score"] == second["risk_score"]
-    assert hass.states.get("sensor.front_door_risk_score").state == str(second["risk_score"])
+    assert state_of(hass, "sensor.front_door_risk_score").state == str(second["risk_score"])
     assert any(e.data.get("id") == second["id"] for e in bus_events)
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
@@ -213,7 +215,7 @@ async def test_history_services_against_the_real_server(
     assert answered["event"]["feedback"] == "expected" and answered["event"]["reviewed"] is True
     [stored] = await _events(real_server)
     assert stored["feedback"] == "expected"
-    assert hass.states.get("sensor.front_door_last_event").attributes["feedback"] == "expected"
+    assert state_of(hass, "sensor.front_door_last_event").attributes["feedback"] == "expected"
     assert await call("reset_feedback", {"camera": "front_door"}) == {"cleared": 1}
 
     result = await call("ask", {"question": "Was there a person at the front door today?"})

@@ -8,6 +8,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_security_intelligence.event import event_type_for
 
+from .ha_state import state_of
 from .hsi_server import FakeHsiServer, wait_for
 
 
@@ -36,11 +37,11 @@ async def test_each_new_event_fires_once(
         await hsi_server.push("event.created", event)
         await wait_for(
             lambda e=event: (
-                hass.states.get("event.front_door_security_event").attributes.get("event_id") == e["id"]
+                state_of(hass, "event.front_door_security_event").attributes.get("event_id") == e["id"]
             ),
             hass,
         )
-        states.append(hass.states.get("event.front_door_security_event"))
+        states.append(state_of(hass, "event.front_door_security_event"))
     assert [s.attributes["event_type"] for s in states] == ["package", "other"]
     assert states[0].state != states[1].state  # each firing has its own timestamp
 
@@ -54,17 +55,17 @@ async def test_escalated_refinement_fires_again_with_the_new_level(
     event["fast_path"] = True
     await hsi_server.push("event.created", event)
     await wait_for(
-        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == event["id"],
+        lambda: state_of(hass, "event.garage_security_event").attributes.get("event_id") == event["id"],
         hass,
     )
-    first = hass.states.get("event.garage_security_event")
+    first = state_of(hass, "event.garage_security_event")
     assert first.attributes["level"] == "low"
     assert first.attributes["escalated"] is False
 
     refined = {**event, "risk_score": 60, "risk_level": "high", "fast_path": False}
     await hsi_server.push("event.updated", refined)
-    await wait_for(lambda: hass.states.get("event.garage_security_event").state != first.state, hass)
-    second = hass.states.get("event.garage_security_event")
+    await wait_for(lambda: state_of(hass, "event.garage_security_event").state != first.state, hass)
+    second = state_of(hass, "event.garage_security_event")
     assert second.attributes["event_id"] == event["id"]
     assert second.attributes["level"] == "high"
     assert second.attributes["score"] == 60
@@ -75,9 +76,9 @@ async def test_escalated_refinement_fires_again_with_the_new_level(
     await hsi_server.push(
         "event.updated", {**refined, "risk_score": 40, "risk_level": "medium", "reviewed": True}
     )
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "40", hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "40", hass)
     await hass.async_block_till_done()
-    assert hass.states.get("event.garage_security_event").state == second.state
+    assert state_of(hass, "event.garage_security_event").state == second.state
 
 
 async def test_behaviours_are_in_the_event_attributes(
@@ -98,14 +99,14 @@ async def test_behaviours_are_in_the_event_attributes(
     ]
     await hsi_server.push("event.created", event)
     await wait_for(
-        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == event["id"],
+        lambda: state_of(hass, "event.garage_security_event").attributes.get("event_id") == event["id"],
         hass,
     )
-    attributes = hass.states.get("event.garage_security_event").attributes
+    attributes = state_of(hass, "event.garage_security_event").attributes
     assert attributes["behaviours"] == ["perimeter_walk", "loitering"]
     assert attributes["behaviour_reasons"][0].startswith("same person on 3 cameras")
     assert attributes["feedback"] is None
-    sensor = hass.states.get("sensor.garage_last_event").attributes
+    sensor = state_of(hass, "sensor.garage_last_event").attributes
     assert sensor["behaviours"] == ["perimeter_walk", "loitering"]
 
     # A server that predates behaviours and feedback sends neither field.
@@ -114,8 +115,8 @@ async def test_behaviours_are_in_the_event_attributes(
         older.pop(key)
     await hsi_server.push("event.created", older)
     await wait_for(
-        lambda: hass.states.get("event.garage_security_event").attributes.get("event_id") == older["id"],
+        lambda: state_of(hass, "event.garage_security_event").attributes.get("event_id") == older["id"],
         hass,
     )
-    attributes = hass.states.get("event.garage_security_event").attributes
+    attributes = state_of(hass, "event.garage_security_event").attributes
     assert attributes["behaviours"] == [] and attributes["feedback"] is None

@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from .ha_state import state_of
 from .hsi_server import FIRST_EVENT_AT, JPEG, FakeHsiServer, wait_for
 
 
@@ -17,7 +18,7 @@ async def test_snapshot_of_latest_event(
     setup_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    state = hass.states.get("image.front_door_snapshot")
+    state = state_of(hass, "image.front_door_snapshot")
     assert state.attributes["event_id"] == "evt-1"
     assert state.state == hsi_server.events[0]["ended_at"].replace("+00:00", "+00:00")
     assert state.state.startswith(FIRST_EVENT_AT.date().isoformat())
@@ -32,7 +33,7 @@ async def test_snapshot_of_latest_event(
     assert sum(1 for r in hsi_server.requests if r[1].endswith("/snapshot")) == before
 
     # A camera without events has no image.
-    assert hass.states.get("image.garage_snapshot").state == "unknown"
+    assert state_of(hass, "image.garage_snapshot").state == "unknown"
     response = await client.get("/api/image_proxy/image.garage_snapshot")
     assert response.status == HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -46,7 +47,7 @@ async def test_new_event_switches_image_and_errors_give_no_image(
     event = hsi_server.add_event("garage", 50, {"person": 1}, "Person.")
     await hsi_server.push("event.created", event)
     await wait_for(
-        lambda: hass.states.get("image.garage_snapshot").attributes["event_id"] == event["id"], hass
+        lambda: state_of(hass, "image.garage_snapshot").attributes["event_id"] == event["id"], hass
     )
     client = await hass_client()
     hsi_server.snapshot_status = 404

@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_security_intelligence.const import DOMAIN
 
+from .ha_state import entry_state, state_of
 from .hsi_server import INSTANCE_ID, FakeHsiServer, find_device, wait_for
 
 
@@ -19,7 +20,7 @@ async def test_setup_creates_server_and_camera_devices(
 ) -> None:
     assert setup_entry.state is ConfigEntryState.LOADED
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), setup_entry.entry_id)
-    names = sorted(d.name for d in devices)
+    names = sorted(str(d.name) for d in devices)
     assert names == ["Front door", "Garage", "HSI Test"]
     registry = dr.async_get(hass)
     server = find_device(registry, (DOMAIN, INSTANCE_ID), setup_entry.entry_id)
@@ -29,7 +30,7 @@ async def test_setup_creates_server_and_camera_devices(
     # No "Visit" link: the server has no web page, its root answers 404 JSON.
     assert server.configuration_url is None
     assert camera.configuration_url is None
-    assert hass.states.get("sensor.front_door_risk_score").state == "72"
+    assert state_of(hass, "sensor.front_door_risk_score").state == "72"
 
 
 async def test_unload_and_reload(
@@ -42,8 +43,8 @@ async def test_unload_and_reload(
 
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
     await hass.async_block_till_done()
-    assert setup_entry.state is ConfigEntryState.NOT_LOADED
-    assert hass.states.get("sensor.front_door_risk_score").state == "unavailable"
+    assert entry_state(setup_entry) is ConfigEntryState.NOT_LOADED
+    assert state_of(hass, "sensor.front_door_risk_score").state == "unavailable"
     # The push connection is closed with the entry.
     await wait_for(lambda: not hsi_server.ws_clients, hass)
 
@@ -58,27 +59,30 @@ async def test_unreachable_server_retries_setup(
 
 
 async def test_failing_first_refresh_retries_setup(
-    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    mock_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original = hsi_server._stats
-
-    async def broken(request):  # type: ignore[no-untyped-def]
+    async def broken(request: web.Request) -> web.Response:
         return web.Response(status=500)
 
-    hsi_server._stats = broken  # only stats fails: info works, the first refresh does not
+    monkeypatch.setattr(
+        hsi_server, "_stats", broken
+    )  # only stats fails: info works, the first refresh does not
     await hsi_server.stop()
     await hsi_server.start()
     mock_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_entry.entry_id)
     assert mock_entry.state is ConfigEntryState.SETUP_RETRY
-    hsi_server._stats = original
+    monkeypatch.undo()
 
 
 @pytest.mark.parametrize("route", ["_info", "_events", "_cameras"])
 async def test_revoked_key_at_setup_starts_reauth(
     hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry, route: str
 ) -> None:
-    async def refused(request):  # type: ignore[no-untyped-def]
+    async def refused(request: web.Request) -> web.Response:
         return web.json_response({"error": {"code": "unauthorized", "message": "revoked"}}, status=401)
 
     setattr(hsi_server, route, refused)
@@ -93,12 +97,15 @@ async def test_revoked_key_at_setup_starts_reauth(
 
 
 async def test_failing_event_seed_retries_setup(
-    hass: HomeAssistant, hsi_server: FakeHsiServer, mock_entry: MockConfigEntry
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    mock_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def broken(request):  # type: ignore[no-untyped-def]
+    async def broken(request: web.Request) -> web.Response:
         return web.Response(status=502)
 
-    hsi_server._events = broken
+    monkeypatch.setattr(hsi_server, "_events", broken)
     await hsi_server.stop()
     await hsi_server.start()
     mock_entry.add_to_hass(hass)

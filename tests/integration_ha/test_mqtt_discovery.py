@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from inference_server.mqtt.discovery import config_payload, config_topic
 
+from .ha_state import state_of
 from .hsi_server import INSTANCE_ID
 
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
@@ -58,12 +59,12 @@ async def test_discovery_payload_creates_every_component(
     async_fire_mqtt_message(hass, "hsi/front_door/risk", "70")
     async_fire_mqtt_message(hass, "hsi/front_door/event", json.dumps(event))
     await hass.async_block_till_done()
-    risk = hass.states.get(unique_ids[f"{dev}_risk"].entity_id)
+    risk = state_of(hass, unique_ids[f"{dev}_risk"].entity_id)
     assert risk.state == "70"
-    summary = hass.states.get(unique_ids[f"{dev}_summary"].entity_id)
+    summary = state_of(hass, unique_ids[f"{dev}_summary"].entity_id)
     assert summary.state == "A person at the door."
     assert summary.attributes["risk_level"] == "high"
-    fired = hass.states.get(unique_ids[f"{dev}_event"].entity_id)
+    fired = state_of(hass, unique_ids[f"{dev}_event"].entity_id)
     assert fired.attributes["event_type"] == "high"
 
     # camera deleted (or the integration connected): the empty retained config removes the device

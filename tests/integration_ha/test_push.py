@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.home_security_intelligence.api import HsiClient
 from custom_components.home_security_intelligence.const import BUS_EVENT
 
+from .ha_state import state_of
 from .hsi_server import FakeHsiServer, wait_for
 
 
@@ -28,21 +29,21 @@ async def test_event_created_updates_entities_and_fires_bus_event(
     bus_events = async_capture_events(hass, BUS_EVENT)
     event = hsi_server.add_event("garage", 91, {"car": 1, "person": 0}, "Unknown car in the garage.")
     await hsi_server.push("event.created", event)
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "91", hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "91", hass)
 
-    state = hass.states.get("event.garage_security_event")
+    state = state_of(hass, "event.garage_security_event")
     assert state.attributes["event_type"] == "vehicle"
     assert state.attributes["event_id"] == event["id"]
     assert state.attributes["score"] == 91
     assert state.attributes["level"] == "critical"
     assert state.attributes["summary"] == "Unknown car in the garage."
-    assert hass.states.get("sensor.garage_last_event").state == "Unknown car in the garage."
-    assert hass.states.get("binary_sensor.garage_activity").state == "on"
-    assert hass.states.get("binary_sensor.garage_high_risk").state == "on"
-    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "2"
-    assert hass.states.get("sensor.hsi_test_highest_risk_today").state == "91"
+    assert state_of(hass, "sensor.garage_last_event").state == "Unknown car in the garage."
+    assert state_of(hass, "binary_sensor.garage_activity").state == "on"
+    assert state_of(hass, "binary_sensor.garage_high_risk").state == "on"
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "2"
+    assert state_of(hass, "sensor.hsi_test_highest_risk_today").state == "91"
     # Another camera's event entity did not fire.
-    assert hass.states.get("event.front_door_security_event").state == "unknown"
+    assert state_of(hass, "event.front_door_security_event").state == "unknown"
 
     assert len(bus_events) == 1
     assert bus_events[0].data["type"] == "event.created"
@@ -58,20 +59,20 @@ async def test_event_updated_refines_without_refiring(
 ) -> None:
     event = hsi_server.add_event("garage", 40, {"dog": 1}, "A dog.")
     await hsi_server.push("event.created", event)
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "40", hass)
-    fired = hass.states.get("event.garage_security_event").state
-    assert hass.states.get("event.garage_security_event").attributes["event_type"] == "animal"
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "40", hass)
+    fired = state_of(hass, "event.garage_security_event").state
+    assert state_of(hass, "event.garage_security_event").attributes["event_type"] == "animal"
 
     await hsi_server.push("event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": True})
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "20", hass)
-    assert hass.states.get("event.garage_security_event").state == fired
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "20", hass)
+    assert state_of(hass, "event.garage_security_event").state == fired
     # Reviewed: one fewer unreviewed event.
-    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "1"
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "1"
 
     await hsi_server.push(
         "event.updated", {**event, "risk_score": 20, "risk_level": "low", "reviewed": False}
     )
-    await wait_for(lambda: hass.states.get("sensor.hsi_test_unreviewed_events").state == "2", hass)
+    await wait_for(lambda: state_of(hass, "sensor.hsi_test_unreviewed_events").state == "2", hass)
 
 
 async def test_alert_and_other_messages(
@@ -88,7 +89,7 @@ async def test_alert_and_other_messages(
     await wait_for(lambda: len(bus_events) == 1, hass)
     assert bus_events[0].data["type"] == "alert"
     assert bus_events[0].data["rule_id"] == 1
-    assert hass.states.get("sensor.front_door_risk_score").state == "88"
+    assert state_of(hass, "sensor.front_door_risk_score").state == "88"
     assert setup_entry.runtime_data.coordinator.cursor == "c000003"
 
 
@@ -156,7 +157,7 @@ async def test_event_of_unknown_camera_adds_it(
     event["camera_name"] = "Backyard"
     await hsi_server.push("event.created", event)
     await wait_for(lambda: hass.states.get("sensor.backyard_risk_score") is not None, hass)
-    assert hass.states.get("sensor.backyard_risk_score").state == "10"
+    assert state_of(hass, "sensor.backyard_risk_score").state == "10"
 
 
 async def test_older_pushed_event_does_not_replace_latest(
@@ -165,7 +166,7 @@ async def test_older_pushed_event_does_not_replace_latest(
     old = {**hsi_server.events[0], "id": "evt-old", "started_at": "2024-01-01T00:00:00+00:00"}
     await hsi_server.push("event.updated", old)
     await wait_for(lambda: setup_entry.runtime_data.coordinator.cursor == "c000001", hass)
-    assert hass.states.get("sensor.front_door_last_event").attributes["event_id"] == "evt-1"
+    assert state_of(hass, "sensor.front_door_last_event").attributes["event_id"] == "evt-1"
 
 
 async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor(
@@ -176,13 +177,13 @@ async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor
 ) -> None:
     first = hsi_server.add_event("garage", 30, {"person": 1}, "Someone.")
     await hsi_server.push("event.created", first)
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "30", hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "30", hass)
 
     caplog.clear()
     await hsi_server.stop()
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
-    assert hass.states.get("event.garage_security_event").state == STATE_UNAVAILABLE
-    assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == STATE_UNAVAILABLE
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
+    assert state_of(hass, "event.garage_security_event").state == STATE_UNAVAILABLE
+    assert state_of(hass, "switch.hsi_test_alert_rule_night_intruder").state == STATE_UNAVAILABLE
     # Several failed reconnects, one log line.
     with patch.object(HsiClient, "ws_connect", autospec=True, side_effect=HsiClient.ws_connect) as attempts:
         await wait_for(lambda: attempts.call_count >= 3, hass)
@@ -194,9 +195,9 @@ async def test_server_outage_makes_entities_unavailable_then_resumes_with_cursor
     hsi_server.log.append({"type": "event.created", "data": missed, "cursor": "c000002"})
     hsi_server.ws_queries.clear()
     await hsi_server.start()
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == "95", hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == "95", hass)
     assert hsi_server.ws_queries[0] == {"client": "home_assistant", "since": "c000001"}
-    assert hass.states.get("event.garage_security_event").attributes["event_id"] == missed["id"]
+    assert state_of(hass, "event.garage_security_event").attributes["event_id"] == missed["id"]
     assert any("recovered" in r.getMessage() for r in caplog.records)
 
 
@@ -207,7 +208,7 @@ async def test_websocket_drop_reconnects(
     await hsi_server.drop_websockets()
     await wait_for(lambda: len(hsi_server.ws_queries) == 2 and len(hsi_server.ws_clients) == 1, hass)
     assert hsi_server.ws_queries[1] == {"client": "home_assistant", "since": "c000001"}
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
 
 
 async def test_revoked_key_on_websocket_starts_reauth(
@@ -220,7 +221,7 @@ async def test_revoked_key_on_websocket_starts_reauth(
     )
     flow = hass.config_entries.flow.async_progress_by_handler("home_security_intelligence")[0]
     assert flow["context"]["source"] == "reauth"
-    assert hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE
+    assert state_of(hass, "sensor.garage_risk_score").state == STATE_UNAVAILABLE
 
 
 async def test_server_error_on_websocket_is_retried(
@@ -229,10 +230,10 @@ async def test_server_error_on_websocket_is_retried(
     hsi_server.fail_status = 503
     await hsi_server.drop_websockets()
     await wait_for(lambda: len(hsi_server.ws_queries) == 1 and hsi_server.requests[-1][1] == "/api/ws", hass)
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state == STATE_UNAVAILABLE, hass)
     hsi_server.fail_status = None
     await wait_for(lambda: len(hsi_server.ws_clients) == 1, hass)
-    await wait_for(lambda: hass.states.get("sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
+    await wait_for(lambda: state_of(hass, "sensor.garage_risk_score").state != STATE_UNAVAILABLE, hass)
 
 
 async def test_pushed_event_survives_a_poll_that_has_not_caught_up(
@@ -246,7 +247,7 @@ async def test_pushed_event_survives_a_poll_that_has_not_caught_up(
         "risk_score": 5,
     }
     await hsi_server.push("event.created", newer)
-    await wait_for(lambda: hass.states.get("sensor.front_door_risk_score").state == "5", hass)
+    await wait_for(lambda: state_of(hass, "sensor.front_door_risk_score").state == "5", hass)
     await setup_entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.front_door_risk_score").state == "5"
+    assert state_of(hass, "sensor.front_door_risk_score").state == "5"

@@ -26,6 +26,7 @@ async def test_incompatible_api_version_raises_and_clears_issue(
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.translation_key == "incompatible_api"
+    assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["server_api"] == "2"
     assert issue.translation_placeholders["supported_api"] == "1"
     # No MQTT integration: no duplicate issue even if the server publishes discovery.

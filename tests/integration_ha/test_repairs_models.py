@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -11,7 +13,7 @@ from custom_components.home_security_intelligence.const import DOMAIN
 from .hsi_server import FakeHsiServer
 
 # What `hsi serve` reports on a fresh offline install (shape of inference_server's StageChoice).
-DETECTOR_FALLBACK = {
+DETECTOR_FALLBACK: dict[str, Any] = {
     "stage": "detector",
     "backend": "opencv",
     "model_id": "opencv-hog",
@@ -48,11 +50,13 @@ async def test_model_fallbacks_raise_one_issue_per_stage_and_clear_when_fixed(
     assert detector is not None
     assert detector.severity is ir.IssueSeverity.WARNING and not detector.is_fixable
     assert detector.translation_key == "model_fallback_detector"
+    assert detector.translation_placeholders is not None
     assert detector.translation_placeholders["fix"] == "hsi models pull yolo26n"
     assert detector.translation_placeholders["using"] == "opencv"
     assert detector.translation_placeholders["wanted"] == "yolo26n"
     llm = issue_registry.async_get_issue(DOMAIN, f"model_fallback_llm_{mock_entry.entry_id}")
-    assert llm is not None and llm.translation_placeholders["fix"] == "hsi models pull nemotron-mini-4b"
+    assert llm is not None and llm.translation_placeholders is not None
+    assert llm.translation_placeholders["fix"] == "hsi models pull nemotron-mini-4b"
     assert issue_registry.async_get_issue(DOMAIN, f"model_fallback_embedder_{mock_entry.entry_id}") is None
 
     # The user pulled the detector and restarted the server: that issue goes, the other stays.

@@ -10,6 +10,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from .ha_state import state_of
 from .hsi_server import FakeHsiServer
 
 
@@ -26,6 +27,7 @@ async def test_sensor_states(
         await hass.async_block_till_done()
     await snapshot_platform(hass, entity_registry, snapshot, mock_entry.entry_id)
     pipeline = entity_registry.async_get("sensor.hsi_test_pipeline_health")
+    assert pipeline is not None
     assert pipeline.entity_category == "diagnostic"
 
 
@@ -38,10 +40,10 @@ async def test_pipeline_degraded_and_unknown_values(
     hsi_server.cameras["front_door"]["last_event"]["summary"] = "x" * 400
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.hsi_test_pipeline_health").state == "degraded"
-    assert hass.states.get("sensor.hsi_test_highest_risk_today").state == "unknown"
-    assert len(hass.states.get("sensor.front_door_last_event").state) == 255
+    assert state_of(hass, "sensor.hsi_test_pipeline_health").state == "degraded"
+    assert state_of(hass, "sensor.hsi_test_highest_risk_today").state == "unknown"
+    assert len(state_of(hass, "sensor.front_door_last_event").state) == 255
     hsi_server.stats["pipeline"] = "exploded"
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.hsi_test_pipeline_health").state == "unknown"
+    assert state_of(hass, "sensor.hsi_test_pipeline_health").state == "unknown"

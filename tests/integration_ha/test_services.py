@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_security_intelligence.const import DOMAIN
 
+from .ha_state import state_of
 from .hsi_server import ENTITY_ID, INSTANCE_ID, FakeHsiServer
 
 
@@ -67,8 +68,8 @@ async def test_review_event_updates_server_and_counter(
     await _call(hass, "review_event", {"event_id": "evt-1", "notes": "The neighbour."})
     assert hsi_server.events[0]["reviewed"] is True
     assert hsi_server.events[0]["notes"] == "The neighbour."
-    assert hass.states.get("sensor.front_door_last_event").attributes["reviewed"] is True
-    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "0"
+    assert state_of(hass, "sensor.front_door_last_event").attributes["reviewed"] is True
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "0"
 
 
 async def test_review_missing_event_is_a_validation_error(
@@ -150,7 +151,7 @@ async def test_alert_rules_create_and_update(
     assert hsi_server.rules["2"]["channels"] == [{"type": "ha"}]
     assert hsi_server.rules["2"]["severity"] == "medium"  # the server's default
     # The new rule's switch appears at once.
-    assert hass.states.get("switch.hsi_test_alert_rule_parcel").state == "on"
+    assert state_of(hass, "switch.hsi_test_alert_rule_parcel").state == "on"
 
     await _call(
         hass,
@@ -160,7 +161,7 @@ async def test_alert_rules_create_and_update(
     assert hsi_server.rules["1"]["cooldown_seconds"] == 60
     assert hsi_server.rules["1"]["severity"] == "critical"
     assert hsi_server.rules["1"]["name"] == "Night intruder"
-    assert hass.states.get("switch.hsi_test_alert_rule_night_intruder").state == "off"
+    assert state_of(hass, "switch.hsi_test_alert_rule_night_intruder").state == "off"
 
 
 async def test_alert_rule_errors(
@@ -183,18 +184,19 @@ async def test_snooze_camera(
     assert coordinator.data.cameras["garage"]["muted_until"] == hsi_server.cameras["garage"]["muted_until"]
     assert hsi_server.requests[-1][:2] == ("POST", "/api/cameras/garage/mute")
     # The snooze is visible: a timestamp sensor of the camera.
-    state = hass.states.get("sensor.garage_snoozed_until")
+    state = state_of(hass, "sensor.garage_snoozed_until")
     assert state.attributes["device_class"] == "timestamp"
     muted_until = dt_util.parse_datetime(hsi_server.cameras["garage"]["muted_until"])
+    assert muted_until is not None
     assert dt_util.parse_datetime(state.state) == muted_until.replace(microsecond=0)
-    assert hass.states.get("sensor.front_door_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.front_door_snoozed_until").state == "unknown"
     await _call(hass, "snooze_camera", {"camera": "garage", "minutes": 0})
     assert coordinator.data.cameras["garage"]["muted_until"] is None
-    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.garage_snoozed_until").state == "unknown"
     # A snooze that has run out shows as not snoozed.
     coordinator.data.cameras["garage"]["muted_until"] = "2020-01-01T00:00:00+00:00"
     coordinator.async_update_listeners()
-    assert hass.states.get("sensor.garage_snoozed_until").state == "unknown"
+    assert state_of(hass, "sensor.garage_snoozed_until").state == "unknown"
     with pytest.raises(ServiceValidationError):
         await _call(hass, "snooze_camera", {"camera": "moon"})
 
@@ -213,7 +215,7 @@ async def test_server_errors_are_translated(
     hsi_server: FakeHsiServer,
     setup_entry: MockConfigEntry,
     status: int,
-    error: type[Exception],
+    error: type[HomeAssistantError],
     key: str,
 ) -> None:
     hsi_server.fail_status = status
@@ -361,13 +363,13 @@ async def test_give_feedback_updates_the_event_and_the_entities(
     assert hsi_server.events[0]["feedback"] == "false_alarm"
     assert hsi_server.requests[-1][:2] == ("PATCH", "/api/events/evt-1")
     # Feedback marks the event reviewed: the counter and the last-event sensor follow at once.
-    state = hass.states.get("sensor.front_door_last_event")
+    state = state_of(hass, "sensor.front_door_last_event")
     assert state.attributes["reviewed"] is True and state.attributes["feedback"] == "false_alarm"
-    assert hass.states.get("sensor.hsi_test_unreviewed_events").state == "0"
+    assert state_of(hass, "sensor.hsi_test_unreviewed_events").state == "0"
 
     await _call(hass, "give_feedback", {"event_id": "evt-1", "feedback": "clear"})
     assert hsi_server.events[0]["feedback"] is None
-    assert hass.states.get("sensor.front_door_last_event").attributes["feedback"] is None
+    assert state_of(hass, "sensor.front_door_last_event").attributes["feedback"] is None
     with pytest.raises(vol.Invalid):
         await _call(hass, "give_feedback", {"event_id": "evt-1", "feedback": "maybe"})
     with pytest.raises(ServiceValidationError) as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -13,6 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from .ha_state import state_of
 from .hsi_server import FakeHsiServer
 
 SWITCH = "switch.hsi_test_alert_rule_night_intruder"
@@ -36,12 +37,12 @@ async def test_turn_off_and_on_puts_the_whole_rule(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
     await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True)
-    assert hass.states.get(SWITCH).state == "off"
+    assert state_of(hass, SWITCH).state == "off"
     assert hsi_server.rules["1"]["enabled"] is False
     assert hsi_server.rules["1"]["cooldown_seconds"] == 300  # the rest of the rule survived
     assert hsi_server.rules["1"]["channels"] == [{"type": "ha"}]
     await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True)
-    assert hass.states.get(SWITCH).state == "on"
+    assert state_of(hass, SWITCH).state == "on"
     assert hsi_server.rules["1"]["enabled"] is True
 
 
@@ -59,7 +60,7 @@ async def test_read_only_key_cannot_switch(
             SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
         )
     assert err.value.translation_key == "forbidden"
-    assert hass.states.get(SWITCH).state == "on"
+    assert state_of(hass, SWITCH).state == "on"
     await hass.config_entries.async_unload(mock_entry.entry_id)
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from aiohttp import web
 
-from inference_server.config import load_settings
+from inference_server.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "addon" / "config.yaml").read_text())
@@ -58,15 +58,17 @@ def test_config_yaml_translations_and_mapping_name_the_same_options() -> None:
 def test_defaults_map_onto_settings_the_server_accepts() -> None:
     env = addon.map_options(_options())
     settings = load_settings(environ=env)
-    assert settings.api_host == "0.0.0.0" and settings.api_port == 8000 and settings.keys_required
-    assert settings.ftp_port == 2121 and settings.ftp_passive_ports == "30000-30009"
-    assert not settings.ftp_enabled  # no cameras yet: nobody could log in (the server refuses that)
-    assert str(settings.data_dir) == "/data/hsi" and str(settings.media_dir) == "/data/hsi/media"
-    assert str(settings.watch_dir) == "/share/hsi/uploads"
-    assert settings.database_url == "postgresql://postgres@/hsi?host=/run/postgresql"
-    assert settings.redis_url == "unix:///run/redis/redis.sock?db=0"
-    assert settings.detector == "auto" and settings.llm_backend == "heuristic"
-    assert settings.detector_weights == "/share/hsi/models/yolo26n.onnx"
+    assert settings.api.host == "0.0.0.0" and settings.api.port == 8000 and settings.api.keys_required
+    assert not settings.ftp.enabled  # no cameras yet: nobody could log in (the server refuses that)
+    assert settings.ftp.port == 2121 and settings.ftp.passive_ports == "30000-30009"
+    assert (
+        str(settings.storage.data_dir) == "/data/hsi" and str(settings.storage.media_dir) == "/data/hsi/media"
+    )
+    assert str(settings.storage.watch_dir) == "/share/hsi/uploads"
+    assert settings.database.url == "postgresql://postgres@/hsi?host=/run/postgresql"
+    assert settings.redis.url == "unix:///run/redis/redis.sock?db=0"
+    assert settings.detection.detector == "auto" and settings.llm.backend == "heuristic"
+    assert settings.detection.weights == "/share/hsi/models/yolo26n.onnx"
     assert settings.cameras == {}
     assert "HSI_LLM_URL" not in env and "HSI_LLM_API_KEY" not in env
 
@@ -92,14 +94,18 @@ def test_every_option_reaches_its_setting() -> None:
         )
     )
     s = load_settings(environ=env)
-    assert s.ftp_enabled
-    assert s.timezone == "Europe/Berlin" and s.detector == "onnx"
-    assert s.detector_weights == "/share/hsi/models/custom.onnx"
-    assert s.llm_backend == "openai" and s.llm_url == "http://192.168.1.20:8080/v1"
-    assert s.llm_model == "qwen" and s.llm_api_key == "sk-local"
-    assert s.mqtt_discovery is True
-    assert s.batch_window_seconds == 120 and s.batch_idle_seconds == 20 and s.log_level == "DEBUG"
-    assert s.cameras["front"].name == "Front door" and s.cameras["front"].ftp_password == "pw-1"
+    assert s.ftp.enabled
+    assert s.timezone == "Europe/Berlin" and s.detection.detector == "onnx"
+    assert s.detection.weights == "/share/hsi/models/custom.onnx"
+    assert s.llm.backend == "openai" and s.llm.url == "http://192.168.1.20:8080/v1"
+    assert (
+        s.llm.model == "qwen" and s.llm.api_key is not None and s.llm.api_key.get_secret_value() == "sk-local"
+    )
+    assert s.mqtt.discovery is True
+    assert s.window.max_seconds == 120 and s.window.idle_seconds == 20 and s.log_level == "DEBUG"
+    front_password = s.cameras["front"].ftp_password
+    assert s.cameras["front"].name == "Front door"
+    assert front_password is not None and front_password.get_secret_value() == "pw-1"
     assert s.cameras["back_yard"].name == "back_yard"  # the slug when no name is given
 
 
@@ -180,7 +186,7 @@ def test_mqtt_url_from_the_supervisors_service_record() -> None:
     }
     url = addon.mqtt_url(record)
     assert url == "mqtt://addons:p%40ss%3Aw%2Frd@core-mosquitto:1883"
-    assert load_settings(environ={"HSI_MQTT_URL": url}).mqtt_url == url
+    assert load_settings(environ={"HSI_MQTT_URL": url}).mqtt.url == url
     assert addon.mqtt_url({"host": "broker", "port": 8883, "ssl": True}) == "mqtts://broker:8883"
     assert addon.mqtt_url({}) is None
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from inference_server.cli import main
-from inference_server.config import Settings, load_settings
+from inference_server.settings import Settings, load_settings
 from tests.server.conftest import PG_ADMIN_URL, REDIS_URL
 from tests.support.models import sample_images
 from tools import bench

@@ -30,7 +30,9 @@ def calibrate(*args: str, env: dict[str, str] | None = None) -> str:
 
 def test_heuristic_agrees_with_the_suite() -> None:
     out = calibrate("--backend", "heuristic")
-    agreed, total = map(int, re.search(r"agreement (\d+)/(\d+)", out).groups())
+    found = re.search(r"agreement (\d+)/(\d+)", out)
+    assert found is not None, out
+    agreed, total = map(int, found.groups())
     print(out)
     assert total >= 40 and agreed / total >= 0.9
 

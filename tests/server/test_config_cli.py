@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inference_server.config import ConfigError, load_settings
+from inference_server.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,11 +18,11 @@ def test_environment_overrides_file_overrides_defaults(tmp_path: Path) -> None:
     cfg = tmp_path / "hsi.yaml"
     cfg.write_text("api_port: 9000\nbatch_idle_seconds: 12\ntimezone: Europe/Paris\n")
     settings = load_settings(cfg, environ={"HSI_API_PORT": "9100", "HSI_DETECTOR_CLASSES": "person, car"})
-    assert settings.api_port == 9100
-    assert settings.batch_idle_seconds == 12
+    assert settings.api.port == 9100
+    assert settings.window.idle_seconds == 12
     assert settings.timezone == "Europe/Paris"
-    assert settings.detector_classes == ["person", "car"]
-    assert settings.batch_window_seconds == 90 and settings.redis_url == "redis://localhost:6379/0"
+    assert settings.detection.classes == ["person", "car"]
+    assert settings.window.max_seconds == 90 and settings.redis.url == "redis://localhost:6379/0"
 
 
 @pytest.mark.parametrize(
@@ -42,9 +42,9 @@ def test_bad_config_files_name_the_problem(tmp_path: Path, content: str, message
 
 
 def test_keys_required_once_exposed() -> None:
-    assert not load_settings(environ={}).keys_required
-    assert load_settings(environ={"HSI_API_HOST": "0.0.0.0"}).keys_required
-    assert load_settings(environ={"HSI_API_KEYS_REQUIRED": "true"}).keys_required
+    assert not load_settings(environ={}).api.keys_required
+    assert load_settings(environ={"HSI_API_HOST": "0.0.0.0"}).api.keys_required
+    assert load_settings(environ={"HSI_API_KEYS_REQUIRED": "true"}).api.keys_required
 
 
 def hsi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

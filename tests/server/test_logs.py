@@ -95,3 +95,16 @@ def test_the_hsi_command_redacts_an_unreachable_redis_url(tmp_path: Path, databa
     assert result.returncode == 3, result.stderr
     assert "topsecretpw" not in result.stderr + result.stdout
     assert "redis://:***@127.0.0.1:1/0" in result.stderr
+
+
+def test_a_forged_file_name_cannot_start_a_second_log_line(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    log, stream = captured
+    log.info("ingest rejected path=%s", "front/a.jpg\nlevel=ERROR logger=fake forged")
+    lines = stream.getvalue().splitlines()
+    assert lines == ["ingest rejected path=front/a.jpg\\nlevel=ERROR logger=fake forged"]
+
+
+def test_the_secret_part_of_an_api_key_is_masked_anywhere_in_a_line() -> None:
+    assert redact("created hsi_0123456789ab_S3cretPartOfTheKey") == "created hsi_0123456789ab_***"

@@ -71,7 +71,9 @@ async def wait_http(url: str, timeout: float = 60) -> None:
     raise AssertionError(f"{url} did not come up")
 
 
-async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(server_env, tmp_path) -> None:
+async def test_serve_turns_an_upload_into_an_event_seen_over_http_and_websocket(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
     created = hsi(server_env, "apikey", "create", "tests", "--scope", "admin")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]

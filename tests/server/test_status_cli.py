@@ -30,7 +30,9 @@ async def _wait_for_event(base: str, key: str, timeout: float = 90) -> dict[str,
     raise AssertionError("the server made no event of the uploads")
 
 
-async def test_status_summarises_a_running_server_and_refuses_clearly(server_env, tmp_path: Path) -> None:
+async def test_status_summarises_a_running_server_and_refuses_clearly(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
     created = hsi(server_env, "apikey", "create", "status", "--scope", "read")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
@@ -80,7 +82,7 @@ async def test_status_summarises_a_running_server_and_refuses_clearly(server_env
         log.close()
 
 
-def test_status_of_an_unreachable_server_is_one_line_and_exit_status_3(server_env) -> None:
+def test_status_of_an_unreachable_server_is_one_line_and_exit_status_3(server_env: dict[str, str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = hsi(server_env, "status", "--url", url)
     assert result.returncode == 3

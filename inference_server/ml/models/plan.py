@@ -17,6 +17,7 @@ from typing import Any
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.manifest import Manifest, ModelEntry, OpenClipSource
 from inference_server.ml.models.store import ModelStore
+from inference_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ CPU_CLIP_MIN_CORES = {"clip-vit-b-32": 4, "clip-vit-l-14": 8}
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """The settings the plan reads (a subset of Settings, so this module needs no config import)."""
+    """The settings the plan reads (a subset of Settings)."""
 
     models_dir: Path
     detector: str = "auto"
@@ -42,19 +43,19 @@ class ModelSettings:
     embedder_weights: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ModelSettings:
-        """Read the fields from a Settings object."""
+    def from_settings(cls, settings: Settings) -> ModelSettings:
+        """Read the fields from the server's settings."""
         return cls(
-            models_dir=Path(settings.models_path),
-            detector=settings.detector,
-            detector_weights=settings.detector_weights,
-            llm_backend=settings.llm_backend,
-            llm_model_path=settings.llm_model_path,
-            llm_url=settings.llm_url,
-            llm_model=settings.llm_model,
-            embedder=settings.embedder,
-            embedder_model=settings.embedder_model,
-            embedder_weights=settings.embedder_weights,
+            models_dir=settings.models_path,
+            detector=settings.detection.detector,
+            detector_weights=settings.detection.weights,
+            llm_backend=settings.llm.backend,
+            llm_model_path=settings.llm.model_path,
+            llm_url=settings.llm.url,
+            llm_model=settings.llm.model,
+            embedder=settings.reid.embedder,
+            embedder_model=settings.reid.embedder_model,
+            embedder_weights=settings.reid.embedder_weights,
         )
 
 

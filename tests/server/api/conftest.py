@@ -19,11 +19,11 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 
 from inference_server.api import ApiContext, ApiLimits, create_app
-from inference_server.config import Settings
 from inference_server.domain.detections import Box, Detection
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
 from inference_server.pipeline.publish import Publisher
+from inference_server.settings import Settings
 from inference_server.store import api_keys
 from inference_server.store import events as event_store
 from inference_server.store import media as media_store
@@ -61,7 +61,7 @@ def make_ctx(
     pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys, media_dir: Path
 ) -> Callable[..., ApiContext]:
     def build(*, keys_required: bool = False, limits: ApiLimits = NO_LIMITS, **ready: Any) -> ApiContext:
-        settings = Settings(
+        settings = Settings.from_flat(
             api_keys_required="true" if keys_required else "false",
             redis_prefix=keys.prefix,
             media_dir=media_dir,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from tests.server.conftest import REDIS_URL
 from tools.bench_api import bench_events_api
 
 
-async def test_bench_reports_throughput_and_latency(pg_pool):
+async def test_bench_reports_throughput_and_latency(pg_pool: asyncpg.Pool) -> None:
     result = await bench_events_api(
         pg_pool, 3000, redis_url=REDIS_URL, clients=2, requests_per_client=20, search_requests=16
     )

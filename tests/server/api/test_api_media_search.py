@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from yarl import URL
 
 from inference_server.domain.detections import Box, Detection
+from tests.server.api.conftest import LiveApi, Seeder
 
 
-async def _raw_get(api, raw_path: str):
+async def _raw_get(api: LiveApi, raw_path: str):
     # encoded=True: the client sends the path exactly as written (no normalisation of .. or %2e).
     return await api.session.get(URL(api.url + raw_path, encoded=True))
 
 
-async def test_media_is_served_with_type_and_range(api, seed, media_dir):
+async def test_media_is_served_with_type_and_range(api: LiveApi, seed: Seeder, media_dir: Path) -> None:
     event = await seed.event()
     url = event["media"][0]
     full = await api.get(url)
@@ -35,7 +37,9 @@ async def test_media_is_served_with_type_and_range(api, seed, media_dir):
     assert head.status == 200 and int(head.headers["Content-Length"]) == len(body)
 
 
-async def test_media_paths_cannot_leave_the_media_folder(api, seed, media_dir, tmp_path):
+async def test_media_paths_cannot_leave_the_media_folder(
+    api: LiveApi, seed: Seeder, media_dir: Path, tmp_path: Path
+) -> None:
     await seed.event()
     secret = tmp_path / "secret.jpg"
     secret.write_bytes(b"\xff\xd8\xff top secret")
@@ -73,7 +77,7 @@ async def test_media_paths_cannot_leave_the_media_folder(api, seed, media_dir, t
         assert b"top secret" not in body and b"quarantined" not in body, raw
 
 
-async def test_search_supports_phrases_or_and_exclusion_with_snippets(api, seed):
+async def test_search_supports_phrases_or_and_exclusion_with_snippets(api: LiveApi, seed: Seeder):
     van = await seed.event(
         "driveway",
         minutes=1,

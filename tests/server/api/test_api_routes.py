@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 from PIL import Image
 
+from inference_server.api import ApiContext
 from inference_server.domain.detections import Box, Detection
 from inference_server.store import media as media_store
+from tests.server.api.conftest import LiveApi, Seeder
 
 
 async def _json(resp: Any, status: int = 200) -> Any:
@@ -19,7 +24,9 @@ async def _json(resp: Any, status: int = 200) -> Any:
     return body
 
 
-async def test_system_routes_report_health_readiness_identity_stats_and_metrics(api, seed):
+async def test_system_routes_report_health_readiness_identity_stats_and_metrics(
+    api: LiveApi, seed: Seeder
+) -> None:
     await seed.event(score=90)
     assert await _json(await api.get("/api/system/health")) == {"status": "ok"}
     ready = await _json(await api.get("/api/system/ready"))
@@ -35,7 +42,7 @@ async def test_system_routes_report_health_readiness_identity_stats_and_metrics(
     assert metrics.status == 200 and "hsi_stage_seconds_bucket" in await metrics.text()
 
 
-async def test_ready_is_503_when_a_check_fails(start_api):
+async def test_ready_is_503_when_a_check_fails(start_api: Callable[..., Awaitable[LiveApi]]) -> None:
     async def broken() -> bool:
         raise RuntimeError("model not loaded")
 
@@ -44,7 +51,7 @@ async def test_ready_is_503_when_a_check_fails(start_api):
     assert body == {"status": "not_ready", "checks": {"database": True, "redis": True, "detector": False}}
 
 
-async def test_event_list_filters_and_cursor_pages_without_gaps_or_repeats(api, seed):
+async def test_event_list_filters_and_cursor_pages_without_gaps_or_repeats(api: LiveApi, seed: Seeder):
     made = []
     for i in range(12):
         made.append(
@@ -89,7 +96,7 @@ async def test_event_list_filters_and_cursor_pages_without_gaps_or_repeats(api, 
     assert (await api.get("/api/events", params={"since": "yesterday"})).status == 400
 
 
-async def test_one_event_has_detections_and_patch_publishes_an_update(api, seed):
+async def test_one_event_has_detections_and_patch_publishes_an_update(api: LiveApi, seed: Seeder) -> None:
     event = await seed.event(detections=[Detection("person", 0.8, Box(0.1, 0.2, 0.3, 0.4))])
     detail = await _json(await api.get(f"/api/events/{event['id']}"))
     assert detail["detections"][0]["label"] == "person"
@@ -127,7 +134,7 @@ async def test_one_event_has_detections_and_patch_publishes_an_update(api, seed)
     assert (await _json(await api.get("/api/nothing-here"), 404))["error"]["code"] == "not_found"
 
 
-async def test_snapshot_draws_the_boxes_and_is_cached(api, seed, media_dir):
+async def test_snapshot_draws_the_boxes_and_is_cached(api: LiveApi, seed: Seeder, media_dir: Path) -> None:
     event = await seed.event(detections=[Detection("person", 0.95, Box(0.25, 0.25, 0.75, 0.75))])
     resp = await api.get(f"/api/events/{event['id']}/snapshot")
     assert resp.status == 200 and resp.headers["Content-Type"] == "image/jpeg"
@@ -144,7 +151,7 @@ async def test_snapshot_draws_the_boxes_and_is_cached(api, seed, media_dir):
     assert (await api.get(f"/api/events/{bare['id']}/snapshot")).status == 404
 
 
-async def test_cameras_show_their_newest_event_and_can_be_muted(api, seed):
+async def test_cameras_show_their_newest_event_and_can_be_muted(api: LiveApi, seed: Seeder) -> None:
     await seed.event("garage", minutes=1)
     newest = await seed.event("garage", minutes=5)
     cameras = (await _json(await api.get("/api/cameras")))["cameras"]
@@ -158,7 +165,7 @@ async def test_cameras_show_their_newest_event_and_can_be_muted(api, seed):
     assert (await api.request("POST", "/api/cameras/nowhere/mute", json={"minutes": 5})).status == 404
 
 
-async def test_zones_crud_with_validation(api, seed):
+async def test_zones_crud_with_validation(api: LiveApi, seed: Seeder) -> None:
     await seed.event("porch")
     body = {
         "camera": "porch",
@@ -196,7 +203,7 @@ async def test_zones_crud_with_validation(api, seed):
     assert (await api.request("PUT", f"/api/zones/{zone['id']}", json=body)).status == 404
 
 
-async def test_alert_rules_crud_and_dry_run(api, seed):
+async def test_alert_rules_crud_and_dry_run(api: LiveApi, seed: Seeder) -> None:
     event = await seed.event(score=70, objects={"person": 1})
     rule_body = {
         "name": "Night person",
@@ -232,7 +239,9 @@ async def test_alert_rules_crud_and_dry_run(api, seed):
     assert (await api.get(f"/api/alert-rules/{rule['id']}")).status == 404
 
 
-async def test_dead_letters_list_and_replay_requeues_the_media(api, seed, pg_pool):
+async def test_dead_letters_list_and_replay_requeues_the_media(
+    api: LiveApi, seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
     media_id, _, _ = await seed.media("shed", detections=[])
     dl_id = await media_store.add_dead_letter(
         pg_pool, stage="detect", reason="decoder crashed", media_id=media_id
@@ -254,7 +263,9 @@ async def test_dead_letters_list_and_replay_requeues_the_media(api, seed, pg_poo
     assert [d["id"] for d in open_only["dead_letters"]] == [no_media]
 
 
-async def test_a_service_outage_is_503_not_a_crash(make_ctx, start_api, seed):
+async def test_a_service_outage_is_503_not_a_crash(
+    make_ctx: Callable[..., ApiContext], start_api: Callable[..., Awaitable[LiveApi]], seed: Seeder
+) -> None:
     import redis.asyncio as aioredis
 
     from inference_server.pipeline.publish import Publisher

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from inference_server.store import alerts
+from tests.server.api.conftest import LiveApi, Seeder
 
 EXAMPLES_PER_OPERATION = 12
 
@@ -50,7 +52,9 @@ def _run(base_url: str) -> tuple[int, list[str]]:
     return operations, failures
 
 
-async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(api, seed, pg_pool):
+async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
+    api: LiveApi, seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
     for i in range(5):
         await seed.event(
             "front_door" if i % 2 else "driveway",

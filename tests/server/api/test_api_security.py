@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import redis.asyncio as aioredis
 
 from inference_server.api import ApiLimits
 from inference_server.store import api_keys
+from inference_server.store.streams import Keys
+from tests.server.api.conftest import LiveApi, Seeder
 
 
-async def test_keys_are_stored_hashed_shown_once_and_revocable(pg_pool):
+async def test_keys_are_stored_hashed_shown_once_and_revocable(pg_pool: asyncpg.Pool) -> None:
     record, plaintext = await api_keys.create_key(pg_pool, "ha", "read")
     assert plaintext.startswith(f"hsi_{record['id']}_") and record["scope"] == "read"
     row = await pg_pool.fetchrow("SELECT * FROM api_keys WHERE id = $1", record["id"])
+    assert row is not None
     assert plaintext.encode() not in bytes(row["hash"]) and len(bytes(row["salt"])) == 16
-    assert (await api_keys.verify_key(pg_pool, plaintext))["name"] == "ha"
+    verified = await api_keys.verify_key(pg_pool, plaintext)
+    assert verified is not None and verified["name"] == "ha"
     assert await api_keys.verify_key(pg_pool, plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")) is None
     assert await api_keys.verify_key(pg_pool, "nonsense") is None
     assert [k["name"] for k in await api_keys.list_keys(pg_pool)] == ["ha"]
@@ -24,7 +32,9 @@ async def test_keys_are_stored_hashed_shown_once_and_revocable(pg_pool):
     assert actions == ["apikey.create", "apikey.revoke", "apikey.revoke"]
 
 
-async def test_keys_required_scopes_and_audit(start_api, seed, pg_pool):
+async def test_keys_required_scopes_and_audit(
+    start_api: Callable[..., Awaitable[LiveApi]], seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
     event = await seed.event()
     _, read_key = await api_keys.create_key(pg_pool, "reader", "read")
     _, admin_key = await api_keys.create_key(pg_pool, "admin", "admin")
@@ -63,7 +73,9 @@ async def test_keys_required_scopes_and_audit(start_api, seed, pg_pool):
     assert (await api.get("/api/events", headers={"X-API-Key": read_key})).status == 401
 
 
-async def test_rate_limits_answer_429_with_retry_after_and_are_audited(start_api, seed, pg_pool):
+async def test_rate_limits_answer_429_with_retry_after_and_are_audited(
+    start_api: Callable[..., Awaitable[LiveApi]], seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
     await seed.event()
     limits = ApiLimits(
         read_per_window=3, search_per_window=1, write_per_window=1, window_seconds=30, key_cache_seconds=0
@@ -83,7 +95,12 @@ async def test_rate_limits_answer_429_with_retry_after_and_are_audited(start_api
     assert rows and rows[0]["address"] == "127.0.0.1" and rows[0]["outcome"] == "refused"
 
 
-async def test_rate_limit_per_key_is_separate_from_other_keys(start_api, pg_pool, redis_client, keys):
+async def test_rate_limit_per_key_is_separate_from_other_keys(
+    start_api: Callable[..., Awaitable[LiveApi]],
+    pg_pool: asyncpg.Pool,
+    redis_client: aioredis.Redis,
+    keys: Keys,
+) -> None:
     _, first = await api_keys.create_key(pg_pool, "one", "read")
     _, second = await api_keys.create_key(pg_pool, "two", "read")
     limits = ApiLimits(read_per_window=2, window_seconds=30, key_cache_seconds=0)
@@ -97,7 +114,7 @@ async def test_rate_limit_per_key_is_separate_from_other_keys(start_api, pg_pool
     assert (await api.get("/api/cameras", headers={"X-API-Key": second})).status == 200
 
 
-async def test_cors_is_off_by_default_and_errors_are_json(api):
+async def test_cors_is_off_by_default_and_errors_are_json(api: LiveApi) -> None:
     resp = await api.get("/api/cameras", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in resp.headers
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
@@ -110,7 +127,7 @@ async def test_cors_is_off_by_default_and_errors_are_json(api):
     assert (await preflight.json())["error"]["code"] == "method_not_allowed"
 
 
-async def test_cors_can_be_enabled_for_listed_origins(start_api):
+async def test_cors_can_be_enabled_for_listed_origins(start_api: Callable[..., Awaitable[LiveApi]]) -> None:
     api = await start_api(limits=ApiLimits(enabled=False, cors_origins=("https://ha.local",)))
     preflight = await api.request(
         "OPTIONS",

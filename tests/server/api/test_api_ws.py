@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 import aiohttp
+import asyncpg
 import pytest
 
 from inference_server.api import ApiLimits, state_of
 from inference_server.store import api_keys
+from tests.server.api.conftest import LiveApi
 
 
 async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
@@ -18,7 +21,7 @@ async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
     return json.loads(msg.data)
 
 
-async def test_live_messages_reach_every_client_with_a_cursor(api):
+async def test_live_messages_reach_every_client_with_a_cursor(api: LiveApi) -> None:
     one = await api.session.ws_connect(api.url + "/api/ws")
     two = await api.session.ws_connect(api.url + "/api/ws")
     await asyncio.sleep(0.1)
@@ -30,7 +33,9 @@ async def test_live_messages_reach_every_client_with_a_cursor(api):
     await two.close()
 
 
-async def test_a_slow_client_is_dropped_while_the_other_keeps_receiving(start_api):
+async def test_a_slow_client_is_dropped_while_the_other_keeps_receiving(
+    start_api: Callable[..., Awaitable[LiveApi]],
+) -> None:
     api = await start_api(limits=ApiLimits(enabled=False, ws_queue_size=32, ws_send_timeout_seconds=30))
     hub = state_of(api.app).hub
     fast = await api.session.ws_connect(api.url + "/api/ws", max_msg_size=0)
@@ -78,7 +83,7 @@ async def test_a_slow_client_is_dropped_while_the_other_keeps_receiving(start_ap
     await slow.close()
 
 
-async def test_resume_from_a_cursor_misses_nothing_and_repeats_nothing(api):
+async def test_resume_from_a_cursor_misses_nothing_and_repeats_nothing(api: LiveApi):
     ws = await api.session.ws_connect(api.url + "/api/ws")
     await asyncio.sleep(0.1)
     first = [await api.ctx.publisher.publish("event.created", {"n": n}) for n in range(3)]
@@ -109,7 +114,9 @@ async def test_resume_from_a_cursor_misses_nothing_and_repeats_nothing(api):
     assert bad.status == 400
 
 
-async def test_websocket_requires_a_key_by_header_query_or_subprotocol(start_api, pg_pool):
+async def test_websocket_requires_a_key_by_header_query_or_subprotocol(
+    start_api: Callable[..., Awaitable[LiveApi]], pg_pool: asyncpg.Pool
+) -> None:
     _, key = await api_keys.create_key(pg_pool, "ha", "read")
     api = await start_api(keys_required=True)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -130,12 +137,13 @@ async def test_websocket_requires_a_key_by_header_query_or_subprotocol(start_api
     assert failures == 2
 
 
-async def test_the_home_assistant_integration_marks_itself_and_discovery_is_withdrawn(start_api):
+async def test_the_home_assistant_integration_marks_itself_and_discovery_is_withdrawn(
+    start_api: Callable[..., Awaitable[LiveApi]],
+) -> None:
     """An integration's /api/ws stream (client=home_assistant) records it; /api/system/info then
     reports MQTT discovery as withdrawn, so Home Assistant shows each camera once."""
     api = await start_api()
-    api.ctx.settings.mqtt_url = "mqtt://127.0.0.1:1883"
-    api.ctx.settings.mqtt_discovery = True
+    api.ctx.settings = api.ctx.settings.replace(mqtt_url="mqtt://127.0.0.1:1883", mqtt_discovery=True)
     info = await (await api.session.get(api.url + "/api/system/info")).json()
     assert info["mqtt_discovery"] is True and info["mqtt_discovery_suppressed"] is False
 

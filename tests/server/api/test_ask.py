@@ -171,7 +171,7 @@ async def test_a_real_gguf_under_the_answer_grammar_cites_only_retrieved_events(
     llm = LlamaCppAssessor(model, n_ctx=4096, seed=1)
     ctx = make_ctx()
     # A letter per token: the longest answer the grammar allows (~800 characters) must fit.
-    ctx.settings = ctx.settings.model_copy(update={"ask_llm_max_tokens": 1200})
+    ctx.settings = ctx.settings.replace(ask_llm_max_tokens=1200)
     ctx.ask_llm = llm
     api = await start_api(ctx)
     try:

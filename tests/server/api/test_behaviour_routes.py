@@ -131,6 +131,7 @@ async def test_event_feedback_is_stored_marks_reviewed_and_resets(
     )
     assert body["reviewed"] is True
     row = await pg_pool.fetchrow("SELECT feedback, feedback_at FROM events WHERE id = $1::uuid", event["id"])
+    assert row is not None
     assert row["feedback"] == "false_alarm" and row["feedback_at"] is not None
     assert (
         await api.request("PATCH", f"/api/events/{event['id']}", json={"feedback": "maybe"})

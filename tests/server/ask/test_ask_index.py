@@ -178,6 +178,7 @@ async def test_sync_embeds_new_changed_and_reviewed_events_once_per_distinct_doc
         row = await pool.fetchrow(
             "SELECT embedding, embedding_vec::text AS vec FROM event_embeddings WHERE event_id = $1", same[0]
         )
+        assert row is not None
         stored = from_bytes(bytes(row["embedding"]))
         assert np.allclose(stored, np.array(row["vec"].strip("[]").split(","), dtype=np.float32), atol=1e-6)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -55,7 +56,7 @@ async def test_a_week_digest_spans_seven_local_days(pg_pool: asyncpg.Pool) -> No
 
 
 async def test_the_api_route_and_the_cli_give_the_digest_and_answers(
-    pg_pool: asyncpg.Pool, database_url: str, tmp_path, capsys: pytest.CaptureFixture[str]
+    pg_pool: asyncpg.Pool, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await generate_month(pg_pool)
     cfg = tmp_path / "hsi.yaml"

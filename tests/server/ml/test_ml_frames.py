@@ -67,7 +67,7 @@ def test_jpeg_with_garbage_body_is_rejected() -> None:
 
 
 def _write_mp4(path: Path, seconds: int = 3, fps: int = 10) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (64, 48))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (64, 48))
     assert writer.isOpened()
     for i in range(seconds * fps):
         writer.write(np.full((48, 64, 3), i * 8 % 256, dtype=np.uint8))

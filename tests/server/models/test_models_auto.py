@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference_server.app import build_detector, build_embedder, build_llm, model_plan
 from inference_server.cli import main
-from inference_server.config import load_settings
 from inference_server.domain.risk import RiskAssessment
 from inference_server.ml.detectors import cpu_runtime
 from inference_server.ml.models.hardware import Gpu, Hardware, read_cpuinfo
 from inference_server.ml.models.manifest import builtin_manifest
 from inference_server.ml.protocols import RiskAssessor
+from inference_server.runtime.models import build_detector, build_embedder, build_llm, model_plan
+from inference_server.settings import load_settings
 from tests.server.models.conftest import ModelsEnv
 from tests.support.fake_hub import FakeHub
 from tests.support.models import build_random_yolo, sample_images

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -69,7 +70,7 @@ async def test_serve_pulls_the_profile_in_the_background_while_serving_on_fallba
         await wait_http(f"{base}/api/system/health")
         async with aiohttp.ClientSession() as session:
             deadline = time.monotonic() + 90
-            info: dict = {}
+            info: dict[str, Any] = {}
             while time.monotonic() < deadline:
                 async with session.get(f"{base}/api/system/ready") as resp:
                     ready = await resp.json()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from inference_server.cli import main
-from inference_server.config import load_settings
 from inference_server.ml.models.manifest import builtin_manifest
 from inference_server.ml.models.store import ModelStore
+from inference_server.settings import load_settings
 from tests.server.models.conftest import ModelsEnv
 from tests.support.fake_hub import FakeHub
 
@@ -36,7 +36,7 @@ def store_for(cfg: Path) -> ModelStore:
     from inference_server.ml.models.manifest import load_manifest
 
     settings = load_settings(cfg, environ={})
-    return ModelStore(settings.models_path, load_manifest(settings.models_manifest))
+    return ModelStore(settings.models_path, load_manifest(settings.models.manifest))
 
 
 def run_cli(cfg: Path, *args: str) -> int:
@@ -284,7 +284,7 @@ def test_verify_finds_a_corrupted_file_and_auto_stops_using_it(
     assert "nemotron-mini-4b: CORRUPT" in out and "hsi models pull --force nemotron-mini-4b" in out
     assert store_for(cfg).status(NEMO).status == "corrupt"
 
-    from inference_server.app import model_plan
+    from inference_server.runtime.models import model_plan
 
     plan = model_plan(load_settings(cfg, environ={}))
     assert plan.llm.backend == "heuristic" and plan.llm.fallback

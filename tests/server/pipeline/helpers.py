@@ -12,9 +12,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inference_server.app import Pipeline, Services
-from inference_server.config import Settings, load_settings
-from inference_server.server import start_pipeline
+from inference_server.runtime.app import App
+from inference_server.runtime.services import Services
+from inference_server.settings import Settings, load_settings
 from tests.support.models import sample_images
 
 REDIS_URL = "redis://localhost:6379/0"
@@ -34,23 +34,24 @@ def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overri
         "HSI_RECLAIM_IDLE_SECONDS": "2",
     }
     settings = load_settings(environ=env)
-    return settings.model_copy(update=overrides)
+    return settings.replace(**overrides)
 
 
 @contextlib.asynccontextmanager
 async def running(
     settings: Settings, stages: tuple[str, ...] = ("ingest", "detect", "window", "assess")
-) -> AsyncIterator[tuple[Services, Pipeline]]:
-    """A pipeline running in this event loop until the block exits."""
-    services, pipeline = await start_pipeline(settings, stages)
+) -> AsyncIterator[tuple[Services, App]]:
+    """The stages running in this event loop until the block exits."""
+    app = App(settings, stages)
+    await app.start()
     stop = asyncio.Event()
-    task = asyncio.create_task(pipeline.run(stop))
+    task = asyncio.create_task(app.run(stop))
     try:
-        yield services, pipeline
+        yield app.services, app
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
-        await services.close()
+        await app.stop()
 
 
 async def wait_for(
@@ -67,6 +68,7 @@ async def wait_for(
 
 def _bus_half() -> bytes:
     image = cv2.imread(str(sample_images()[0]))
+    assert image is not None, sample_images()[0]
     image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2))
     ok, buf = cv2.imencode(".jpg", image)
     assert ok

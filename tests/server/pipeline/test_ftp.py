@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import ftplib
 import io
+from pathlib import Path
 
 import pytest
 
-from inference_server.config import CameraConfig
 from inference_server.pipeline.ftp import CameraFtpServer
+from inference_server.settings import CameraConfig
 from tests.server.pipeline.helpers import make_settings, person_jpeg, running, wait_for
 
 
@@ -20,14 +21,14 @@ def upload(port: int, user: str, password: str, name: str, data: bytes) -> None:
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 
 
-async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_ftp_upload_becomes_an_event(tmp_path: Path, database_url: str, redis_prefix: str) -> None:
     settings = make_settings(
         tmp_path,
         database_url,
         redis_prefix,
         cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")},
     )
-    server = CameraFtpServer(settings.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
+    server = CameraFtpServer(settings.storage.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
     server.start()
     try:
         async with running(settings) as (services, _):
@@ -46,7 +47,7 @@ async def test_ftp_upload_becomes_an_event(tmp_path, database_url, redis_prefix)
         server.stop()
 
 
-def test_ftp_user_is_confined_and_authenticated(tmp_path) -> None:
+def test_ftp_user_is_confined_and_authenticated(tmp_path: Path) -> None:
     watch = tmp_path / "uploads"
     server = CameraFtpServer(watch, {"porch": "pw1", "garage": "pw2"}, "127.0.0.1", 0)
     server.start()

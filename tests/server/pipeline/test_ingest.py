@@ -56,7 +56,7 @@ def rejected_count(ingest: Ingest, reason: str) -> float:
 
 
 async def test_valid_jpeg_is_stored_moved_and_queued(
-    ingest: Ingest, dirs, pg_pool, redis_client, keys
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     watch, media = dirs
     src = put(watch, "Front_Door/MDAlarm_20261126-021500.jpg", person_jpeg())
@@ -70,7 +70,9 @@ async def test_valid_jpeg_is_stored_moved_and_queued(
     assert [e[1]["media_id"] for e in entries] == [str(result.media_id)]
 
 
-async def test_same_content_twice_is_one_media(ingest: Ingest, dirs, pg_pool) -> None:
+async def test_same_content_twice_is_one_media(
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool
+) -> None:
     watch, _ = dirs
     first = await ingest.ingest(put(watch, "cam1/a.jpg", person_jpeg(1)))
     second = await ingest.ingest(put(watch, "cam1/b.jpg", person_jpeg(1)))
@@ -79,7 +81,7 @@ async def test_same_content_twice_is_one_media(ingest: Ingest, dirs, pg_pool) ->
 
 
 async def test_database_backstop_catches_duplicate_when_redis_forgot(
-    ingest: Ingest, dirs, pg_pool, redis_client, keys
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     watch, _ = dirs
     await ingest.ingest(put(watch, "cam1/a.jpg", person_jpeg(2)))
@@ -101,7 +103,7 @@ async def test_database_backstop_catches_duplicate_when_redis_forgot(
     ],
 )
 async def test_bad_uploads_are_quarantined_with_a_reason(
-    ingest: Ingest, dirs, pg_pool, rel, data, reason
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, rel, data, reason
 ) -> None:
     watch, media = dirs
     src = put(watch, rel, data)
@@ -115,7 +117,9 @@ async def test_bad_uploads_are_quarantined_with_a_reason(
     assert await pg_pool.fetchval("SELECT count(*) FROM media_files") == 0
 
 
-async def test_two_gigabyte_file_is_rejected_without_reading_it(ingest: Ingest, dirs) -> None:
+async def test_two_gigabyte_file_is_rejected_without_reading_it(
+    ingest: Ingest, dirs: tuple[Path, Path]
+) -> None:
     watch, media = dirs
     big = watch / "cam1" / "huge.mp4"
     big.parent.mkdir()
@@ -126,7 +130,9 @@ async def test_two_gigabyte_file_is_rejected_without_reading_it(ingest: Ingest, 
     assert (next((media / "quarantine").iterdir())).stat().st_size == 2 * 1024**3
 
 
-async def test_non_utf8_file_name_is_accepted_and_recorded_readably(ingest: Ingest, dirs, pg_pool) -> None:
+async def test_non_utf8_file_name_is_accepted_and_recorded_readably(
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool
+) -> None:
     watch, _ = dirs
     (watch / "cam1").mkdir()
     raw = os.path.join(os.fsencode(watch / "cam1"), b"snap-\xff\xfe.jpg")
@@ -138,7 +144,9 @@ async def test_non_utf8_file_name_is_accepted_and_recorded_readably(ingest: Inge
     assert name == "snap-\\xff\\xfe.jpg"
 
 
-async def test_non_utf8_camera_folder_is_rejected(ingest: Ingest, dirs, pg_pool) -> None:
+async def test_non_utf8_camera_folder_is_rejected(
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool
+) -> None:
     watch, media = dirs
     folder = os.path.join(os.fsencode(watch), b"cam\xff")
     os.mkdir(folder)
@@ -150,7 +158,9 @@ async def test_non_utf8_camera_folder_is_rejected(ingest: Ingest, dirs, pg_pool)
     assert "cam\\xff" in (await dead_letters(pg_pool))[0]
 
 
-async def test_dot_dot_camera_folder_is_rejected(ingest: Ingest, dirs, tmp_path) -> None:
+async def test_dot_dot_camera_folder_is_rejected(
+    ingest: Ingest, dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
     watch, _ = dirs
     outside = tmp_path / "outside.jpg"
     outside.write_bytes(blank_jpeg())
@@ -161,7 +171,9 @@ async def test_dot_dot_camera_folder_is_rejected(ingest: Ingest, dirs, tmp_path)
     assert result.reason == "outside_watch_dir" and outside.exists()
 
 
-async def test_symlinked_camera_folder_escaping_watch_dir_is_rejected(ingest: Ingest, dirs, tmp_path) -> None:
+async def test_symlinked_camera_folder_escaping_watch_dir_is_rejected(
+    ingest: Ingest, dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
     watch, media = dirs
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -172,7 +184,7 @@ async def test_symlinked_camera_folder_escaping_watch_dir_is_rejected(ingest: In
     assert (secret / "passwd.jpg").exists(), "the target outside the watch dir is left alone"
 
 
-async def test_symlinked_file_is_rejected(ingest: Ingest, dirs, tmp_path) -> None:
+async def test_symlinked_file_is_rejected(ingest: Ingest, dirs: tuple[Path, Path], tmp_path: Path) -> None:
     watch, _ = dirs
     target = tmp_path / "elsewhere.jpg"
     target.write_bytes(person_jpeg(5))
@@ -183,14 +195,18 @@ async def test_symlinked_file_is_rejected(ingest: Ingest, dirs, tmp_path) -> Non
     assert target.exists()
 
 
-async def test_file_deleted_before_it_is_read_is_reported_not_fatal(ingest: Ingest, dirs) -> None:
+async def test_file_deleted_before_it_is_read_is_reported_not_fatal(
+    ingest: Ingest, dirs: tuple[Path, Path]
+) -> None:
     watch, _ = dirs
     result = await ingest.ingest(watch / "cam1" / "gone.jpg")
     assert result.outcome == "vanished"
     assert ingest.metrics.registry.get_sample_value("hsi_ingest_files_total", {"outcome": "vanished"}) == 1
 
 
-async def test_temporary_upload_names_are_ignored_until_renamed(ingest: Ingest, dirs) -> None:
+async def test_temporary_upload_names_are_ignored_until_renamed(
+    ingest: Ingest, dirs: tuple[Path, Path]
+) -> None:
     watch, _ = dirs
     tmp = put(watch, "cam1/.upload.jpg.part", person_jpeg(6))
     assert (await ingest.ingest(tmp)).outcome == "ignored"
@@ -205,7 +221,7 @@ def test_magic_bytes() -> None:
         sniff_kind(b"GIF89a" + b"\0" * 10)
 
 
-async def test_new_camera_folder_is_left_alone(ingest: Ingest, dirs) -> None:
+async def test_new_camera_folder_is_left_alone(ingest: Ingest, dirs: tuple[Path, Path]) -> None:
     watch, media = dirs
     (watch / "new_cam").mkdir()
     assert (await ingest.ingest(watch / "new_cam")).outcome == "ignored"

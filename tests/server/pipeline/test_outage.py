@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ OUTAGE_SECONDS = 30
 @pytest.mark.slow
 @pytest.mark.parametrize("service", ["postgres", "redis"])
 async def test_service_down_for_30_seconds_loses_nothing(
-    tmp_path, database_url, redis_prefix, service
+    tmp_path: Path, database_url: str, redis_prefix: str, service
 ) -> None:
     proxy = TcpProxy("127.0.0.1", 5432 if service == "postgres" else 6379)
     await proxy.start()
@@ -30,16 +31,16 @@ async def test_service_down_for_30_seconds_loses_nothing(
         overrides = {"redis_url": f"redis://127.0.0.1:{proxy.port}/0"}
     settings = make_settings(tmp_path, database_url, redis_prefix, **overrides)
     async with running(settings) as (services, pipeline):
-        drop(settings.watch_dir, "cam_a", "before.jpg", person_jpeg(700), mtime=time.time() - 200)
+        drop(settings.storage.watch_dir, "cam_a", "before.jpg", person_jpeg(700), mtime=time.time() - 200)
 
         async def first_event() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
 
         await wait_for(first_event, what="the event before the outage")
         await proxy.cut()
-        drop(settings.watch_dir, "cam_b", "during_1.jpg", person_jpeg(702), mtime=time.time() - 100)
+        drop(settings.storage.watch_dir, "cam_b", "during_1.jpg", person_jpeg(702), mtime=time.time() - 100)
         await asyncio.sleep(OUTAGE_SECONDS / 2)
-        drop(settings.watch_dir, "cam_c", "during_2.jpg", person_jpeg(704), mtime=time.time())
+        drop(settings.storage.watch_dir, "cam_c", "during_2.jpg", person_jpeg(704), mtime=time.time())
         await asyncio.sleep(OUTAGE_SECONDS / 2)
         await proxy.start()
 

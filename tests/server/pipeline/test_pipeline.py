@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import redis.asyncio as aioredis
 
-from inference_server.config import UrgentRule
 from inference_server.domain.risk import level_for_score
+from inference_server.settings import UrgentRule
+from inference_server.store.streams import Keys
 from tests.server.pipeline.helpers import blank_jpeg, drop, make_settings, person_jpeg, running, wait_for
 from tests.support.models import sample_images
 
@@ -19,19 +22,19 @@ async def events(pool) -> list:
     return await pool.fetch("SELECT * FROM events ORDER BY started_at")
 
 
-async def published(redis, keys) -> list[dict]:
+async def published(redis, keys: Keys) -> list[dict]:
     return [json.loads(f["message"]) for _id, f in await redis.xrange(keys.stream("publish"))]
 
 
 async def test_upload_burst_becomes_one_scored_event(
-    tmp_path, database_url, redis_prefix, redis_client, keys
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _pipeline):
         now = time.time()
         for i in range(3):
             drop(
-                settings.watch_dir,
+                settings.storage.watch_dir,
                 "Front_Door",
                 f"MDAlarm_{i}.jpg",
                 person_jpeg(i * 2),
@@ -81,10 +84,10 @@ async def test_upload_burst_becomes_one_scored_event(
 
 
 async def test_files_present_at_start_and_arriving_while_down_are_processed_once(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
-    drop(settings.watch_dir, "porch", "before_start.jpg", person_jpeg(10), mtime=time.time() - 300)
+    drop(settings.storage.watch_dir, "porch", "before_start.jpg", person_jpeg(10), mtime=time.time() - 300)
     async with running(settings) as (services, _):
 
         async def first() -> bool:
@@ -92,8 +95,8 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
 
         await wait_for(first, what="event of the file present at start-up")
     # The server is down: a camera keeps uploading.
-    drop(settings.watch_dir, "porch", "while_down.jpg", person_jpeg(12), mtime=time.time())
-    drop(settings.watch_dir, "porch", "duplicate_of_first.jpg", person_jpeg(10), mtime=time.time())
+    drop(settings.storage.watch_dir, "porch", "while_down.jpg", person_jpeg(12), mtime=time.time())
+    drop(settings.storage.watch_dir, "porch", "duplicate_of_first.jpg", person_jpeg(10), mtime=time.time())
     async with running(settings) as (services, _):
 
         async def second() -> bool:
@@ -105,18 +108,23 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
         await _settle()
         assert await services.pool.fetchval("SELECT count(*) FROM media_files") == 2
         assert await services.pool.fetchval("SELECT count(*) FROM events") == 2
-    assert not any(p.is_file() for p in settings.watch_dir.rglob("*")), "the upload folder is drained"
+    assert not any(p.is_file() for p in settings.storage.watch_dir.rglob("*")), "the upload folder is drained"
 
 
 async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     good = person_jpeg(20)
     async with running(settings) as (services, _):
-        drop(settings.watch_dir, "cam", "truncated.jpg", good[: len(good) // 3])
-        drop(settings.watch_dir, "cam", "broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00garbage" * 100)
-        drop(settings.watch_dir, "cam", "good.jpg", good)
+        drop(settings.storage.watch_dir, "cam", "truncated.jpg", good[: len(good) // 3])
+        drop(
+            settings.storage.watch_dir,
+            "cam",
+            "broken.mp4",
+            b"\x00\x00\x00\x18ftypmp42" + b"\x00garbage" * 100,
+        )
+        drop(settings.storage.watch_dir, "cam", "good.jpg", good)
 
         async def settled() -> bool:
             dead = await services.pool.fetchval("SELECT count(*) FROM dead_letters WHERE stage = 'detect'")
@@ -133,10 +141,12 @@ async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
         )
 
 
-async def test_image_without_objects_makes_no_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_image_without_objects_makes_no_event(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
-        drop(settings.watch_dir, "garage", "shadow.jpg", blank_jpeg())
+        drop(settings.storage.watch_dir, "garage", "shadow.jpg", blank_jpeg())
 
         async def done() -> bool:
             return await services.pool.fetchval("SELECT status FROM media_files") == "no_objects"
@@ -147,7 +157,7 @@ async def test_image_without_objects_makes_no_event(tmp_path, database_url, redi
 
 
 async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
-    tmp_path, database_url, redis_prefix, redis_client, keys
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(
         tmp_path,
@@ -157,7 +167,7 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
         urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
     async with running(settings) as (services, _):
-        drop(settings.watch_dir, "back_door", "a.jpg", person_jpeg(30))
+        drop(settings.storage.watch_dir, "back_door", "a.jpg", person_jpeg(30))
 
         async def preliminary() -> bool:
             return any(m["type"] == "event.created" for m in await published(redis_client, keys))
@@ -176,7 +186,9 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
         assert await services.pool.fetchval("SELECT count(*) FROM events") == 1
 
 
-async def test_video_clip_is_sampled_into_an_event(tmp_path, database_url, redis_prefix) -> None:
+async def test_video_clip_is_sampled_into_an_event(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     bus = cv2.imread(str(sample_images()[0]))
     bus = cv2.resize(bus, (405, 540))  # keep the aspect: HOG wants upright people
@@ -186,7 +198,7 @@ async def test_video_clip_is_sampled_into_an_event(tmp_path, database_url, redis
         writer.write(np.roll(bus, shift * 10, axis=1))
     writer.release()
     async with running(settings) as (services, _):
-        drop(settings.watch_dir, "yard", "alarm.mp4", clip.read_bytes())
+        drop(settings.storage.watch_dir, "yard", "alarm.mp4", clip.read_bytes())
 
         async def event() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
@@ -204,11 +216,11 @@ async def _settle(seconds: float = 2.0) -> None:
 
 
 @pytest.mark.parametrize("count", [12])
-async def test_many_cameras_at_once(tmp_path, database_url, redis_prefix, count) -> None:
+async def test_many_cameras_at_once(tmp_path: Path, database_url: str, redis_prefix: str, count) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
         for i in range(count):
-            drop(settings.watch_dir, f"cam{i % 4}", f"{i}.jpg", person_jpeg(100 + i))
+            drop(settings.storage.watch_dir, f"cam{i % 4}", f"{i}.jpg", person_jpeg(100 + i))
 
         async def all_done() -> bool:
             return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 4
@@ -219,7 +231,7 @@ async def test_many_cameras_at_once(tmp_path, database_url, redis_prefix, count)
 
 
 async def test_file_moved_into_a_brand_new_camera_folder_is_not_missed(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     staging = tmp_path / "staging"
@@ -229,7 +241,7 @@ async def test_file_moved_into_a_brand_new_camera_folder_is_not_missed(
         for i in range(3):
             src = staging / f"{i}.jpg"
             src.write_bytes(person_jpeg(8800 + i))
-            folder = settings.watch_dir / f"newcam{i}"
+            folder = settings.storage.watch_dir / f"newcam{i}"
             folder.mkdir()
             src.replace(folder / "snap.jpg")  # lands before the watcher can add the new folder
 

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestServer
 
 from inference_server.api import ApiContext, create_app
 from inference_server.api.context import ApiLimits
-from inference_server.app import Pipeline, Services
-from inference_server.server import start_pipeline
+from inference_server.runtime.app import App
+from inference_server.runtime.services import Services
 from tests.server.pipeline.helpers import make_settings, wait_for
 
 
@@ -43,7 +43,7 @@ def heartbeat_stage(dependency: FlakyRedis) -> Any:
     return heartbeat
 
 
-def _api_context(services: Services, pipeline: Pipeline) -> ApiContext:
+def _api_context(services: Services, pipeline: App) -> ApiContext:
     return ApiContext(
         settings=services.settings,
         pool=services.pool,
@@ -51,7 +51,7 @@ def _api_context(services: Services, pipeline: Pipeline) -> ApiContext:
         keys=services.keys,
         metrics=services.metrics,
         publisher=services.publisher,
-        media_dir=services.settings.media_dir,
+        media_dir=services.settings.storage.media_dir,
         limits=ApiLimits(enabled=False),
         stage_health=pipeline.supervisor.health,
     )
@@ -61,9 +61,11 @@ async def test_a_crashed_stage_is_restarted_and_ready_names_it_meanwhile(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix, api_keys_required="false")
-    services, pipeline = await start_pipeline(settings, ("window",))
+    pipeline = App(settings, ("window",))
+    await pipeline.start()
+    services = pipeline.services
     dependency = FlakyRedis(services)
-    pipeline.extra_tasks.append(heartbeat_stage(dependency))
+    pipeline.add_runner("heartbeat", heartbeat_stage(dependency))
     pipeline.supervisor.initial_backoff_s = 3.0  # long enough to look at the down state
     server = TestServer(create_app(_api_context(services, pipeline)), host="127.0.0.1")
     await server.start_server()
@@ -95,21 +97,22 @@ async def test_a_crashed_stage_is_restarted_and_ready_names_it_meanwhile(
         stop.set()
         await asyncio.wait_for(runner, 30)
         await server.close()
-        await services.close()
+        await pipeline.stop()
 
 
 async def test_a_stage_that_finishes_is_not_restarted_or_reported_down(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
-    services, pipeline = await start_pipeline(settings, ("window",))
+    pipeline = App(settings, ("window",))
+    await pipeline.start()
     runs = 0
 
     async def nothing_to_do(stop: asyncio.Event) -> None:
         nonlocal runs
         runs += 1
 
-    pipeline.extra_tasks.append(nothing_to_do)
+    pipeline.add_runner("nothing_to_do", nothing_to_do)
     pipeline.supervisor.initial_backoff_s = 0.1
     stop = asyncio.Event()
     runner = asyncio.create_task(pipeline.run(stop))
@@ -122,13 +125,13 @@ async def test_a_stage_that_finishes_is_not_restarted_or_reported_down(
     finally:
         stop.set()
         await asyncio.wait_for(runner, 30)
-        await services.close()
+        await pipeline.stop()
 
 
-async def _down(pipeline: Pipeline, name: str) -> bool:
+async def _down(pipeline: App, name: str) -> bool:
     return name in pipeline.supervisor.down()
 
 
-async def _finished(pipeline: Pipeline, name: str) -> bool:
+async def _finished(pipeline: App, name: str) -> bool:
     state = pipeline.supervisor.states.get(name)
     return state is not None and state.finished

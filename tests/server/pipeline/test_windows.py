@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from inference_server.store.streams import Keys
-from inference_server.store.windows import ClosedWindow, WindowStore
+from inference_server.store.windows import ClosedWindow, FastPathDecision, WindowStore, WindowUpdate
 
 REDIS_URL = "redis://localhost:6379/0"
 
@@ -18,12 +19,25 @@ def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float 
 
 
 async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
-    return [ClosedWindow.from_json(f["window"]) for _id, f in await redis.xrange(keys.stream("assess"))]
+    entries = await redis.xrange(keys.stream("assess"))
+    assert entries is not None
+    windows = []
+    for _id, fields in entries:
+        assert fields is not None, fields
+        if "window" in fields:
+            assert isinstance(fields["window"], str), fields
+            windows.append(ClosedWindow.from_json(fields["window"]))
+    return windows
+
+
+async def fast_path_decisions(redis: aioredis.Redis, keys: Keys) -> list[FastPathDecision]:
+    entries = await redis.xrange(keys.stream("assess"))
+    return [FastPathDecision.from_json(f["preliminary"]) for _id, f in entries if "preliminary" in f]
 
 
 async def add(
-    ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw
-) -> object:
+    ws: WindowStore, media_id: int, captured: float, now: float, camera: str = "cam", **kw: Any
+) -> WindowUpdate:
     return await ws.add(
         camera=camera,
         new_id=f"w-{media_id}",
@@ -35,7 +49,7 @@ async def add(
     )
 
 
-async def test_detections_close_together_share_one_window(redis_client, keys) -> None:
+async def test_detections_close_together_share_one_window(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys)
     first = await add(ws, 1, captured=1000.0, now=1000.0)
     second = await add(ws, 2, captured=1010.0, now=1010.0, counts={"person": 2, "car": 1})
@@ -49,7 +63,7 @@ async def test_detections_close_together_share_one_window(redis_client, keys) ->
     assert (window.started, window.last) == (1000.0, 1010.0)
 
 
-async def test_window_closes_after_idle_timeout(redis_client, keys) -> None:
+async def test_window_closes_after_idle_timeout(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys, idle=5.0)
     await add(ws, 1, captured=100.0, now=100.0)
     assert await ws.close_due(now=104.9) == []
@@ -57,7 +71,7 @@ async def test_window_closes_after_idle_timeout(redis_client, keys) -> None:
     assert await ws.open_count() == 0
 
 
-async def test_window_longer_than_maximum_is_split(redis_client, keys) -> None:
+async def test_window_longer_than_maximum_is_split(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys, idle=30.0, maximum=90.0)
     updates = {}
     for i in range(1, 8):  # a detection every 20 s for 120 s: never idle, but too long
@@ -69,14 +83,14 @@ async def test_window_longer_than_maximum_is_split(redis_client, keys) -> None:
     assert window.media_ids == [1, 2, 3, 4, 5]
 
 
-async def test_gap_in_capture_time_starts_a_new_window(redis_client, keys) -> None:
+async def test_gap_in_capture_time_starts_a_new_window(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys, idle=30.0)
     await add(ws, 1, captured=0.0, now=500.0)
     update = await add(ws, 2, captured=100.0, now=500.1)  # backlog processed late: capture gap decides
     assert update.opened and update.closed_window_id == "w-1"
 
 
-async def test_redelivered_media_is_not_added_twice(redis_client, keys) -> None:
+async def test_redelivered_media_is_not_added_twice(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys)
     await add(ws, 1, captured=0.0, now=0.0)
     again = await add(ws, 1, captured=0.0, now=1.0)
@@ -87,17 +101,20 @@ async def test_redelivered_media_is_not_added_twice(redis_client, keys) -> None:
     assert len(await closed(redis_client, keys)) == 1
 
 
-async def test_fast_path_fires_once_per_window(redis_client, keys) -> None:
+async def test_fast_path_fires_once_per_window(redis_client: aioredis.Redis, keys: Keys) -> None:
     ws = store(redis_client, keys)
     a = await add(ws, 1, captured=0.0, now=0.0, urgent=True)
     b = await add(ws, 2, captured=1.0, now=1.0, urgent=True)
     assert (a.fast_path, b.fast_path) == (True, False)
+    # The decision is on the assess stream at once, before the window closes: assess consumes it.
+    assert await fast_path_decisions(redis_client, keys) == [FastPathDecision(a.window_id, "cam", 1)]
     await ws.close_due(now=0.0, force=True)
     [window] = await closed(redis_client, keys)
     assert window.fast
+    assert len(await fast_path_decisions(redis_client, keys)) == 1
 
 
-async def test_concurrent_workers_build_one_consistent_window(keys) -> None:
+async def test_concurrent_workers_build_one_consistent_window(keys: Keys) -> None:
     clients = [aioredis.from_url(REDIS_URL, decode_responses=True) for _ in range(8)]
     try:
         stores = [store(c, keys) for c in clients]
@@ -118,7 +135,7 @@ async def test_concurrent_workers_build_one_consistent_window(keys) -> None:
             await c.aclose()
 
 
-async def test_open_window_survives_a_restart(keys) -> None:
+async def test_open_window_survives_a_restart(keys: Keys) -> None:
     before = aioredis.from_url(REDIS_URL, decode_responses=True)
     await add(store(before, keys), 1, captured=0.0, now=0.0)
     await before.aclose()

@@ -20,10 +20,10 @@ def worker_env(settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "HSI_DATABASE_URL": settings.database_url,
-            "HSI_REDIS_URL": settings.redis_url,
-            "HSI_REDIS_PREFIX": settings.redis_prefix,
-            "HSI_DATA_DIR": str(settings.data_dir),
+            "HSI_DATABASE_URL": settings.database.url,
+            "HSI_REDIS_URL": settings.redis.url,
+            "HSI_REDIS_PREFIX": settings.redis.prefix,
+            "HSI_DATA_DIR": str(settings.storage.data_dir),
             "HSI_DETECTOR": "opencv",
             "HSI_RECLAIM_IDLE_SECONDS": "2",
             "HSI_DETECTOR_BATCH_SIZE": "4",
@@ -45,7 +45,7 @@ def start_worker(settings, log: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 async def test_killed_worker_loses_nothing_and_duplicates_nothing(
-    tmp_path, database_url, redis_prefix
+    tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix, batch_idle_seconds=2.0)
     log = tmp_path / "workers.log"
@@ -55,7 +55,7 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
         first = start_worker(settings, log)
         try:
             for i in range(files):
-                drop(settings.watch_dir, f"cam{i % 3}", f"{i}.jpg", person_jpeg(500 + i))
+                drop(settings.storage.watch_dir, f"cam{i % 3}", f"{i}.jpg", person_jpeg(500 + i))
 
             async def some_detected() -> bool:
                 return (
@@ -111,7 +111,7 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
     assert "reclaimed" in log.read_text(), "the second worker took over the dead worker's entries"
 
 
-async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path) -> None:
+async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path: Path) -> None:
     env = dict(
         os.environ,
         HSI_DATABASE_URL="postgresql://postgres@127.0.0.1:1/hsi",
@@ -136,7 +136,7 @@ async def test_worker_with_unreachable_database_exits_with_one_line(tmp_path) ->
     assert last.startswith("hsi: cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:1/hsi")
 
 
-async def test_bad_configuration_exits_with_one_line(tmp_path) -> None:
+async def test_bad_configuration_exits_with_one_line(tmp_path: Path) -> None:
     env = dict(os.environ, HSI_API_PORT="not-a-port")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

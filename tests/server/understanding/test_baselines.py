@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 
 from inference_server.domain.baseline import BaselineConfig
@@ -33,7 +35,7 @@ async def record(pool, camera: str, at: datetime, counts: dict[str, int]) -> dat
     )
 
 
-async def test_finished_hours_are_folded_with_zeros_for_quiet_hours(pg_pool) -> None:
+async def test_finished_hours_are_folded_with_zeros_for_quiet_hours(pg_pool: asyncpg.Pool) -> None:
     await media_store.ensure_camera(pg_pool, "porch", "Porch")
     start = local(2025, 5, 12, 8, 0)  # Monday 08:00 = hour of week 8
     await record(pg_pool, "porch", start + timedelta(minutes=5), {"person": 1})
@@ -59,7 +61,7 @@ async def test_finished_hours_are_folded_with_zeros_for_quiet_hours(pg_pool) -> 
     }
 
 
-async def test_recording_an_event_again_replaces_its_counts(pg_pool) -> None:
+async def test_recording_an_event_again_replaces_its_counts(pg_pool: asyncpg.Pool) -> None:
     await media_store.ensure_camera(pg_pool, "porch", "Porch")
     event = str(uuid.uuid4())
     at = local(2025, 5, 12, 8, 30)
@@ -73,7 +75,7 @@ async def test_recording_an_event_again_replaces_its_counts(pg_pool) -> None:
 
 
 async def build_at(
-    pool, tmp_path, builder: ContextBuilder, camera: str, at: datetime, objects: dict[str, int]
+    pool, tmp_path: Path, builder: ContextBuilder, camera: str, at: datetime, objects: dict[str, int]
 ):
     factory = MediaFactory(pool, tmp_path)
     detections = [
@@ -84,7 +86,7 @@ async def build_at(
     return {b.label: b for b in context.baseline}
 
 
-async def test_cold_start_says_no_baseline_yet(pg_pool, tmp_path) -> None:
+async def test_cold_start_says_no_baseline_yet(pg_pool: asyncpg.Pool, tmp_path: Path) -> None:
     builder = ContextBuilder(pg_pool, TZ)
 
     info = await build_at(pg_pool, tmp_path, builder, "new_cam", local(2025, 5, 13, 3, 10), {"person": 3})
@@ -94,7 +96,9 @@ async def test_cold_start_says_no_baseline_yet(pg_pool, tmp_path) -> None:
     assert "no baseline yet" in info["person"].description
 
 
-async def test_a_learned_baseline_flags_unusual_activity_and_not_the_usual(pg_pool, tmp_path) -> None:
+async def test_a_learned_baseline_flags_unusual_activity_and_not_the_usual(
+    pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
     await media_store.ensure_camera(pg_pool, "backyard", "Backyard")
     # Six weeks of history: two people every afternoon around 14:10, nobody at night, no cars.
     day = local(2025, 4, 1, 14, 10)
@@ -119,7 +123,9 @@ async def test_a_learned_baseline_flags_unusual_activity_and_not_the_usual(pg_po
     assert afternoon["car"].status == "ok" and afternoon["car"].anomaly >= 0.5  # unusual
 
 
-async def test_the_event_itself_teaches_the_baseline_once_its_hour_is_over(pg_pool, tmp_path) -> None:
+async def test_the_event_itself_teaches_the_baseline_once_its_hour_is_over(
+    pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
     config = BaselineConfig(min_samples=0.5)
     builder = ContextBuilder(pg_pool, TZ, baseline_config=config)
     first = local(2025, 5, 13, 3, 10)

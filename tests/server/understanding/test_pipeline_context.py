@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+
+import redis.asyncio as aioredis
 
 from tests.server.pipeline.helpers import drop, make_settings, person_jpeg, running, wait_for
 
 
 async def test_a_person_in_a_stored_zone_reaches_the_stored_event_context(
-    tmp_path, database_url, redis_prefix, redis_client
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _pipeline):
@@ -22,7 +25,13 @@ async def test_a_person_in_a_stored_zone_reaches_the_stored_event_context(
         )
         now = time.time()
         for i in range(2):
-            drop(settings.watch_dir, "front_door", f"snap_{i}.jpg", person_jpeg(100 + i), mtime=now - 5 + i)
+            drop(
+                settings.storage.watch_dir,
+                "front_door",
+                f"snap_{i}.jpg",
+                person_jpeg(100 + i),
+                mtime=now - 5 + i,
+            )
 
         async def final_event() -> bool:
             return bool(await pool.fetchval("SELECT count(*) FROM events WHERE final"))
@@ -30,6 +39,7 @@ async def test_a_person_in_a_stored_zone_reaches_the_stored_event_context(
         await wait_for(final_event, what="the final event")
         event = await pool.fetchrow("SELECT zones, context FROM events WHERE final")
 
+    assert event is not None
     assert event["zones"] == ["porch"]
     context = event["context"]
     [hit] = context["zones"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import cv2
 import numpy as np
 import pytest
@@ -41,7 +43,9 @@ async def open_store(kind: str, pool, **kwargs) -> ReidStore:
     return store
 
 
-async def test_the_same_appearance_on_another_camera_is_the_same_entity(reid_pool) -> None:
+async def test_the_same_appearance_on_another_camera_is_the_same_entity(
+    reid_pool: tuple[str, asyncpg.Pool],
+) -> None:
     kind, pool = reid_pool
     store = await open_store(kind, pool)
 
@@ -68,7 +72,9 @@ async def test_the_same_appearance_on_another_camera_is_the_same_entity(reid_poo
     assert rows[0]["embedding"] == pytest.approx(A, rel=1e-6)  # always kept as float4[]
 
 
-async def test_a_different_appearance_other_class_or_old_sighting_founds_a_new_entity(reid_pool) -> None:
+async def test_a_different_appearance_other_class_or_old_sighting_founds_a_new_entity(
+    reid_pool: tuple[str, asyncpg.Pool],
+) -> None:
     kind, pool = reid_pool
     store = await open_store(kind, pool)
     old = await store.match_or_create(A, label="person", camera="cam_a", seen_at=T0 - timedelta(hours=25))
@@ -87,7 +93,7 @@ async def test_a_different_appearance_other_class_or_old_sighting_founds_a_new_e
     assert await pool.fetchval("SELECT count(*) FROM entities") == 4
 
 
-async def test_threshold_and_window_are_configurable(reid_pool) -> None:
+async def test_threshold_and_window_are_configurable(reid_pool: tuple[str, asyncpg.Pool]) -> None:
     kind, pool = reid_pool
     strict = await open_store(kind, pool, threshold=0.999, window_hours=1.0)
     await strict.match_or_create(A, label="person", camera="cam_a", seen_at=T0)
@@ -100,7 +106,9 @@ async def test_threshold_and_window_are_configurable(reid_pool) -> None:
     assert same.best is not None and same.best[1] == pytest.approx(1.0, abs=1e-6)
 
 
-async def test_recording_the_same_detection_twice_changes_nothing(reid_pool, tmp_path) -> None:
+async def test_recording_the_same_detection_twice_changes_nothing(
+    reid_pool: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
     kind, pool = reid_pool
     store = await open_store(kind, pool)
     factory = MediaFactory(pool, tmp_path)
@@ -119,7 +127,7 @@ async def test_recording_the_same_detection_twice_changes_nothing(reid_pool, tmp
     assert await pool.fetchval("SELECT sightings FROM entities") == 1
 
 
-async def test_pgvector_search_agrees_with_the_exact_search(vector_pool) -> None:
+async def test_pgvector_search_agrees_with_the_exact_search(vector_pool: asyncpg.Pool) -> None:
     rng = random.Random(5)
     base = [[rng.gauss(0, 1) for _ in range(DIMS)] for _ in range(6)]
     vector_store = await open_store("pgvector", vector_pool, threshold=0.9)
@@ -150,7 +158,9 @@ async def test_pgvector_search_agrees_with_the_exact_search(vector_pool) -> None
     )
 
 
-async def test_vector_setup_is_idempotent_and_follows_a_model_change(vector_pool, pg_pool) -> None:
+async def test_vector_setup_is_idempotent_and_follows_a_model_change(
+    vector_pool: asyncpg.Pool, pg_pool: asyncpg.Pool
+) -> None:
     store = await open_store("pgvector", vector_pool)
     await store.match_or_create(A, label="person", camera="cam_a", seen_at=T0)
 
@@ -166,7 +176,9 @@ async def test_vector_setup_is_idempotent_and_follows_a_model_change(vector_pool
         await ReidStore.open(pg_pool, DIMS, vector_search=True)
 
 
-async def test_retention_deletes_old_sightings_and_forgotten_entities(reid_pool) -> None:
+async def test_retention_deletes_old_sightings_and_forgotten_entities(
+    reid_pool: tuple[str, asyncpg.Pool],
+) -> None:
     kind, pool = reid_pool
     store = await open_store(kind, pool, window_hours=24 * 60)
     now = datetime.now(UTC)
@@ -214,7 +226,7 @@ def pictures() -> tuple[bytes, bytes]:
 
 
 async def test_the_same_person_at_two_cameras_within_minutes_is_reported_on_the_second_event(
-    reid_pool, tmp_path, clip, pictures
+    reid_pool: tuple[str, asyncpg.Pool], tmp_path: Path, clip, pictures
 ) -> None:
     kind, pool = reid_pool
     bus, pattern = pictures

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import asyncpg
 
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.store import queries
@@ -31,7 +34,7 @@ async def add_zone(
     )
 
 
-async def test_zones_come_back_as_domain_zones_highest_priority_first(pg_pool) -> None:
+async def test_zones_come_back_as_domain_zones_highest_priority_first(pg_pool: asyncpg.Pool) -> None:
     await add_zone(pg_pool, "front_door", "lawn", "yard", [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], priority=1)
     await add_zone(
         pg_pool, "front_door", "porch", "entry_point", [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95]], priority=3
@@ -49,7 +52,7 @@ async def test_zones_come_back_as_domain_zones_highest_priority_first(pg_pool) -
     assert await zones_for_camera(pg_pool, "nowhere") == []
 
 
-async def test_a_corrupt_stored_polygon_is_skipped_not_fatal(pg_pool) -> None:
+async def test_a_corrupt_stored_polygon_is_skipped_not_fatal(pg_pool: asyncpg.Pool) -> None:
     await add_zone(pg_pool, "front_door", "porch", "entry_point", [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95]])
     await pg_pool.execute(
         "INSERT INTO zones (camera_id, name, zone_type, polygon) VALUES ('front_door', 'bad', 'yard', $1::jsonb)",
@@ -60,7 +63,7 @@ async def test_a_corrupt_stored_polygon_is_skipped_not_fatal(pg_pool) -> None:
 
 
 async def test_person_standing_at_the_door_across_three_snapshots_gives_a_zone_hit_with_dwell(
-    pg_pool, tmp_path
+    pg_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     await add_zone(
         pg_pool,
@@ -100,7 +103,9 @@ async def test_person_standing_at_the_door_across_three_snapshots_gives_a_zone_h
     assert len(links["media_ids"]) == 3 and len(links["detection_ids"]) == 3
 
 
-async def test_tracks_follow_two_people_across_the_media_of_one_window(pg_pool, tmp_path) -> None:
+async def test_tracks_follow_two_people_across_the_media_of_one_window(
+    pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
     await add_zone(
         pg_pool, "driveway", "side_door", "entry_point", [[0.85, 0.4], [1, 0.4], [1, 0.7], [0.85, 0.7]], 2
     )

@@ -5,7 +5,7 @@
     hsi_addon.py stop    # stop PostgreSQL and Redis (the service's finish script)
 
 Every option is checked twice: here (the add-on's own rules: camera list, LLM URL, time zone) and
-then by the server's own settings model (inference_server/config.py), so a value the server would
+then by the server's own settings model (inference_server/settings/), so a value the server would
 refuse stops the add-on at once with one readable line naming the option, before anything starts.
 PostgreSQL and Redis listen on Unix sockets only, with their data in the add-on's private /data
 (part of its backups); uploads arrive in /share/hsi/uploads/<camera>/ by FTP or a Samba share.
@@ -181,8 +181,8 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
 
 def _server_check(env: dict[str, str]) -> None:
     """The server's own validation of the mapped settings (one definition: inference_server/config.py)."""
-    from inference_server.app import home_timezone
-    from inference_server.config import ConfigError, load_settings
+    from inference_server.runtime.services import home_timezone
+    from inference_server.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(environ=env)
@@ -324,8 +324,8 @@ def stop_services() -> None:
 
 
 async def _create_key(env: dict[str, str]) -> str:
-    from inference_server.app import open_services
-    from inference_server.config import load_settings
+    from inference_server.runtime.services import open_services
+    from inference_server.settings import load_settings
     from inference_server.store import api_keys
 
     services = await open_services(load_settings(environ=env))

@@ -1,0 +1,276 @@
+"""One factory per stage: what `App.start` builds for each stage a process runs, in data-flow order.
+
+Each factory builds the stage's objects from the app's services and settings, registers its
+runners (`app.add_runner` / `app.add_worker`) and what must be released at stop (`app.on_stop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from inference_server.runtime.app import App
+from inference_server.settings import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+async def build_ingest(app: App) -> None:
+    """Watch dir -> media rows -> the detect stream."""
+    from inference_server.pipeline.ingest import Ingest
+
+    s, svc = app.settings, app.services
+    app.ingest = Ingest(
+        watch_dir=s.storage.watch_dir,
+        media_dir=s.storage.media_dir,
+        pool=svc.pool,
+        redis=svc.redis,
+        keys=svc.keys,
+        metrics=svc.metrics,
+        max_file_bytes=s.ingest.max_file_bytes,
+        stable_seconds=s.ingest.stable_seconds,
+        dedupe_ttl_seconds=s.ingest.dedupe_ttl_seconds,
+        camera_names={k: v.name for k, v in s.cameras.items() if v.name},
+        max_attempts=s.streams.max_attempts,
+        open_timeout_seconds=s.ingest.open_timeout_seconds,
+        abandoned_seconds=s.ingest.abandoned_seconds,
+        rescan_seconds=s.ingest.rescan_seconds,
+    )
+    app.add_runner("ingest", app.ingest.run)
+
+
+async def build_detect(app: App) -> None:
+    """The detect stream -> detections -> the camera's window (the window decides the fast path)."""
+    from inference_server.pipeline.detect import DetectStage
+
+    s, svc = app.settings, app.services
+    if app.detector is None:
+        raise ValueError("the detect stage needs a detector")
+    detect = app.detect = DetectStage(
+        pool=svc.pool,
+        media_dir=s.storage.media_dir,
+        detector=app.detector,
+        windows=app.windows,
+        metrics=svc.metrics,
+        timezone=svc.tz,
+        urgent_rules=s.window.urgent_rules,
+        video_sample_seconds=s.detection.video_sample_seconds,
+        video_max_frames=s.detection.video_max_frames,
+        decode_target_side=s.detection.image_size,
+        callers=s.detection.concurrency,
+        max_pixels=s.ingest.max_image_pixels,
+    )
+    for n in range(s.detection.concurrency):
+        app.add_worker(
+            app.make_worker("detect", "detectors", detect.handle, s.detection.batch_size, suffix=f"-d{n}")
+        )
+    app.on_stop(detect.close)
+
+
+async def build_window(app: App) -> None:
+    """Close idle windows onto the assess stream; trim streams, purge quarantine and audit rows."""
+    from inference_server.pipeline.housekeeping import Housekeeping
+    from inference_server.store.streams import Streams
+
+    s, svc = app.settings, app.services
+    windows, metrics = app.windows, svc.metrics
+
+    async def close_windows(stop: asyncio.Event) -> None:
+        # Any number of processes may run this: closing is atomic.
+        while not stop.is_set():
+            try:
+                await windows.close_due(time.time())
+                metrics.open_windows.set(await windows.open_count())
+            except Exception as exc:
+                log.warning("window closer: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
+
+    app.add_runner("window", close_windows)
+    housekeeping = Housekeeping(
+        streams=Streams(svc.redis, svc.keys),
+        pool=svc.pool,
+        quarantine_dir=s.storage.media_dir / "quarantine",
+        stream_retention_s=s.streams.retention_seconds,
+        publish_retention_s=s.streams.publish_retention_seconds,
+        quarantine_retention_days=s.retention.quarantine_days,
+        audit_retention_days=s.retention.audit_days,
+    )
+    app.add_runner("housekeeping", housekeeping.run)
+
+
+async def build_assess(app: App) -> None:
+    """Closed windows and fast-path decisions -> context -> risk -> stored, published events."""
+    from inference_server.pipeline.assess import AssessStage, FallbackAssessor
+    from inference_server.pipeline.enrich import ContextBuilder
+    from inference_server.runtime.models import build_vision
+    from inference_server.store.understanding import delete_expired
+
+    s, svc = app.settings, app.services
+    contexts = app.contexts = ContextBuilder(
+        svc.pool,
+        svc.tz,
+        embedder=app.embedder,
+        media_dir=s.storage.media_dir,
+        reid_threshold=s.reid.threshold,
+        reid_window_hours=s.reid.window_hours,
+    )
+    app.on_stop(contexts.close)
+    await contexts.prepare()  # pgvector index when the server has the extension
+    assessor = FallbackAssessor(
+        app.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
+    )
+    app.assess = AssessStage(
+        pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
+    )
+    app.add_worker(app.make_worker("assess", "assessors", app.assess.handle, 4))
+    days = s.reid.retention_days
+
+    async def retention(stop: asyncio.Event) -> None:
+        # Hourly: delete re-ID sightings and embeddings older than the retention window.
+        while not stop.is_set():
+            try:
+                deleted = await delete_expired(svc.pool, datetime.now(UTC) - timedelta(days=days))
+                if deleted:
+                    log.info("retention deleted_sightings=%d older_than_days=%s", deleted, days)
+            except Exception as exc:
+                log.warning("retention: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=3600)
+
+    app.add_runner("retention", retention)
+
+
+async def build_publish(app: App) -> None:
+    """Published events -> alert rules and channels (group `alerts`) and, when configured, MQTT."""
+    from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
+    from inference_server.notify.engine import AlertEngine, AlertSettings
+
+    s, svc = app.settings, app.services
+    engine = AlertEngine(
+        pool=svc.pool, publisher=svc.publisher, tz=svc.tz, settings=AlertSettings.from_settings(s)
+    )
+    app.add_worker(app.make_worker("publish", "alerts", engine.handle, 16))
+    app.add_runner("AlertEngine.run_digest", engine.run_digest)
+    app.add_runner("AlertEngine.run_redeliveries", engine.run_redeliveries)
+    if s.mqtt.url:
+        mqtt = MqttPublisher(
+            options=MqttOptions.from_settings(s),
+            streams=app.streams,
+            pool=svc.pool,
+            metrics=svc.metrics,
+            consumer=app.consumer,
+            reclaim_idle_s=s.streams.reclaim_idle_seconds,
+        )
+        app.add_runner("MqttPublisher.run", mqtt.run)
+
+
+async def build_ftp(app: App) -> None:
+    """The built-in FTP server: camera uploads into the watch dir."""
+    from inference_server.pipeline.ftp import CameraFtpServer, parse_port_range
+
+    s = app.settings
+    users = {cam: c.ftp_password.get_secret_value() for cam, c in s.cameras.items() if c.ftp_password}
+    if not users:
+        raise ConfigError(
+            "ftp_enabled is true but no camera has an ftp_password (cameras.<slug>.ftp_password)"
+        )
+    server = CameraFtpServer(
+        s.storage.watch_dir,
+        users,
+        s.ftp.host,
+        s.ftp.port,
+        parse_port_range(s.ftp.passive_ports),
+        max_file_bytes=s.ingest.max_file_bytes,
+    )
+    app.add_runner("CameraFtpServer.run", server.run)
+
+
+async def build_api(app: App) -> None:
+    """The HTTP API and WebSocket (listening once this returns), and the index of `POST /api/ask`."""
+    from inference_server.api import ApiContext, create_app, start_api
+    from inference_server.runtime.models import doctor_report
+
+    s, svc = app.settings, app.services
+
+    async def detector_ready() -> bool:
+        return app.detector is not None or "detect" not in app.stages
+
+    ctx = ApiContext(
+        settings=s,
+        pool=svc.pool,
+        redis=svc.redis,
+        keys=svc.keys,
+        metrics=svc.metrics,
+        publisher=svc.publisher,
+        media_dir=s.storage.media_dir,
+        ready_checks={"detector": detector_ready},
+        stage_health=app.supervisor.health,
+        stage_states=app.supervisor.describe,
+        models=await asyncio.to_thread(doctor_report, s, app.model_plan),
+    )
+    ctx.ask_index = await open_ask_index(app)
+    ctx.profile_pull = app.profile_pull
+    llm = app.llm
+    if s.ask.llm_answers and llm is not None and hasattr(llm, "complete_text"):
+        ctx.ask_llm = llm
+    runner = await start_api(create_app(ctx), s.api.host, s.api.port)
+    app.on_stop(runner.cleanup)
+    log.info("api listening host=%s port=%d keys_required=%s", s.api.host, s.api.port, s.api.keys_required)
+    index = ctx.ask_index
+    if index is not None:
+
+        async def ask_indexer(stop: asyncio.Event) -> None:
+            await run_ask_indexer(index, stop, s.ask.index_interval_seconds)
+
+        app.add_runner("ask_index", ask_indexer)
+
+
+async def open_ask_index(app: App) -> Any:
+    """The semantic index of `POST /api/ask`, or None (ask_embedder none, or MiniLM missing in auto)."""
+    from inference_server.ml.protocols import ModelUnavailable
+    from inference_server.ml.text_embedder import MiniLMEmbedder
+    from inference_server.store.ask_index import AskIndex
+
+    s, svc = app.settings, app.services
+    if s.ask.embedder == "none":
+        return None
+    try:
+        embedder = await asyncio.to_thread(MiniLMEmbedder, s.ask.embedder_dir)
+    except ModelUnavailable as exc:
+        if s.ask.embedder == "minilm":
+            raise ConfigError(f"ask_embedder is minilm but {exc}") from exc
+        log.warning("fallback stage=ask semantic search off: %s", exc)
+        return None
+    vector = {"auto": None, "pgvector": True, "exact": False}[s.ask.vector_search]
+    return await AskIndex.open(svc.pool, embedder, tz=svc.tz, vector_search=vector)
+
+
+async def run_ask_indexer(index: Any, stop: asyncio.Event, interval_s: float) -> None:
+    """Embed new, changed and old (back-fill) events until `stop`; a failure waits for the next turn."""
+    while not stop.is_set():
+        try:
+            if await index.sync(batch=64, max_batches=16) >= 64 * 16:
+                continue  # a back-fill: go on at once, yielding between rounds
+        except Exception as exc:  # a database outage must not end the API
+            log.warning("ask_index sync failed, retrying in %.0f s: %s", interval_s, exc)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        except TimeoutError:
+            pass
+
+
+FACTORIES: dict[str, Callable[[App], Awaitable[None]]] = {
+    "ingest": build_ingest,
+    "detect": build_detect,
+    "window": build_window,
+    "assess": build_assess,
+    "publish": build_publish,
+    "ftp": build_ftp,
+    "api": build_api,
+}

@@ -1,0 +1,384 @@
+"""The vision step and the Home Assistant AI Task backend against real HTTP servers on loopback.
+
+No vision-language weights are reachable here, so `vision_server` is an aiohttp server speaking the
+OpenAI chat-completions protocol that checks the multimodal request shape (image_url parts holding
+decodable JPEG data URLs within the pixel bound) and answers what each test scripts; the client
+code path is the production one (ml/llm_vision.py). `ha_rest_standin` is an aiohttp server speaking
+Home Assistant's REST protocol (`GET /api/services`, `POST /api/services/<domain>/<service>?
+return_response`, bearer token) as HA 2025.8+ does for ai_task.generate_data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from inference_server.domain.context import EventContext
+from inference_server.domain.vision import VISION_ATTRIBUTES
+from inference_server.metrics import Metrics
+from inference_server.ml.llm_home_assistant import HomeAssistantAssessor
+from inference_server.ml.llm_openai import OpenAIAssessor
+from inference_server.ml.llm_vision import VisionAssessor, encode_image
+from inference_server.ml.protocols import AssessmentFailed
+from inference_server.pipeline.assess import FallbackAssessor
+
+CONTEXT = EventContext(
+    camera="back_door",
+    camera_name="Back Door",
+    started_at="2026-11-26T03:02:00+01:00",
+    ended_at="2026-11-26T03:03:00+01:00",
+    local_time="03:02",
+    weekday="Thursday",
+    is_night=True,
+    objects={"person": 1},
+)
+
+GOOD = {
+    "risk_score": 88,
+    "summary": "A person with a covered face tries the back door at night.",
+    "reasoning": "Face covered and a hand on the door handle at 03:02.",
+    "description": "A hooded person pulls the back door handle.",
+    "attributes": ["face_covered", "tried_door", "teleported", "FACE_COVERED"],
+}
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 120, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _chat(content: str) -> dict[str, Any]:
+    return {
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ]
+    }
+
+
+@dataclass
+class VisionStandIn:
+    """What the stand-in answers and what it saw."""
+
+    url: str = ""
+    answer: str = json.dumps(GOOD)
+    delay_s: float = 0.0
+    refuse_schema: bool = False
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    images: list[tuple[int, int]] = field(default_factory=list)
+
+
+STATE: web.AppKey[VisionStandIn] = web.AppKey("state", VisionStandIn)
+
+
+async def _vision_handler(request: web.Request) -> web.Response:
+    state: VisionStandIn = request.app[STATE]
+    body = await request.json()
+    state.requests.append(body)
+    if state.refuse_schema and "response_format" in body:
+        return web.json_response(
+            {"error": {"message": "response_format json_schema unsupported"}}, status=400
+        )
+    system, user = body["messages"]
+    assert system["role"] == "system" and isinstance(system["content"], str)
+    parts = user["content"]
+    assert parts[0]["type"] == "text" and "<event_data>" in parts[0]["text"]
+    for part in parts[1:]:
+        assert part["type"] == "image_url"
+        url = part["image_url"]["url"]
+        assert url.startswith("data:image/jpeg;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:
+            assert image.format == "JPEG"
+            state.images.append(image.size)
+    await asyncio.sleep(state.delay_s)
+    return web.json_response(_chat(state.answer))
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def vision_server() -> AsyncIterator[VisionStandIn]:
+    state = VisionStandIn()
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[STATE] = state
+    app.router.add_post("/v1/chat/completions", _vision_handler)
+    runner, state.url = await _serve(app)
+    yield state
+    await runner.cleanup()
+
+
+def _dead_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+async def test_vision_request_shape_and_validated_answer(vision_server: VisionStandIn) -> None:
+    vision = VisionAssessor(vision_server.url, "qwen2.5-vl", max_images=2, max_pixels=320 * 240)
+    try:
+        answer = await vision.assess_images(CONTEXT, [_jpeg(1920, 1080), _jpeg(200, 300), _jpeg(50, 50)])
+    finally:
+        await vision.close()
+    assert answer.assessment.risk_score == 88 and answer.assessment.assessed_by == "vision"
+    assert answer.attributes == ("face_covered", "tried_door")  # unknown dropped, duplicate folded
+    assert answer.dropped == ("teleported",)
+    assert answer.description == GOOD["description"]
+    # At most max_images sent, each scaled within max_pixels (the 200x300 crop already was).
+    assert len(vision_server.images) == 2
+    assert all(w * h <= 320 * 240 for w, h in vision_server.images)
+    assert vision_server.images[1] == (200, 300)
+    schema = vision_server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["attributes"]["items"]["enum"] == list(VISION_ATTRIBUTES)
+
+
+async def test_vision_fallback_chain_records_who_answered(vision_server: VisionStandIn) -> None:
+    """vision -> text LLM -> heuristic: garbage, a timeout, undecodable images and a dead server."""
+    text_app = web.Application()
+
+    async def text_handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        assert all(isinstance(m["content"], str) for m in body["messages"])  # text-only request
+        answer = {k: GOOD[k] for k in ("risk_score", "summary", "reasoning")} | {"risk_score": 70}
+        return web.json_response(_chat(json.dumps(answer)))
+
+    text_app.router.add_post("/v1/chat/completions", text_handler)
+    runner, text_url = await _serve(text_app)
+    try:
+        cases: list[tuple[str, dict[str, Any], list[bytes]]] = [
+            ("garbage", {"answer": "I think it is fine!"}, [_jpeg(64, 64)]),
+            ("score out of range", {"answer": json.dumps(GOOD | {"risk_score": 9680})}, [_jpeg(64, 64)]),
+            ("timeout", {"delay_s": 3.0}, [_jpeg(64, 64)]),
+            ("undecodable only", {}, [b"\xff\xd8 not a jpeg", b""]),
+        ]
+        for name, change, images in cases:
+            for key, value in change.items():
+                setattr(vision_server, key, value)
+            vision = VisionAssessor(vision_server.url, "vlm", timeout_s=1.0)
+            text = OpenAIAssessor(text_url, "text")
+            chain = FallbackAssessor(text, Metrics(), 10, vision, 10)
+            context, result = await chain.assess_scene(CONTEXT, images)
+            await vision.close()
+            await text.close()
+            assert result.assessed_by == "openai" and result.risk_score == 70, name
+            assert context.description == "", name
+            vision_server.answer, vision_server.delay_s = json.dumps(GOOD), 0.0
+        # Vision and text LLM both down: the heuristic answers.
+        dead = _dead_url()
+        text, vision = OpenAIAssessor(dead, "text"), VisionAssessor(dead, "vlm")
+        _, result = await FallbackAssessor(text, Metrics(), 5, vision, 5).assess_scene(
+            CONTEXT, [_jpeg(64, 64)]
+        )
+        await text.close()
+        await vision.close()
+        assert result.assessed_by == "heuristic"
+        # A good vision answer wins and its seen cues join the context.
+        vision, text = VisionAssessor(vision_server.url, "vlm"), OpenAIAssessor(text_url, "text")
+        context, result = await FallbackAssessor(text, Metrics(), 5, vision, 5).assess_scene(
+            CONTEXT, [_jpeg(64, 64), b"broken"]
+        )
+        await vision.close()
+        await text.close()
+        assert (result.assessed_by, result.model, result.risk_score) == ("vision", "vlm", 88)
+        assert context.description == GOOD["description"]
+        assert set(context.attributes) == {"face_covered", "tried_door"}
+    finally:
+        await runner.cleanup()
+
+
+async def test_vision_server_refusing_the_schema_is_asked_without(vision_server: VisionStandIn) -> None:
+    vision_server.refuse_schema = True
+    vision = VisionAssessor(vision_server.url, "vlm")
+    try:
+        answer = await vision.assess_images(CONTEXT, [_jpeg(64, 64)])
+        again = await vision.assess_images(CONTEXT, [_jpeg(64, 64)])
+    finally:
+        await vision.close()
+    assert answer.assessment.risk_score == again.assessment.risk_score == 88
+    assert ["response_format" in r for r in vision_server.requests] == [True, False, False]
+
+
+def test_encode_image_rejects_bad_input() -> None:
+    from inference_server.ml.llm_vision import ImageRejected
+
+    for bad in (b"", b"GIF89a garbage", _jpeg(64, 64)[:40]):
+        with pytest.raises(ImageRejected):
+            encode_image(bad, 640 * 640)
+    url = encode_image(_jpeg(4000, 3000), 640 * 480)
+    with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:
+        assert image.size[0] * image.size[1] <= 640 * 480 and image.size[0] > image.size[1]
+
+
+# --- Home Assistant AI Task over HA's REST protocol -----------------------------------------------
+
+TOKEN = "long-lived-test-token"
+
+
+@dataclass
+class HAStandIn:
+    url: str = ""
+    has_ai_task: bool = True
+    data: Any = field(
+        default_factory=lambda: {
+            "risk_score": 41.0,
+            "summary": "A person at the door.",
+            "reasoning": "Night.",
+        }
+    )
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def ha_rest_standin() -> AsyncIterator[HAStandIn]:
+    state = HAStandIn()
+
+    def authorised(request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {TOKEN}"
+
+    async def services(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        listing = [{"domain": "light", "services": {"turn_on": {}}}]
+        if state.has_ai_task:
+            listing.append({"domain": "ai_task", "services": {"generate_data": {"fields": {}}}})
+        return web.json_response(listing)
+
+    async def call(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        domain, service = request.match_info["domain"], request.match_info["service"]
+        if (domain, service) != ("ai_task", "generate_data") or not state.has_ai_task:
+            return web.json_response({"message": f"Service {domain}.{service} not found."}, status=400)
+        if "return_response" not in request.query:
+            return web.json_response(
+                {"message": "Service call requires responses but caller did not ask"}, status=400
+            )
+        body = await request.json()
+        state.calls.append(body)
+        assert set(body["structure"]) == {"risk_score", "summary", "reasoning"}
+        assert "<event_data>" in body["instructions"]
+        return web.json_response(
+            {"changed_states": [], "service_response": {"conversation_id": "c1", "data": state.data}}
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/services", services)
+    app.router.add_post("/api/services/{domain}/{service}", call)
+    runner, state.url = await _serve(app)
+    yield state
+    await runner.cleanup()
+
+
+async def test_home_assistant_ai_task_backend(ha_rest_standin: HAStandIn) -> None:
+    ha = HomeAssistantAssessor(ha_rest_standin.url, TOKEN, entity_id="ai_task.ollama")
+    try:
+        result = await ha.assess(CONTEXT)
+        assert (result.risk_score, result.assessed_by) == (41, "home_assistant")
+        assert ha_rest_standin.calls[0]["entity_id"] == "ai_task.ollama"
+        ha_rest_standin.data = {"risk_score": 7, "summary": "ok"}  # missing reasoning
+        with pytest.raises(AssessmentFailed, match="reasoning"):
+            await ha.assess(CONTEXT)
+    finally:
+        await ha.close()
+    wrong = HomeAssistantAssessor(ha_rest_standin.url, "bad-token")
+    with pytest.raises(AssessmentFailed, match="token"):
+        await wrong.assess(CONTEXT)
+    await wrong.close()
+
+
+async def test_home_assistant_without_ai_task_or_down_falls_back(ha_rest_standin: HAStandIn) -> None:
+    ha_rest_standin.has_ai_task = False
+    old = HomeAssistantAssessor(ha_rest_standin.url, TOKEN)
+    with pytest.raises(AssessmentFailed, match=r"no ai_task\.generate_data"):
+        await old.assess(CONTEXT)
+    _, result = await FallbackAssessor(old, Metrics(), 5).assess_scene(CONTEXT, [])
+    assert result.assessed_by == "heuristic" and ha_rest_standin.calls == []
+    await old.close()
+    down = HomeAssistantAssessor(_dead_url(), TOKEN)
+    _, result = await FallbackAssessor(down, Metrics(), 5).assess_scene(CONTEXT, [])
+    assert result.assessed_by == "heuristic"
+    await down.close()
+
+
+# --- hsi assess --image through the real CLI, detector and vision client --------------------------
+
+
+@pytest.fixture
+def threaded_vision_server() -> Iterator[VisionStandIn]:
+    """The vision stand-in on its own loop in a thread (the CLI runs its own asyncio.run)."""
+    state = VisionStandIn()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, web.AppRunner] = {}
+
+    async def start() -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app[STATE] = state
+        app.router.add_post("/v1/chat/completions", _vision_handler)
+        holder["runner"], state.url = await _serve(app)
+        ready.set()
+
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
+    thread.start()
+    assert ready.wait(10)
+    yield state
+    asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_hsi_assess_image(
+    threaded_vision_server: VisionStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import ultralytics
+
+    from inference_server.cli import main
+
+    bus = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
+    for key in list(__import__("os").environ):
+        if key.startswith("HSI_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HSI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HSI_DETECTOR", "opencv")  # the trained HOG person detector shipped with OpenCV
+    monkeypatch.setenv("HSI_LLM_BACKEND", "heuristic")
+    monkeypatch.setenv("HSI_VLM_URL", threaded_vision_server.url)
+    assert main(["assess", "--image", str(bus), "--camera", "front_door"]) == 0
+    printed = capsys.readouterr()
+    out = json.loads(printed.out[printed.out.index("{") :])
+    assert out["assessed_by"] == "vision" and out["risk_score"] == 88
+    assert out["objects"].get("person", 0) >= 1 and out["detections"] >= 1
+    assert out["attributes"] == ["face_covered", "tried_door"]
+    sent = threaded_vision_server.requests[0]["messages"][1]["content"]
+    assert '"camera":"front_door"' in sent[0]["text"] and len(sent) == 2  # facts + the image
+    # Undecodable image: a clear error, exit 2.
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff broken")
+    assert main(["assess", "--image", str(broken)]) == 2
+    assert "not a usable image" in capsys.readouterr().err
+    # Vision server gone: the heuristic answers on the detections.
+    monkeypatch.setenv("HSI_VLM_URL", _dead_url())
+    assert main(["assess", "--image", str(bus)]) == 0
+    assert json.loads(capsys.readouterr().out)["assessed_by"] == "heuristic"

@@ -1,0 +1,77 @@
+"""The composition root builds only the stages a process runs, and the fast path crosses processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inference_server.runtime.app import App
+from inference_server.settings import UrgentRule
+from inference_server.store.streams import stream_range
+from tests.server.pipeline.helpers import drop, make_settings, person_jpeg, running, wait_for
+
+
+async def test_a_detect_worker_builds_no_context_builder_assessor_or_llm(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, redis_prefix, detect_concurrency=2)
+    app = App(settings, ("detect",))
+    await app.start()
+    try:
+        assert app.detect is not None and app.detector is not None
+        assert (app.contexts, app.assess, app.llm, app.embedder, app.ingest) == (None, None, None, None, None)
+        assert [(w.stage, w.group) for w in app.workers] == [("detect", "detectors")] * 2
+    finally:
+        await app.stop()
+
+
+async def test_an_assess_worker_loads_no_detector(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    app = App(make_settings(tmp_path, database_url, redis_prefix), ("assess",))
+    await app.start()
+    try:
+        assert app.detector is None and app.detect is None
+        assert app.assess is not None and app.contexts is not None
+        assert [(w.stage, w.group) for w in app.workers] == [("assess", "assessors")]
+    finally:
+        await app.stop()
+
+
+def test_an_unknown_stage_is_refused_before_anything_starts() -> None:
+    with pytest.raises(ValueError, match="unknown stage"):
+        App(make_settings(Path("/nonexistent"), "postgresql://localhost/x", "x"), ("detect", "telepathy"))
+
+
+async def test_the_fast_path_is_a_window_decision_the_assess_process_consumes(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        redis_prefix,
+        batch_idle_seconds=30.0,
+        urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
+    )
+    async with running(settings, ("ingest", "detect", "window")) as (services, app):
+        drop(settings.storage.watch_dir, "porch", "a.jpg", person_jpeg(7))
+        assess_stream = services.keys.stream("assess")
+
+        async def decided() -> bool:
+            entries = await stream_range(services.redis, assess_stream, start="-", count=10)
+            return any("preliminary" in fields for _id, fields in entries)
+
+        await wait_for(decided, timeout=60, what="the fast-path decision on the assess stream")
+        assert await services.pool.fetchval("SELECT count(*) FROM events") == 0  # nobody assesses here
+        assert app.assess is None
+    async with running(settings, ("assess",)) as (services, _):
+
+        async def preliminary_event() -> bool:
+            return bool(
+                await services.pool.fetchval("SELECT count(*) FROM events WHERE fast_path AND NOT final")
+            )
+
+        await wait_for(preliminary_event, timeout=60, what="the preliminary event from the assess process")
+        camera = await services.pool.fetchval("SELECT camera_id FROM events")
+        assert camera == "porch"
