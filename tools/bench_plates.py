@@ -35,7 +35,7 @@ def plate_text(rng: random.Random) -> str:
 
 def render(text: str, height: int, blur: float, warp: float, rng: random.Random) -> np.ndarray:
     font = ImageFont.truetype(str(FONT), 80)
-    box = font.getbbox(text)
+    box = [int(v) for v in font.getbbox(text)]
     w, h = box[2] - box[0] + 40, box[3] - box[1] + 30
     plate = Image.new("RGB", (w, h), (245, 245, 240))
     draw = ImageDraw.Draw(plate)
@@ -48,14 +48,17 @@ def render(text: str, height: int, blur: float, warp: float, rng: random.Random)
     arr = np.array(plate)[:, :, ::-1]
     pw, ph = arr.shape[1], arr.shape[0]
     canvas = np.full((ph * 3, pw + ph * 2, 3), 90, np.uint8)  # a car-coloured surround
-    src = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], dtype=np.float32)
     d = warp * ph
     ox, oy = ph, ph
-    dst = np.float32([[ox, oy + d], [ox + pw, oy - d], [ox + pw, oy + ph + d], [ox, oy + ph - d]])
+    dst = np.array(
+        [[ox, oy + d], [ox + pw, oy - d], [ox + pw, oy + ph + d], [ox, oy + ph - d]], dtype=np.float32
+    )
     m = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(arr, m, (canvas.shape[1], canvas.shape[0]), borderValue=(90, 90, 90))
     noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, warped.shape)
-    return np.clip(warped.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(warped.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return out
 
 
 def normalise(text: str) -> str:
