@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import time
 from datetime import datetime
@@ -300,8 +301,11 @@ async def _check_in_browser(
             home = datetime.fromisoformat(newest["started_at"]).astimezone(ZoneInfo(HOME_ZONE))
             browser_local = datetime.fromisoformat(newest["started_at"]).astimezone(ZoneInfo(BROWSER_ZONE))
             shown = await first.locator("time").inner_text()
-            assert f"{home.hour % 12 or 12}:{home.minute:02d}" in shown, shown
-            assert f"{browser_local.hour % 12 or 12}:{browser_local.minute:02d}" not in shown
+            # A clock time as a whole number ("1:09" must not match inside "11:09").
+            assert re.search(rf"(?<!\d){home.hour % 12 or 12}:{home.minute:02d}", shown), shown
+            assert not re.search(
+                rf"(?<!\d){browser_local.hour % 12 or 12}:{browser_local.minute:02d}", shown
+            ), shown
             assert newest["camera_name"] in await first.inner_text()
             assert "● New" in await first.inner_text()
 
