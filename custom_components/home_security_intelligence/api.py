@@ -288,6 +288,11 @@ class HsiClient:
             body["limit"] = limit
         return dict(await self._json("POST", "ask", json=body))
 
+    async def get_digest(self, period: str = "day", day: str | None = None) -> dict[str, Any]:
+        """The digest of a local day (or the 7 days ending with it): counts, notable and unusual
+        events, changes from the usual pattern, and `text`."""
+        return dict(await self._json("GET", "ask/digest", params={"period": period, "date": day}))
+
     # --- tripwires --------------------------------------------------------------------------
     async def get_tripwires(self, camera: str | None = None) -> list[dict[str, Any]]:
         """Tripwires (of one camera)."""

@@ -34,6 +34,7 @@ SERVICE_ENTITY_HISTORY = "get_entity_history"
 SERVICE_GIVE_FEEDBACK = "give_feedback"
 SERVICE_RESET_FEEDBACK = "reset_feedback"
 SERVICE_ASK = "ask"
+SERVICE_GET_DIGEST = "get_digest"
 SERVICE_SET_TRIPWIRE = "set_tripwire"
 SERVICE_DELETE_TRIPWIRE = "delete_tripwire"
 
@@ -150,6 +151,13 @@ SCHEMAS: dict[str, vol.Schema] = {
             **_ENTRY,
             vol.Required("question"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=500)),
             vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=20)),
+        }
+    ),
+    SERVICE_GET_DIGEST: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("period", default="day"): vol.In(["day", "week"]),
+            vol.Optional("date"): cv.date,
         }
     ),
     SERVICE_SET_TRIPWIRE: vol.Schema(
@@ -384,6 +392,16 @@ def ask_response(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _get_digest(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    day = call.data.get("date")
+    async with translate_errors():
+        digest = await entry.runtime_data.client.get_digest(
+            call.data["period"], day.isoformat() if day else None
+        )
+    return digest
+
+
 async def _set_tripwire(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call.hass, call)
     client = entry.runtime_data.client
@@ -435,6 +453,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_GIVE_FEEDBACK: (_give_feedback, SupportsResponse.OPTIONAL),
         SERVICE_RESET_FEEDBACK: (_reset_feedback, SupportsResponse.OPTIONAL),
         SERVICE_ASK: (_ask, SupportsResponse.ONLY),
+        SERVICE_GET_DIGEST: (_get_digest, SupportsResponse.ONLY),
         SERVICE_SET_TRIPWIRE: (_set_tripwire, SupportsResponse.OPTIONAL),
         SERVICE_DELETE_TRIPWIRE: (_delete_tripwire, SupportsResponse.NONE),
     }

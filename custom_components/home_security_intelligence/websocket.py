@@ -1,4 +1,5 @@
-"""Websocket commands of the Lovelace card: events with signed media URLs, and live updates.
+"""Websocket commands of the Lovelace card: events with signed media URLs, live updates, questions
+about the history (with the cited events' snapshots) and a camera's tripwires.
 
 Home Assistant lets only administrators subscribe to custom bus events, so the card does not use
 `subscribe_events`: `home_security_intelligence/subscribe` forwards this integration's events to
@@ -28,6 +29,7 @@ from .api import HsiApiError, HsiError
 from .const import BUS_EVENT, DOMAIN
 from .data import HsiConfigEntry
 from .media import SIGNED_URL_LIFETIME, event_media_path, stored_media_path
+from .services import ask_response
 
 # One risk level or several separated by commas, as the server's `level` filter takes them.
 _LEVELS: Final = r"^(low|medium|high|critical)(,(low|medium|high|critical))*$"
@@ -43,6 +45,8 @@ def async_register_websocket_commands(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_event)
     websocket_api.async_register_command(hass, ws_subscribe)
     websocket_api.async_register_command(hass, ws_review)
+    websocket_api.async_register_command(hass, ws_ask)
+    websocket_api.async_register_command(hass, ws_tripwires)
 
 
 def _entry(
@@ -234,3 +238,60 @@ async def ws_review(hass: HomeAssistant, connection: ActiveConnection, msg: dict
         _send_server_error(connection, msg["id"], err)
         return
     connection.send_result(msg["id"], with_media_urls(entry.entry_id, event, _signer(hass, connection)))
+
+
+@websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/ask",
+        _ENTRY: str,
+        vol.Required("question"): vol.All(str, vol.Strip, vol.Length(min=1, max=500)),
+        vol.Optional("limit"): vol.All(int, vol.Range(min=1, max=20)),
+    }
+)
+@async_response
+async def ws_ask(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """The card's Ask box: the `ask` action's answer, each cited event with its camera's name and
+    a signed snapshot URL (the card shows them as rows that open the event)."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        result = await entry.runtime_data.client.ask(msg["question"], msg.get("limit"))
+    except HsiError as err:
+        _send_server_error(connection, msg["id"], err)
+        return
+    answer = ask_response(result)
+    sign = _signer(hass, connection)
+    coordinator = entry.runtime_data.coordinator
+    cameras = coordinator.data.cameras if coordinator.data else {}
+    answer["citations"] = [
+        {
+            **citation,
+            "camera_name": citation.get("camera_name")
+            or (cameras.get(str(citation.get("camera"))) or {}).get("name")
+            or citation.get("camera"),
+            "snapshot_url": sign(event_media_path(entry.entry_id, str(citation.get("id", "")), "snapshot")),
+        }
+        for citation in answer["citations"]
+    ]
+    connection.send_result(msg["id"], {"config_entry_id": entry.entry_id, **answer})
+
+
+@websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/tripwires",
+        _ENTRY: str,
+        vol.Optional("camera"): vol.All(str, vol.Length(min=1, max=64)),
+    }
+)
+@async_response
+async def ws_tripwires(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """The tripwires (of one camera), for the card's camera view; changed with the
+    set_tripwire / delete_tripwire actions."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        tripwires = await entry.runtime_data.client.get_tripwires(msg.get("camera"))
+    except HsiError as err:
+        _send_server_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], {"tripwires": tripwires})

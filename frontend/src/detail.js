@@ -1,5 +1,6 @@
-// The event detail dialog: snapshots, the clip, the reasoning, zones, re-ID sightings and the
-// review buttons. It fires `hsi-action` ({action, event}); the card calls the actions.
+// The event detail dialog: snapshots, the clip, the reasoning, zones, re-ID sightings (with
+// naming and forgetting the person or vehicle) and the review buttons. It fires `hsi-action`
+// ({action, event, ...}); the card calls the actions.
 import { LitElement, css, html, nothing } from "lit";
 import { formatDateTime, formatDuration, formatObjects } from "./format.js";
 import { levelStyle } from "./levels.js";
@@ -13,6 +14,7 @@ export class EventDetail extends LitElement {
     _message: { state: true },
     _busy: { state: true },
     _clipFailed: { state: true },
+    _editing: { state: true },
   };
 
   constructor() {
@@ -44,13 +46,74 @@ export class EventDetail extends LitElement {
     if (changed.has("event") && before && this.event && before.id !== this.event.id) {
       this._clipFailed = false;
       this._message = null;
+      this._editing = null;
     }
   }
 
+  // Sightings grouped by re-ID entity, each group with its name and the naming controls.
+  _renderEntities(sightings) {
+    const groups = new Map();
+    for (const s of sightings) {
+      if (!groups.has(s.entity_id)) groups.set(s.entity_id, []);
+      groups.get(s.entity_id).push(s);
+    }
+    return [...groups.entries()].map(([id, list]) => this._renderEntity(id, list));
+  }
+
+  _renderEntity(id, list) {
+    const first = list[0];
+    const editing = this._editing && this._editing.id === id ? this._editing : null;
+    const who = first.entity_name || (first.known ? `Known ${first.label}` : `Unnamed ${first.label}`);
+    let controls = nothing;
+    if (id && editing && editing.forget) {
+      controls = html`<span class="confirm" role="alert"
+        >Forget this ${first.label}? Its sightings and embeddings are deleted.
+        <button class="forget-yes" @click=${() => this._entity("forget_entity", first)} ?disabled=${this._busy}>
+          Forget
+        </button>
+        <button @click=${() => (this._editing = null)}>Cancel</button></span
+      >`;
+    } else if (id && editing) {
+      controls = html`<form class="naming" @submit=${(e) => this._saveName(e, first)}>
+        <input name="name" maxlength="64" required .value=${first.entity_name || ""}
+          placeholder=${first.label === "person" ? "e.g. Dad" : "e.g. our car"} aria-label="Name" />
+        <button class="save" type="submit" ?disabled=${this._busy}>Save</button>
+        <button type="button" @click=${() => (this._editing = null)}>Cancel</button>
+      </form>`;
+    } else if (id) {
+      controls = html`<button class="name" @click=${() => (this._editing = { id })}>
+          ${first.entity_name ? "Rename" : "Name"}
+        </button>
+        <button class="forget" @click=${() => (this._editing = { id, forget: true })}>Forget</button>`;
+    }
+    return html`<li class="entity" data-entity-id=${id || ""}>
+      <div class="who"><b class="entity-name">${who}</b> ${controls}</div>
+      <ul class="sightings">
+        ${list.map((s) => this._renderSighting(s))}
+      </ul>
+    </li>`;
+  }
+
+  _saveName(e, sighting) {
+    e.preventDefault();
+    const name = e.target.querySelector("input").value.trim();
+    if (name) this._entity("name_entity", sighting, name);
+  }
+
+  _entity(action, sighting, name) {
+    this._busy = true;
+    this._message = null;
+    this._editing = null;
+    this.dispatchEvent(
+      new CustomEvent("hsi-action", {
+        detail: { action, event: this.event, entity: sighting.entity_id, label: sighting.label, name },
+      }),
+    );
+  }
+
   _renderSighting(s) {
-    const who = s.entity_name || (s.known ? `known ${s.label}` : `the same ${s.label}`);
     const similarity = typeof s.similarity === "number" ? ` · ${Math.round(s.similarity * 100)} % alike` : "";
-    const text = html`<b>${s.camera_name || s.camera}</b> · ${who} ·
+    const text = html`<b>${s.camera_name || s.camera}</b> ·
       <time datetime=${s.seen_at}>${formatDateTime(s.seen_at, this.hass)}</time>${similarity}`;
     return html`<li data-camera=${s.camera}>
       ${s.event_id
@@ -141,8 +204,8 @@ export class EventDetail extends LitElement {
         : nothing}
       <h3>Seen on other cameras</h3>
       ${sightings.length
-        ? html`<ul class="sightings">
-            ${sightings.map((s) => this._renderSighting(s))}
+        ? html`<ul class="entities">
+            ${this._renderEntities(sightings)}
           </ul>`
         : html`<p class="muted">
             ${"sightings" in event
@@ -269,6 +332,31 @@ export class EventDetail extends LitElement {
       border: 1px solid var(--divider-color, #ccc);
       border-radius: 12px;
       padding: 1px 10px;
+    }
+    .entities {
+      list-style: none;
+      margin: 4px 0;
+      padding: 0;
+    }
+    .who {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 6px;
+    }
+    .who button,
+    .naming button,
+    .confirm button {
+      padding: 2px 10px;
+      font-size: 0.9em;
+    }
+    .naming input {
+      font: inherit;
+      padding: 2px 6px;
+      border: 1px solid var(--divider-color, #ccc);
+      border-radius: 6px;
+      background: var(--card-background-color, #fff);
+      color: inherit;
     }
     .sightings {
       margin: 4px 0;

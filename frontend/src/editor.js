@@ -23,6 +23,19 @@ const SCHEMA = [
     },
   },
   {
+    name: "views",
+    selector: {
+      select: {
+        multiple: true,
+        options: [
+          { value: "events", label: "Events" },
+          { value: "ask", label: "Ask" },
+          { value: "camera", label: "Cameras (tripwires, timeline)" },
+        ],
+      },
+    },
+  },
+  {
     type: "grid",
     name: "",
     schema: [
@@ -51,6 +64,7 @@ export const LABELS = {
   page_size: "Events per page",
   height: "Timeline height",
   refresh_interval: "Fallback refresh",
+  views: "Tabs (the first opens)",
 };
 
 export class EventsCardEditor extends LitElement {
@@ -82,6 +96,7 @@ export class EventsCardEditor extends LitElement {
       if (config[key] === "" || config[key] === undefined || config[key] === null) delete config[key];
     }
     if (config.level === "low") delete config.level;
+    if (Array.isArray(config.views) && !config.views.length) delete config.views;
     this._config = config;
     this.dispatchEvent(new CustomEvent("config-changed", { detail: { config }, bubbles: true, composed: true }));
   }

@@ -65,3 +65,9 @@ export function formatDuration(startIso, endIso) {
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${seconds % 60} s`;
 }
+
+export function formatDay(iso, hass) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return formatter(hass, { weekday: "short", day: "numeric", month: "short", year: "numeric" }).format(date);
+}

@@ -9,13 +9,16 @@
 //   page_size: 20               (optional, events per page of the infinite scroll)
 //   height: 480                 (optional, px of the scrolling timeline)
 //   refresh_interval: 60        (optional, s between fallback refreshes)
+//   views: [events, ask, camera] (optional, the tabs shown, the first one opens)
 import { LitElement, css, html, nothing } from "lit";
 import { EventDetail } from "./detail.js";
 import { formatDateTime, formatObjects } from "./format.js";
-import { LEVEL_FILTERS, levelStyle, levelsFrom } from "./levels.js";
+import { LEVEL_FILTERS, levelsFrom } from "./levels.js";
+import { DOMAIN, badge, describe, rowStyles } from "./shared.js";
 
-export const DOMAIN = "home_security_intelligence";
+export { DOMAIN, badge, describe };
 export const CARD_TAG = "hsi-events-card";
+export const VIEWS = { events: "Events", ask: "Ask", camera: "Cameras" };
 
 const DEFAULTS = {
   title: "Security events",
@@ -24,6 +27,7 @@ const DEFAULTS = {
   page_size: 20,
   height: 480,
   refresh_interval: 60,
+  views: Object.keys(VIEWS),
 };
 
 const REVIEW_MESSAGES = {
@@ -33,17 +37,6 @@ const REVIEW_MESSAGES = {
   expected: "Marked as expected: similar events on this camera will score lower.",
   threat: "Marked as a threat: similar events on this camera will score higher.",
 };
-
-export function badge(event) {
-  const style = levelStyle(event.risk_level);
-  return html`<span
-    class="badge"
-    style="background:${style.background};color:${style.text}"
-    data-level=${event.risk_level || "unknown"}
-    aria-label="Risk ${event.risk_score}, ${style.label}"
-    ><b>${event.risk_score}</b> ${style.label}</span
-  >`;
-}
 
 export class HsiEventsCard extends LitElement {
   static properties = {
@@ -56,6 +49,7 @@ export class HsiEventsCard extends LitElement {
     _error: { state: true },
     _filters: { state: true },
     _selected: { state: true },
+    _view: { state: true },
   };
 
   constructor() {
@@ -79,7 +73,13 @@ export class HsiEventsCard extends LitElement {
     if (config.level && !levelsFrom(config.level).length) {
       throw new Error("level must be one of low, medium, high, critical");
     }
-    this._config = { ...DEFAULTS, ...config, page_size: pageSize };
+    const views = config.views ?? DEFAULTS.views;
+    if (!Array.isArray(views) || !views.length || views.some((v) => !(v in VIEWS))) {
+      throw new Error("views must list some of events, ask, camera");
+    }
+    this._config = { ...DEFAULTS, ...config, page_size: pageSize, views };
+    if (!views.includes(this._view)) this._view = views[0];
+    this._seen = new Set([this._view]);
     this._filters = {
       camera: config.camera || "",
       level: config.level || "",
@@ -243,6 +243,7 @@ export class HsiEventsCard extends LitElement {
     const event = push && push.event;
     if (!event || !event.id) return;
     this._upsert(event);
+    this.renderRoot.querySelector("hsi-camera-view")?.upsert(event);
   }
 
   _upsert(event) {
@@ -293,6 +294,11 @@ export class HsiEventsCard extends LitElement {
     await this.updateComplete;
     const dialog = this.renderRoot.querySelector("hsi-event-detail");
     if (dialog) dialog.show();
+    await this._detail(event);
+  }
+
+  // The event with its detections and re-ID sightings (again after naming or forgetting one).
+  async _detail(event) {
     try {
       const message = { type: `${DOMAIN}/event`, event_id: event.id };
       if (this._entryId) message.config_entry_id = this._entryId;
@@ -316,6 +322,20 @@ export class HsiEventsCard extends LitElement {
         await this._open(other);
         return;
       }
+      if (action === "name_entity" || action === "forget_entity") {
+        // Known people and vehicles (re-ID): name one, or forget it with its embeddings.
+        const { entity, name } = e.detail;
+        const data = { ...entry, reid_entity: entity };
+        if (action === "name_entity") Object.assign(data, { name, known: true });
+        await this.hass.callService(DOMAIN, action, data);
+        await this._detail(event);
+        detail?.notify(
+          action === "name_entity"
+            ? `Saved: this ${e.detail.label || "one"} is now known as ${name} (a known one is no stranger to the scoring).`
+            : "Forgotten: its sightings and embeddings are deleted.",
+        );
+        return;
+      }
       if (action === "snooze") {
         await this.hass.callService(DOMAIN, "snooze_camera", { ...entry, camera: event.camera, minutes: 60 });
         detail?.notify(`Alerts from ${event.camera_name || event.camera} are snoozed for 1 hour.`);
@@ -337,14 +357,59 @@ export class HsiEventsCard extends LitElement {
   }
 
   // --- view ----------------------------------------------------------------------------------
+  _show(view) {
+    this._view = view;
+    this._seen.add(view);
+    if (view === "camera") this.renderRoot.querySelector("hsi-camera-view")?.reload();
+  }
+
+  _renderTabs() {
+    const views = this._config.views;
+    if (views.length < 2) return nothing;
+    return html`<div class="tabs" role="tablist">
+      ${views.map(
+        (v) => html`<button
+          role="tab"
+          data-view=${v}
+          aria-selected=${this._view === v ? "true" : "false"}
+          @click=${() => this._show(v)}
+        >
+          ${VIEWS[v]}
+        </button>`,
+      )}
+    </div>`;
+  }
+
   render() {
     if (!this._config) return nothing;
+    const view = this._view;
+    const cameras = this._cameras.length ? this._cameras : [];
     return html`
       <ha-card>
         <div class="header">
           <h2>${this._config.title}</h2>
           ${this._loading ? html`<span class="spinner" role="status">Loading…</span>` : nothing}
         </div>
+        ${this._renderTabs()}
+        ${this._seen.has("ask")
+          ? html`<hsi-ask
+              ?hidden=${view !== "ask"}
+              .hass=${this.hass}
+              .entryId=${this._entryId}
+              @hsi-open=${(e) => this._open(e.detail.event)}
+            ></hsi-ask>`
+          : nothing}
+        ${this._seen.has("camera")
+          ? html`<hsi-camera-view
+              ?hidden=${view !== "camera"}
+              .hass=${this.hass}
+              .entryId=${this._entryId}
+              .cameras=${cameras}
+              .camera=${this._config.camera}
+              @hsi-open=${(e) => this._open(e.detail.event)}
+            ></hsi-camera-view>`
+          : nothing}
+        <div class="events" ?hidden=${view !== "events"}>
         ${this._config.show_filters ? this._renderFilters() : nothing}
         ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
         <ul class="timeline" style="max-height:${Number(this._config.height) || DEFAULTS.height}px">
@@ -359,6 +424,7 @@ export class HsiEventsCard extends LitElement {
               Load older events
             </button>`
           : nothing}
+        </div>
       </ha-card>
       <hsi-event-detail
         .hass=${this.hass}
@@ -431,12 +497,34 @@ export class HsiEventsCard extends LitElement {
     </li>`;
   }
 
-  static styles = css`
+  static styles = [
+    rowStyles,
+    css`
     :host {
       display: block;
     }
     ha-card {
       overflow: hidden;
+    }
+    .tabs {
+      display: flex;
+      gap: 4px;
+      padding: 0 12px 4px;
+      border-bottom: 1px solid var(--divider-color, rgba(127, 127, 127, 0.2));
+    }
+    .tabs button {
+      font: inherit;
+      background: none;
+      border: 0;
+      border-bottom: 2px solid transparent;
+      padding: 6px 10px;
+      color: var(--secondary-text-color);
+      cursor: pointer;
+    }
+    .tabs button[aria-selected="true"] {
+      color: var(--primary-color, #0277bd);
+      border-bottom-color: currentColor;
+      font-weight: 600;
     }
     .header {
       display: flex;
@@ -467,71 +555,24 @@ export class HsiEventsCard extends LitElement {
       align-items: center;
       gap: 6px;
     }
-    select {
-      font: inherit;
-      color: var(--primary-text-color);
-      background: var(--card-background-color, #fff);
-      border: 1px solid var(--divider-color, #ccc);
-      border-radius: 6px;
-      padding: 4px 6px;
+    .error {
+      margin: 0 16px 8px;
+    }
+    time {
+      white-space: nowrap;
     }
     .timeline {
-      list-style: none;
-      margin: 0;
       padding: 0 8px 8px;
       overflow-y: auto;
     }
-    .event .row {
-      display: flex;
-      gap: 12px;
-      width: 100%;
-      padding: 8px;
-      border: 0;
-      border-radius: 8px;
-      background: none;
-      color: inherit;
-      font: inherit;
-      text-align: left;
-      cursor: pointer;
-    }
-    .event .row:hover,
-    .event .row:focus-visible {
-      background: var(--secondary-background-color, rgba(127, 127, 127, 0.12));
-    }
     .event + .event {
       border-top: 1px solid var(--divider-color, rgba(127, 127, 127, 0.2));
-    }
-    .thumb {
-      flex: 0 0 auto;
-      width: 112px;
-      height: 63px;
-      object-fit: cover;
-      border-radius: 6px;
-      background: var(--secondary-background-color, #e0e0e0);
-    }
-    .thumb.missing {
-      visibility: hidden;
-    }
-    .text {
-      display: flex;
-      flex-direction: column;
-      gap: 3px;
-      min-width: 0;
-      flex: 1;
     }
     .line1 {
       display: flex;
       justify-content: space-between;
       gap: 8px;
       font-size: 0.9em;
-    }
-    .camera {
-      font-weight: 600;
-      color: var(--primary-text-color);
-    }
-    time {
-      color: var(--secondary-text-color);
-      white-space: nowrap;
     }
     .summary {
       color: var(--primary-text-color);
@@ -547,14 +588,6 @@ export class HsiEventsCard extends LitElement {
       gap: 8px;
       font-size: 0.85em;
       color: var(--secondary-text-color);
-    }
-    .badge {
-      display: inline-block;
-      border-radius: 10px;
-      padding: 1px 8px;
-      font-size: 0.95em;
-      line-height: 1.5;
-      white-space: nowrap;
     }
     .reviewed .state {
       color: var(--secondary-text-color);
@@ -573,10 +606,6 @@ export class HsiEventsCard extends LitElement {
     .sentinel {
       height: 1px;
     }
-    .error {
-      margin: 0 16px 8px;
-      color: var(--error-color, #b71c1c);
-    }
     .more {
       display: block;
       margin: 0 auto 12px;
@@ -589,22 +618,13 @@ export class HsiEventsCard extends LitElement {
       cursor: pointer;
     }
     @media (max-width: 450px) {
-      .thumb {
-        width: 84px;
-        height: 56px;
-      }
       .line1 {
         flex-direction: column;
         gap: 0;
       }
     }
-  `;
-}
-
-export function describe(err) {
-  if (!err) return "unknown error";
-  if (typeof err === "string") return err;
-  return err.message || err.code || String(err);
+  `,
+  ];
 }
 
 export { EventDetail };

@@ -244,6 +244,7 @@ class FakeHsiServer:
                 web.get("/api/entities/{id}/history", self._entity_history),
                 web.post("/api/feedback/reset", self._reset_feedback),
                 web.post("/api/ask", self._ask),
+                web.get("/api/ask/digest", self._digest),
                 web.get("/api/tripwires", self._tripwires),
                 web.post("/api/tripwires", self._create_tripwire),
                 web.put("/api/tripwires/{id}", self._update_tripwire),
@@ -547,6 +548,30 @@ class FakeHsiServer:
                     for e in hits
                 ],
                 "understood": {"terms": words, "cameras": [], "since": None, "until": None},
+            }
+        )
+
+    async def _digest(self, request: web.Request) -> web.Response:
+        period = request.query.get("period", "day")
+        day = request.query.get("date") or FIRST_EVENT_AT.date().isoformat()
+        by_camera: dict[str, int] = {}
+        for event in self.events:
+            by_camera[event["camera"]] = by_camera.get(event["camera"], 0) + 1
+        return web.json_response(
+            {
+                "type": "event_digest",
+                "period": period,
+                "day": day,
+                "since": f"{day}T00:00:00+00:00",
+                "until": f"{day}T23:59:59+00:00",
+                "events": len(self.events),
+                "by_camera": by_camera,
+                "by_level": {},
+                "by_category": {},
+                "notable": [],
+                "unusual": [],
+                "changes": [],
+                "text": f"{'Day' if period == 'day' else 'Week'} ending {day}: {len(self.events)} event(s)",
             }
         )
 

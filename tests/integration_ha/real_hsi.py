@@ -37,6 +37,15 @@ class RealServer:
                 assert response.status == 200, await response.text()
                 return await response.json()
 
+    async def send(self, method: str, path: str, body: Any) -> Any:
+        """A write to an /api route with the (admin) key; the JSON answer."""
+        async with aiohttp.ClientSession() as session:
+            async with session.request(
+                method, f"{self.url}{path}", json=body, headers={"X-API-Key": self.key}
+            ) as response:
+                assert response.status < 300, await response.text()
+                return await response.json()
+
     async def events(self) -> list[dict[str, Any]]:
         """Every event, newest first."""
         return list((await self.get("/api/events?limit=200"))["events"])

@@ -181,8 +181,8 @@ async def test_a_user_who_may_not_read_the_entities_is_refused(
 ) -> None:
     hass_read_only_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
     ws = await hass_ws_client(hass, hass_read_only_access_token)
-    for kind in ("events", "subscribe"):
-        await ws.send_json_auto_id({"type": f"{DOMAIN}/{kind}"})
+    for kind, extra in (("events", {}), ("subscribe", {}), ("ask", {"question": "who?"}), ("tripwires", {})):
+        await ws.send_json_auto_id({"type": f"{DOMAIN}/{kind}", **extra})
         assert (await ws.receive_json())["error"]["code"] == "unauthorized"
 
 
@@ -300,3 +300,65 @@ async def test_review_buttons_send_the_servers_feedback_and_need_control(
 
 def _stored(server: FakeHsiServer, event_id: str = "evt-1") -> dict[str, Any]:
     return next(e for e in server.events if e["id"] == event_id)
+
+
+async def test_the_ask_box_gets_the_answer_and_the_cited_events_with_snapshots(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    hsi_server.add_event("garage", 15, {"car": 1}, "A car parks in the garage.")
+    # Asking changes nothing: a resident with read access may ask.
+    ws = await hass_ws_client(hass, hass_read_only_access_token)
+    await ws.send_json_auto_id(
+        {"type": f"{DOMAIN}/ask", "question": "  Who lingers at the door? ", "limit": 3}
+    )
+    reply = await ws.receive_json()
+    assert reply["success"], reply
+    assert hsi_server.asked[-1] == {"question": "Who lingers at the door?", "limit": 3}
+    result = reply["result"]
+    assert result["config_entry_id"] == setup_entry.entry_id
+    assert result["event_ids"] == ["evt-1"] and "[evt-1]" in result["answer"]
+    [cited] = result["citations"]
+    assert cited["id"] == "evt-1" and cited["camera_name"] == "Front door"
+    path = event_media_path(setup_entry.entry_id, "evt-1", "snapshot")
+    assert cited["snapshot_url"].startswith(f"{path}?authSig=")
+    browser = await hass_client_no_auth()
+    assert (await (await browser.get(cited["snapshot_url"])).read()) == JPEG
+    assert hsi_server.api_key not in str(result)
+
+    for bad in ({"question": "   "}, {"question": "x" * 501}, {"question": "who?", "limit": 21}):
+        await ws.send_json_auto_id({"type": f"{DOMAIN}/ask", **bad})
+        assert (await ws.receive_json())["error"]["code"] == "invalid_format"
+    hsi_server.fail_status = 503
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/ask", "question": "who?"})
+    assert (await ws.receive_json())["error"]["code"] == "server_unavailable"
+
+
+async def test_the_camera_view_lists_a_cameras_tripwires(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    for camera, name in (("garage", "Back fence"), ("front_door", "Path")):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_tripwire",
+            {"camera": camera, "name": name, "a": [0.1, 0.6], "b": [0.9, 0.6]},
+            blocking=True,
+        )
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/tripwires", "camera": "garage"})
+    reply = await ws.receive_json()
+    assert reply["success"], reply
+    assert [t["name"] for t in reply["result"]["tripwires"]] == ["Back fence"]
+    assert hsi_server.requests[-1][:3] == ("GET", "/api/tripwires", {"camera": "garage"})
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/tripwires"})
+    assert len((await ws.receive_json())["result"]["tripwires"]) == 2
+    hsi_server.fail_status = 503
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/tripwires", "camera": "garage"})
+    assert (await ws.receive_json())["error"]["code"] == "server_unavailable"

@@ -3,8 +3,10 @@ inference server with a few events, and headless Chromium logged in as a residen
 
 Checks what a person sees: the timeline with snapshots, times in the home's time zone, readable
 badges, the detail dialog with a playable clip and the same person on another camera (re-ID),
-that "Mark reviewed" and "False alarm" reach the server (its `feedback`) and come back live, and
-no console errors. Cold loads (fresh browser profile each) are counted; a failed one leaves its
+that "Mark reviewed" and "False alarm" reach the server (its `feedback`) and come back live,
+naming and forgetting that person, the Ask tab (an answer whose cited events open the dialog),
+the Cameras tab (tripwires drawn over the snapshot, one drawn with two clicks and one deleted,
+the camera's timeline with a behaviour), and no console errors. Cold loads (fresh browser profile each) are counted; a failed one leaves its
 screenshot, console errors and WebSocket frames beside the screenshots (cold-load-failed-*).
 Screenshots go to tmp_path, or to $HSI_SCREENSHOT_DIR (docs/images) when set.
 
@@ -94,6 +96,27 @@ async def _make_events(server: RealServer) -> list[dict[str, Any]]:
             await asyncio.sleep(0.3)
         await asyncio.sleep(2.0)
     return await server.events()
+
+
+LOITERING = {
+    "kind": "loitering",
+    "subject": "person",
+    "strength": 0.62,
+    "explanation": "person stayed 95 s in Porch (entry point); loitering from 60 s",
+    "entity_id": None,
+}
+
+
+async def _give_behaviour(server: RealServer, event_id: str, behaviour: dict[str, Any]) -> None:
+    """Store a behaviour in the event's context, as the enrich stage would have found it."""
+    sql = "UPDATE events SET context = jsonb_set(context, '{behaviours}', :'b'::jsonb) WHERE id = :'id'::uuid;\n"
+    proc = await asyncio.create_subprocess_exec(
+        "psql", server.database_url, "-v", "ON_ERROR_STOP=1", "-v", f"b={json.dumps([behaviour])}",
+        "-v", f"id={event_id}", "-f", "-",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await proc.communicate(sql.encode())
+    assert proc.returncode == 0 and b"UPDATE 1" in output, output
 
 
 async def _set_up_home_assistant(ha: RealHomeAssistant, server: RealServer) -> dict[str, Any]:
@@ -248,6 +271,12 @@ async def test_the_card_in_a_real_browser(socket_enabled: None, tmp_path: Path) 
         events = await _make_events(server)
         # The newest event's person was also seen by the garage camera (re-ID).
         await asyncio.to_thread(same_person, server, [events[0], events[1]])
+        await _give_behaviour(server, events[0]["id"], LOITERING)
+        await server.send(
+            "POST",
+            "/api/tripwires",
+            {"camera": "front_door", "name": "Path", "a": [0.1, 0.75], "b": [0.9, 0.75]},
+        )
         ha = RealHomeAssistant(lane_config_dir(tmp_path / "ha"), time_zone=HOME_ZONE)
         try:
             await ha.start()
@@ -340,8 +369,6 @@ async def _check_in_browser(
             sighting = page.locator("hsi-event-detail .sightings li[data-camera='garage']")
             await sighting.wait_for(timeout=WAIT_MS)
             assert events[1]["camera_name"] in await sighting.inner_text()
-            await page.locator("hsi-event-detail footer").scroll_into_view_if_needed()
-            await page.screenshot(path=str(shots / "card-detail-actions.png"))
             await page.locator("hsi-event-detail button.primary").click()
             await page.locator("hsi-event-detail .ok").wait_for(timeout=WAIT_MS)
             stored = await server.get(f"/api/events/{newest['id']}")
@@ -353,12 +380,29 @@ async def _check_in_browser(
             )
             stored = await server.get(f"/api/events/{newest['id']}")
             assert stored["feedback"] == "false_alarm" and stored["reviewed"] is True
+            # Naming (issue 14): the person seen on both cameras gets a name, shown at once.
+            entity = page.locator("hsi-event-detail li.entity").first
+            await entity.locator("button.name").click()
+            await entity.locator("form.naming input").fill("Dad")
+            await entity.locator("form.naming button.save").click()
+            await expect(entity.locator(".entity-name")).to_have_text("Dad", timeout=WAIT_MS)
+            [named] = (await server.get("/api/entities"))["entities"]
+            assert named["name"] == "Dad" and named["known"] is True
+            await page.locator("hsi-event-detail footer").scroll_into_view_if_needed()
+            await page.screenshot(path=str(shots / "card-detail-actions.png"))
             # The sighting opens the garage camera's event in the same dialog.
             await sighting.locator("button.link").click()
             await expect(page.locator("hsi-event-detail h2")).to_have_text(events[1]["camera_name"])
             await expect(
                 page.locator("hsi-event-detail .sightings li[data-camera='front_door']")
             ).to_have_count(1)
+            # Forgetting the person deletes it with its sightings and embeddings.
+            entity = page.locator("hsi-event-detail li.entity").first
+            await expect(entity.locator(".entity-name")).to_have_text("Dad")
+            await entity.locator("button.forget").click()
+            await entity.locator("button.forget-yes").click()
+            await expect(page.locator("hsi-event-detail li.entity")).to_have_count(0, timeout=WAIT_MS)
+            assert (await server.get("/api/entities"))["entities"] == []
             await page.locator("hsi-event-detail button.close").click()
             await page.locator(
                 f"hsi-events-card li.event.reviewed[data-event-id='{newest['id']}']"
@@ -382,6 +426,8 @@ async def _check_in_browser(
             assert await rows.first.get_attribute("data-event-id") == events[2]["id"]
             await page.locator("hsi-events-card .filters input[type=checkbox]").uncheck()
             await expect(rows).to_have_count(len(events))
+            await _check_ask(page, events, shots)
+            await _check_camera_view(page, server, events, shots)
             assert errors == [], errors
             await context.close()
 
@@ -423,3 +469,77 @@ async def _check_in_browser(
             await admin.close()
         finally:
             await browser.close()
+
+
+async def _check_ask(page: Page, events: list[dict[str, Any]], shots: Path) -> None:
+    """Ask (issue 16): a question, the answer, and cited events that open the dialog."""
+    card = page.locator("hsi-events-card")
+    await card.locator(".tabs button[data-view='ask']").click()
+    await card.locator("hsi-ask input[name=question]").fill("Was anyone at the front door?")
+    await card.locator("hsi-ask button[type=submit]").click()
+    cited = card.locator("hsi-ask li.citation")
+    await cited.first.wait_for(timeout=WAIT_MS)
+    cited_ids = [str(await row.get_attribute("data-event-id")) for row in await cited.all()]
+    by_id = {e["id"]: e for e in events}
+    assert cited_ids and set(cited_ids) <= set(by_id), cited_ids
+    answer = await card.locator("hsi-ask .answer").inner_text()
+    assert "[1]" in answer and cited_ids[0] not in answer, answer  # ids read as row numbers
+    await cited.first.locator("img.thumb").evaluate(
+        "img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))"
+    )
+    await card.screenshot(path=str(shots / "card-ask.png"))
+    await cited.first.locator("button.row").click()
+    first = by_id[cited_ids[0]]
+    await expect(page.locator("hsi-event-detail h2")).to_have_text(first["camera_name"])
+    await expect(page.locator("hsi-event-detail .reasoning")).to_contain_text(first["reasoning"][:30])
+    await page.locator("hsi-event-detail button.close").click()
+
+
+async def _check_camera_view(
+    page: Page, server: RealServer, events: list[dict[str, Any]], shots: Path
+) -> None:
+    """Cameras (issue 17): the stored tripwire drawn over the snapshot, a new one drawn with two
+    clicks, one deleted, and the camera's timeline with the behaviour found in its newest event."""
+    newest = events[0]
+    card = page.locator("hsi-events-card")
+    await card.locator(".tabs button[data-view='camera']").click()
+    view = card.locator("hsi-camera-view")
+    await view.locator("select").select_option("front_door")
+    front = [e for e in events if e["camera"] == "front_door"]
+    await expect(view.locator("li.item")).to_have_count(len(front), timeout=WAIT_MS)
+    behaviour = view.locator(f"li.item[data-event-id='{newest['id']}'] .behaviour[data-kind='loitering']")
+    await expect(behaviour).to_contain_text("Loitering person stayed 95 s in Porch")
+    await expect(view.locator("li.tripwire")).to_have_count(1)
+    assert "Path" in await view.locator("li.tripwire").inner_text()
+    await expect(view.locator("svg g.wire")).to_have_count(1)
+
+    await view.locator("button.draw").click()
+    scene = view.locator("figure.scene")
+    await view.locator("figure.scene img").evaluate(
+        "img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))"
+    )
+    box = await scene.bounding_box()
+    assert box is not None
+    await scene.click(position={"x": box["width"] * 0.25, "y": box["height"] * 0.3})
+    await scene.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.4})
+    await view.locator("form.hint input[name=name]").fill("Gate")
+    await view.locator("form.hint button[type=submit]").click()
+    await expect(view.locator("li.tripwire")).to_have_count(2, timeout=WAIT_MS)
+    stored = {t["name"]: t for t in (await server.get("/api/tripwires?camera=front_door"))["tripwires"]}
+    gate = stored["Gate"]
+    drawn = gate["a"] + gate["b"]
+    assert all(abs(v - want) < 0.02 for v, want in zip(drawn, [0.25, 0.3, 0.75, 0.4], strict=True)), gate
+    await expect(view.locator("svg g.wire")).to_have_count(2)
+    await page.set_viewport_size({"width": 1280, "height": 1600})  # the whole card, under the toolbar
+    await page.wait_for_timeout(300)
+    await card.screenshot(path=str(shots / "card-camera.png"))
+    await page.set_viewport_size({"width": 1280, "height": 900})
+
+    await view.locator("li.tripwire", has_text="Path").locator("button.delete").click()
+    await expect(view.locator("li.tripwire")).to_have_count(1, timeout=WAIT_MS)
+    assert [t["name"] for t in (await server.get("/api/tripwires"))["tripwires"]] == ["Gate"]
+    # A timeline row opens its event.
+    await view.locator(f"li.item[data-event-id='{newest['id']}'] button.row").click()
+    await expect(page.locator("hsi-event-detail h2")).to_have_text(newest["camera_name"])
+    await page.locator("hsi-event-detail button.close").click()
+    await card.locator(".tabs button[data-view='events']").click()

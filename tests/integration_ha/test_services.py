@@ -411,6 +411,25 @@ async def test_ask_returns_the_answer_and_the_cited_event_ids(
         await _call(hass, "ask", {"question": "Who lingers?"})
 
 
+async def test_get_digest_of_a_day_or_week(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    hsi_server.add_event("garage", 15, {"car": 1}, "A car parks in the garage.")
+    result = await _call(hass, "get_digest", {}, response=True)
+    assert hsi_server.requests[-1][:3] == ("GET", "/api/ask/digest", {"period": "day"})
+    assert result["type"] == "event_digest" and result["events"] == 2
+    assert result["by_camera"] == {"garage": 1, "front_door": 1}
+    assert result["text"].startswith("Day ending ")
+
+    result = await _call(hass, "get_digest", {"period": "week", "date": "2025-01-05"}, response=True)
+    assert hsi_server.requests[-1][2] == {"period": "week", "date": "2025-01-05"}
+    assert result["text"] == "Week ending 2025-01-05: 2 event(s)"
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "get_digest", {"period": "month"}, response=True)
+    with pytest.raises(vol.Invalid):
+        await _call(hass, "get_digest", {"date": "yesterday"}, response=True)
+
+
 async def test_tripwires_create_update_delete(
     hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
 ) -> None:
