@@ -129,7 +129,7 @@ async def test_user_flow_other_web_servers_are_not_hsi(hass: HomeAssistant, sock
 async def test_user_flow_a_service_that_does_not_speak_http_is_not_hsi(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    # Something listens at the address but answers with its own protocol (an SSH banner here):
+    # Something listens at the address but answers in its own protocol (an SSH banner here):
     # it answered, so "not an HSI server", not "cannot reach".
     async def banner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
