@@ -136,11 +136,11 @@ def test_every_raised_error_fills_exactly_the_placeholders_of_its_message() -> N
             given: set[str] = set()
             placeholders = keywords.get("translation_placeholders")
             if isinstance(placeholders, ast.Dict):
-                for key, value in zip(placeholders.keys, placeholders.values, strict=True):
-                    assert isinstance(key, ast.Constant), f"{path}:{node.lineno}"
-                    given.add(str(key.value))
+                for name, value in zip(placeholders.keys, placeholders.values, strict=True):
+                    assert isinstance(name, ast.Constant), f"{path}:{node.lineno}"
+                    given.add(str(name.value))
                     assert not (isinstance(value, ast.Constant) and value.value == ""), (
-                        f"{path}:{node.lineno}: empty placeholder {key.value}"
+                        f"{path}:{node.lineno}: empty placeholder {name.value!r}"
                     )
             elif placeholders is not None:
                 continue  # built at run time

@@ -94,5 +94,7 @@ async def test_a_user_who_may_not_read_the_entities_is_refused_quietly(
     answer = await client.receive_json()
     assert answer["success"] is False
     assert answer["error"]["code"] == "unauthorized"
-    assert answer["error"]["message"] == "you may not read the entities of any Home Security Intelligence server"
+    assert (
+        answer["error"]["message"] == "you may not read the entities of any Home Security Intelligence server"
+    )
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
