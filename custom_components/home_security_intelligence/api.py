@@ -128,6 +128,10 @@ class HsiClient:
                 headers={**self._headers, **(headers or {})},
                 timeout=timeout,
             )
+        except aiohttp.ClientResponseError as err:
+            # Raised by the response parser only (no raise_for_status): something listens there,
+            # but it does not speak HTTP (an SSH or MQTT port, say).
+            raise HsiInvalidResponseError(f"{method} {path}: not an HTTP answer: {err.message}") from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise HsiConnectionError(f"{method} {path}: {err or type(err).__name__}") from err
         if response.status < 400:

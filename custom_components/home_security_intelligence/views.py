@@ -8,9 +8,11 @@ events carry a signed path (`authSig`, valid SNAPSHOT_LINK_TTL) that works witho
 a mobile-app notification image on the LAN or through Home Assistant's remote URL.
 
 Live subscription: `subscribe_events` of Home Assistant's WebSocket API lets only administrators
-subscribe to an integration's events, so the card of a non-admin user was refused. The command
-`home_security_intelligence/subscribe_events` forwards this integration's bus events to any
-authenticated user (they see the same data in the entity states).
+subscribe to an integration's events; it refuses anyone else with an ERROR in the log. The command
+`home_security_intelligence/subscribe_events` forwards this integration's bus events to every
+logged-in user who may read the entry's entities (the same data the entity states show), and
+refuses anyone else quietly, with a message that says why (the card's own command,
+`home_security_intelligence/subscribe` in websocket.py, follows the same rule).
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from typing import Any
 
 import voluptuous as vol
 from aiohttp import web
+from homeassistant.auth.models import User
+from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.components import websocket_api
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.const import ERR_UNAUTHORIZED
 from homeassistant.components.websocket_api.decorators import websocket_command
 from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .api import HsiApiError, HsiError, quote_segment
@@ -74,13 +80,40 @@ class HsiSnapshotView(HomeAssistantView):
         )
 
 
+def _readable_entry_ids(hass: HomeAssistant, user: User) -> set[str] | None:
+    """The entries whose entities this user may read; None for an administrator (every entry)."""
+    if user.is_admin:
+        return None
+    registry = er.async_get(hass)
+    return {
+        entry.entry_id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if any(
+            user.permissions.check_entity(entity.entity_id, POLICY_READ)
+            for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        )
+    }
+
+
 @websocket_command({vol.Required("type"): WS_SUBSCRIBE})
 @callback
 def _ws_subscribe_events(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Forward home_security_intelligence_event to this connection, for any logged-in user."""
+    """Forward home_security_intelligence_event to this connection, for a user who may read the
+    entities of the entry the event comes from."""
+    readable = _readable_entry_ids(hass, connection.user)
+    if readable is not None and not readable:
+        # Answered, not raised: a raised Unauthorized is logged as an ERROR for every refusal.
+        connection.send_error(
+            msg["id"],
+            ERR_UNAUTHORIZED,
+            "you may not read the entities of any Home Security Intelligence server",
+        )
+        return
 
     @callback
     def _forward(event: Event[Any]) -> None:
+        if readable is not None and event.data.get("config_entry_id") not in readable:
+            return
         connection.send_message(
             event_message(msg["id"], {"event_type": event.event_type, "data": event.data})
         )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.home_security_intelligence.const import DOMAIN
+from custom_components.home_security_intelligence.frontend import CARD_FILE
 from custom_components.home_security_intelligence.media import event_media_path, stored_media_path
 
 from .hsi_server import CLIP, JPEG, FakeHsiServer, wait_for
@@ -141,11 +144,15 @@ async def test_a_user_who_may_read_the_entities_gets_live_updates(
     setup_entry: MockConfigEntry,
     hass_ws_client: WebSocketGenerator,
     hass_read_only_access_token: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # Not an administrator: subscribe_events for our bus event would be refused for this user.
+    # Not an administrator: subscribe_events for our bus event would be refused for this user,
+    # with an ERROR in Home Assistant's log.
     ws = await hass_ws_client(hass, hass_read_only_access_token)
     await ws.send_json_auto_id({"type": "subscribe_events", "event_type": f"{DOMAIN}_event"})
     assert (await ws.receive_json())["error"]["code"] == "unauthorized"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+    caplog.clear()
 
     await ws.send_json_auto_id({"type": f"{DOMAIN}/subscribe"})
     subscribed = await ws.receive_json()
@@ -169,6 +176,15 @@ async def test_a_user_who_may_read_the_entities_gets_live_updates(
     await hsi_server.push("event.updated", {**event, "summary": "Updated."})
     updated = await ws.receive_json()
     assert updated["event"]["event"]["summary"] == "Updated."
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_card_never_uses_the_admin_only_subscribe_events() -> None:
+    # Home Assistant refuses subscribe_events of a custom event to every non-admin user and logs an
+    # ERROR each time; the card subscribes with the integration's own command.
+    bundle = CARD_FILE.read_text()
+    assert "subscribe_events" not in bundle
+    assert "/subscribe" in bundle
 
 
 async def test_a_user_who_may_not_read_the_entities_is_refused(
@@ -178,12 +194,17 @@ async def test_a_user_who_may_not_read_the_entities_is_refused(
     hass_ws_client: WebSocketGenerator,
     hass_read_only_user: MockUser,
     hass_read_only_access_token: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     hass_read_only_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
     ws = await hass_ws_client(hass, hass_read_only_access_token)
     for kind, extra in (("events", {}), ("subscribe", {}), ("ask", {"question": "who?"}), ("tripwires", {})):
         await ws.send_json_auto_id({"type": f"{DOMAIN}/{kind}", **extra})
-        assert (await ws.receive_json())["error"]["code"] == "unauthorized"
+        error = (await ws.receive_json())["error"]
+        assert error["code"] == "unauthorized"
+        # What the card shows ("Live updates unavailable: ..."); refused quietly, nothing logged.
+        assert error["message"] == "you may not read this entry's entities"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 async def test_clip_streams_with_range_and_errors_are_clear(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from unittest.mock import patch
 
 from aiohttp import web
@@ -123,6 +124,30 @@ async def test_user_flow_other_web_servers_are_not_hsi(hass: HomeAssistant, sock
             assert result["errors"] == {"base": "not_hsi"}, routes
         finally:
             await server.close()
+
+
+async def test_user_flow_a_service_that_does_not_speak_http_is_not_hsi(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    # Something listens at the address but answers in its own protocol (an SSH banner here):
+    # it answered, so "not an HSI server", not "cannot reach".
+    async def banner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+        await writer.drain()
+        await reader.read(1024)
+        writer.close()
+
+    server = await asyncio.start_server(banner, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: f"http://127.0.0.1:{port}", CONF_API_KEY: "k"}
+        )
+        assert result["errors"] == {"base": "not_hsi"}
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_user_flow_unexpected_error(hass: HomeAssistant, hsi_server: FakeHsiServer) -> None:

@@ -156,3 +156,41 @@ async def test_user_can_delete_only_gone_camera_devices(
     assert await remove(f"{INSTANCE_ID}_garage")
     assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), setup_entry.entry_id) is None
     assert hass.states.get("sensor.garage_risk_score") is None
+
+
+async def test_a_reload_keeps_every_device_and_what_the_user_changed(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    # No cameras selected in the options (every camera): a restart or reload removes no device,
+    # so device and entity names the user gave survive it.
+    entry_id = setup_entry.entry_id
+    garage = find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), entry_id)
+    device_registry.async_update_device(garage.id, name_by_user="Carport")
+    entity_registry.async_update_entity("sensor.garage_risk_score", name="Carport risk")
+    assert await hass.config_entries.async_reload(entry_id)
+    await hass.async_block_till_done()
+    after = find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), entry_id)
+    assert after.id == garage.id
+    assert after.name_by_user == "Carport"
+    registered = entity_registry.async_get("sensor.garage_risk_score")
+    assert registered is not None and registered.name == "Carport risk"
+    devices = dr.async_entries_for_config_entry(device_registry, entry_id)
+    assert sorted(str(d.name) for d in devices) == ["Front door", "Garage", "HSI Test"]
+
+
+async def test_deselecting_a_camera_in_the_options_removes_its_device(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry_id = setup_entry.entry_id
+    hass.config_entries.async_update_entry(setup_entry, options={"cameras": ["garage"]})
+    await hass.async_block_till_done()  # the update listener reloads the entry
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_front_door"), entry_id) is None
+    assert find_device(device_registry, (DOMAIN, f"{INSTANCE_ID}_garage"), entry_id) is not None
+    assert hass.states.get("sensor.front_door_risk_score") is None

@@ -113,6 +113,46 @@ def test_every_translation_key_in_code_is_in_en_json() -> None:
         assert issue["title"] and issue["description"]
 
 
+def _constants(node: ast.expr) -> list[str]:
+    """The string constants an expression can be: "a", or "a" if ... else "b"."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _constants(node.body) + _constants(node.orelse)
+    return []
+
+
+def test_every_raised_error_fills_exactly_the_placeholders_of_its_message() -> None:
+    # An error raised without a placeholder its message names, or with an empty one, reads
+    # "No loaded ... server ." to the user.
+    checked = 0
+    for path, source in SOURCES.items():
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            if "translation_domain" not in keywords or "translation_key" not in keywords:
+                continue
+            given: set[str] = set()
+            placeholders = keywords.get("translation_placeholders")
+            if isinstance(placeholders, ast.Dict):
+                for name, value in zip(placeholders.keys, placeholders.values, strict=True):
+                    assert isinstance(name, ast.Constant), f"{path}:{node.lineno}"
+                    given.add(str(name.value))
+                    assert not (isinstance(value, ast.Constant) and value.value == ""), (
+                        f"{path}:{node.lineno}: empty placeholder {name.value!r}"
+                    )
+            elif placeholders is not None:
+                continue  # built at run time
+            for key in _constants(keywords["translation_key"]):
+                if key not in STRINGS["exceptions"]:
+                    continue
+                wanted = set(re.findall(r"{(\w+)}", STRINGS["exceptions"][key]["message"]))
+                assert given == wanted, f"{path}:{node.lineno}: {key} needs {wanted}, gets {given}"
+                checked += 1
+    assert checked >= 15
+
+
 def test_every_entity_translation_key_is_named_and_has_an_icon() -> None:
     code_keys = _entity_keys()
     translated = {(platform, key) for platform, keys in STRINGS["entity"].items() for key in keys}

@@ -3,8 +3,11 @@ non-admin users."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.home_security_intelligence.const import BUS_EVENT
@@ -52,13 +55,17 @@ async def test_non_admin_user_can_subscribe_to_live_events(
     setup_entry: MockConfigEntry,
     hass_ws_client: WebSocketGenerator,
     hass_read_only_access_token: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = await hass_ws_client(hass, access_token=hass_read_only_access_token)
-    # Home Assistant's own subscribe_events refuses a non-admin user for this event type ...
+    # Home Assistant's own subscribe_events refuses a non-admin user for this event type, with an
+    # ERROR in the log ...
     await client.send_json_auto_id({"type": "subscribe_events", "event_type": BUS_EVENT})
     refused = await client.receive_json()
     assert refused["success"] is False and refused["error"]["code"] == "unauthorized"
-    # ... the integration's command does not.
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+    caplog.clear()
+    # ... the integration's command does not, and logs nothing.
     await client.send_json_auto_id({"type": "home_security_intelligence/subscribe_events"})
     answer = await client.receive_json()
     assert answer["success"] is True, answer
@@ -68,3 +75,26 @@ async def test_non_admin_user_can_subscribe_to_live_events(
     assert message["type"] == "event"
     assert message["event"]["event_type"] == BUS_EVENT
     assert message["event"]["data"]["id"] == event["id"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_user_who_may_not_read_the_entities_is_refused_quietly(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_user: MockUser,
+    hass_read_only_access_token: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Allowed to see a kitchen light only: none of this integration's events reach this user.
+    hass_read_only_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
+    client = await hass_ws_client(hass, access_token=hass_read_only_access_token)
+    await client.send_json_auto_id({"type": "home_security_intelligence/subscribe_events"})
+    answer = await client.receive_json()
+    assert answer["success"] is False
+    assert answer["error"]["code"] == "unauthorized"
+    assert (
+        answer["error"]["message"] == "you may not read the entities of any Home Security Intelligence server"
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
