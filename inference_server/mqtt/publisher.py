@@ -237,8 +237,7 @@ class MqttPublisher:
     async def _cameras(self) -> dict[str, str]:
         cameras: dict[str, str] = dict(self._names)
         if self.pool is not None:
-            rows = await self.pool.fetch("SELECT id, name FROM cameras ORDER BY id")
-            cameras.update({r["id"]: r["name"] for r in rows})
+            cameras.update(await queries.camera_names(self.pool))
         return cameras
 
     async def _publish_all_discovery(self, client: aiomqtt.Client) -> None:

@@ -189,7 +189,7 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _server_check(env: dict[str, str]) -> None:
-    """The server's own validation of the mapped settings (one definition: inference_server/config.py)."""
+    """The server's own validation of the mapped settings (one definition: inference_server/settings/)."""
     from inference_server.runtime.services import home_timezone
     from inference_server.settings import ConfigError, load_settings
 
