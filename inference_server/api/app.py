@@ -11,8 +11,15 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from inference_server.api import ask, behaviour, cameras, dlq, events, media, rules, system, ws, zones
-from inference_server.api.auth import AuthFailed, KeyVerifier, Principal, authenticate, client_address
+from inference_server.api import ask, behaviour, cameras, dlq, events, media, rules, system, ui, ws, zones
+from inference_server.api.auth import (
+    AuthFailed,
+    KeyVerifier,
+    Principal,
+    authenticate,
+    client_address,
+    presented_key,
+)
 from inference_server.api.context import ApiContext, ApiLimits
 from inference_server.api.errors import HTTP_CODES, ApiError, error_response
 from inference_server.api.ratelimit import RateLimiter
@@ -24,6 +31,7 @@ from inference_server.store.errors import is_transient
 log = logging.getLogger(__name__)
 
 ANONYMOUS = Principal("anonymous", "read")
+INGRESS = Principal("ingress", "read")
 _OUTCOMES = {
     400: "invalid",
     401: "unauthorized",
@@ -122,6 +130,9 @@ class ApiState:
             await self.check_rate(request, route_class, f"ip:{address}", None)
         if scope == "none":
             return ANONYMOUS, None
+        peer = self.ctx.settings.api.ingress_peer
+        if scope == "read" and not websocket and peer and address == peer and not presented_key(request)[0]:
+            return INGRESS, None  # Home Assistant's ingress proxy: it authenticated the user
         try:
             principal, protocol = await authenticate(
                 request, self.verifier, keys_required=self.ctx.settings.api.keys_required, websocket=websocket
@@ -257,6 +268,7 @@ def all_operations() -> list[Operation]:
         *ask.router.operations,
         *rules.router.operations,
         *dlq.router.operations,
+        *ui.router.operations,
     ]
 
 

@@ -16,7 +16,7 @@ from inference_server.api import schemas
 from inference_server.api.context import ApiContext
 from inference_server.api.routing import Call, Reply, Router
 from inference_server.contract.status import SystemStatus
-from inference_server.store import queries
+from inference_server.store import db, queries
 from inference_server.store.streams import STAGES
 
 router = Router()
@@ -49,7 +49,7 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
     supervised stage task as `stage:<name>` (false while it is down after a crash)."""
 
     async def database() -> bool:
-        return bool(await ctx.pool.fetchval("SELECT 1") == 1)
+        return await db.ping(ctx.pool)
 
     async def redis() -> bool:
         return bool(await ctx.redis.ping())

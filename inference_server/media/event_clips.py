@@ -8,6 +8,8 @@ from pathlib import Path
 import asyncpg
 
 from inference_server.media.clips import ClipError, ClipMaker
+from inference_server.store import events as events_store
+from inference_server.store import media as media_store
 
 
 class ClipUnavailable(LookupError):
@@ -18,28 +20,26 @@ async def event_clip(
     pool: asyncpg.Pool, media_dir: Path, event_id: str, fmt: str, pre_roll: float, post_roll: float
 ) -> Path:
     """The clip file for an event, made on first request and cached under `<media_dir>/.clips/`."""
-    event = await pool.fetchrow("SELECT camera_id, started_at, ended_at FROM events WHERE id = $1", event_id)
+    event = await events_store.event_span(pool, event_id)
     if event is None:
         raise ClipUnavailable(f"no event {event_id}")
     out = media_dir / ".clips" / f"{event_id}-{int(pre_roll)}-{int(post_roll)}.{fmt}"
     if out.exists():
         return out
-    rows = await pool.fetch(
-        "SELECT path, kind, captured_at FROM media_files WHERE camera_id = $1 AND status <> 'dead_letter'"
-        " AND (event_id = $2 OR captured_at BETWEEN $3 AND $4) ORDER BY captured_at, id",
-        event["camera_id"],
+    rows = await media_store.media_around(
+        pool,
+        event.camera,
         event_id,
-        event["started_at"] - timedelta(seconds=pre_roll),
-        event["ended_at"] + timedelta(seconds=post_roll),
+        event.started_at - timedelta(seconds=pre_roll),
+        event.ended_at + timedelta(seconds=post_roll),
     )
     maker = ClipMaker(media_dir)
     try:
-        videos = [r for r in rows if r["kind"] == "video"]
+        videos = [path for path, kind in rows if kind == "video"]
         if videos:
-            first = videos[0]
-            span = (event["ended_at"] - event["started_at"]).total_seconds()
+            span = (event.ended_at - event.started_at).total_seconds()
             await maker.from_video(
-                media_dir / first["path"],
+                media_dir / videos[0],
                 out,
                 start_seconds=0.0,
                 end_seconds=max(span, 10.0),
@@ -47,7 +47,7 @@ async def event_clip(
                 fmt=fmt,  # type: ignore[arg-type]
             )
         else:
-            images = [media_dir / r["path"] for r in rows if r["kind"] == "image"]
+            images = [media_dir / path for path, kind in rows if kind == "image"]
             if not images:
                 raise ClipUnavailable(f"event {event_id} has no stored media")
             await maker.from_images(images, out, fmt=fmt)  # type: ignore[arg-type]

@@ -37,11 +37,11 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import asyncpg
 
+from inference_server.bus.worker import StreamWorker
 from inference_server.contract import messages
 from inference_server.metrics import Metrics
 from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic, legacy_config_topic
 from inference_server.notify.mqtt_channel import ALERT_QOS, alert_topic, mqtt_payload, wants_mqtt
-from inference_server.pipeline.worker import StreamWorker
 from inference_server.settings import Settings
 from inference_server.store import queries
 from inference_server.store.streams import StreamEntry, Streams
@@ -237,8 +237,7 @@ class MqttPublisher:
     async def _cameras(self) -> dict[str, str]:
         cameras: dict[str, str] = dict(self._names)
         if self.pool is not None:
-            rows = await self.pool.fetch("SELECT id, name FROM cameras ORDER BY id")
-            cameras.update({r["id"]: r["name"] for r in rows})
+            cameras.update(await queries.camera_names(self.pool))
         return cameras
 
     async def _publish_all_discovery(self, client: aiomqtt.Client) -> None:

@@ -52,8 +52,8 @@ from inference_server.ml.frames import UndecodableMedia, decode_image
 from inference_server.ml.protocols import Embedder
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
+from inference_server.store import queries, understanding
 from inference_server.store import tripwires as tripwire_store
-from inference_server.store import understanding
 from inference_server.store.media import MediaRecord, StoredDetection
 from inference_server.store.understanding import ReidStore
 from inference_server.store.windows import ClosedWindow
@@ -174,8 +174,7 @@ class ContextBuilder:
 
     async def camera_name(self, camera: str) -> str:
         """The configured or derived display name of a camera."""
-        name = await self.pool.fetchval("SELECT name FROM cameras WHERE id = $1", camera)
-        return str(name) if name else display_name(camera)
+        return await queries.camera_name(self.pool, camera) or display_name(camera)
 
     async def build(self, window: ClosedWindow) -> tuple[EventContext, dict[str, Any]]:
         """The context plus the ids the event links to (`media_ids`, `detection_ids`)."""

@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from inference_server.bus.worker import StreamWorker
 from inference_server.ml.models.plan import ModelPlan, load_failed
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage
 from inference_server.pipeline.detect import DetectStage
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.pipeline.ingest import Ingest
-from inference_server.pipeline.worker import StreamWorker
 from inference_server.runtime.models import (
     build_detector,
     build_embedder,
@@ -38,6 +38,7 @@ from inference_server.runtime.models import (
 from inference_server.runtime.services import Services, data_dirs, open_services
 from inference_server.runtime.supervisor import StageRunner, StageState, Supervisor
 from inference_server.settings import Settings
+from inference_server.store import db
 from inference_server.store import media as media_store
 from inference_server.store.streams import StreamEntry, Streams
 from inference_server.store.windows import WindowStore
@@ -186,7 +187,7 @@ class App:
 
     async def _probe_services(self) -> None:
         """Both services answer (raises otherwise): tells a bad batch from an outage."""
-        await self.services.pool.fetchval("SELECT 1")
+        await db.ping(self.services.pool)
         await self.services.redis.ping()
 
     def _dead_letter(self, stage: str) -> Callable[[StreamEntry, str], Awaitable[None]]:

@@ -189,6 +189,7 @@ def start_profile_pull(settings: Settings, plan: ModelPlan | None) -> Any:
             requested,
             recommended,
             mirror=settings.models.mirror,
+            detector_weights=settings.detection.weights,
         )
     except UnknownModel as exc:
         raise ConfigError(f"models_profile: {exc}") from exc

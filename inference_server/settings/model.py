@@ -52,7 +52,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         "api",
         "api_",
         "host port rate_limit_enabled rate_limit_window_seconds rate_limit_read rate_limit_search "
-        "rate_limit_media rate_limit_write max_body_bytes ws_queue_size cors_origins",
+        "rate_limit_media rate_limit_write max_body_bytes ws_queue_size cors_origins ingress_peer",
         api_keys_required="require_keys",
         public_url="public_url",
     ),

@@ -136,6 +136,9 @@ class ApiConfig(BaseModel):
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     ws_queue_size: int = Field(256, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
+    # The address Home Assistant's ingress proxy connects from (the add-on: 172.30.32.2): its
+    # requests are reads by a user Home Assistant authenticated, so reads from it need no key.
+    ingress_peer: str | None = None
 
     @property
     def keys_required(self) -> bool:

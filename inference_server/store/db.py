@@ -103,6 +103,11 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
     return applied
 
 
+async def ping(pool: Executor) -> bool:
+    """PostgreSQL answers a trivial query (raises when it cannot be reached)."""
+    return bool(await pool.fetchval("SELECT 1") == 1)
+
+
 async def has_pgvector(pool: asyncpg.Pool) -> bool:
     """Whether the pgvector extension is installed or can be."""
     async with pool.acquire() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,23 @@ async def save_event(
 async def is_final(pool: asyncpg.Pool, event_id: str) -> bool:
     """Whether the event exists and has been refined by its closed window."""
     return bool(await pool.fetchval("SELECT final FROM events WHERE id = $1", event_id))
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpan:
+    """Where and when an event happened (what a clip of it needs)."""
+
+    camera: str
+    started_at: datetime
+    ended_at: datetime
+
+
+async def event_span(pool: asyncpg.Pool, event_id: str) -> EventSpan | None:
+    """The event's camera and time span, or None when there is no such event."""
+    row = await pool.fetchrow("SELECT camera_id, started_at, ended_at FROM events WHERE id = $1", event_id)
+    if row is None:
+        return None
+    return EventSpan(camera=row["camera_id"], started_at=row["started_at"], ended_at=row["ended_at"])
 
 
 _SELECT = """

@@ -110,6 +110,22 @@ async def queued_media_ids(pool: asyncpg.Pool) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def media_around(
+    pool: asyncpg.Pool, camera: str, event_id: str, start: datetime, end: datetime
+) -> list[tuple[str, str]]:
+    """(path, kind) of the event's media and of the camera's other media captured between `start` and
+    `end`, oldest first; dead letters left out."""
+    rows = await pool.fetch(
+        "SELECT path, kind FROM media_files WHERE camera_id = $1 AND status <> 'dead_letter'"
+        " AND (event_id = $2 OR captured_at BETWEEN $3 AND $4) ORDER BY captured_at, id",
+        camera,
+        event_id,
+        start,
+        end,
+    )
+    return [(r["path"], r["kind"]) for r in rows]
+
+
 async def save_detections(
     pool: asyncpg.Pool,
     results: dict[int, list[tuple[int, float, list[Detection]]]],

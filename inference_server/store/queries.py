@@ -379,6 +379,18 @@ async def list_cameras(pool: asyncpg.Pool, camera_id: str | None = None) -> list
     ]
 
 
+async def camera_names(pool: asyncpg.Pool) -> dict[str, str]:
+    """Every known camera's display name by id."""
+    rows = await pool.fetch("SELECT id, name FROM cameras ORDER BY id")
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def camera_name(pool: asyncpg.Pool, camera_id: str) -> str | None:
+    """The stored display name of a camera (None when unknown or unnamed)."""
+    name = await pool.fetchval("SELECT name FROM cameras WHERE id = $1", camera_id)
+    return str(name) if name else None
+
+
 async def mute_camera(pool: asyncpg.Pool, camera_id: str, minutes: int) -> bool:
     """Mute alerts of a camera for `minutes` (0 unmutes); False when there is no such camera."""
     found = await pool.fetchval(

@@ -50,9 +50,12 @@ def test_config_yaml_translations_and_mapping_name_the_same_options() -> None:
     assert CONFIG["schema"]["detector"] == f"list({'|'.join(addon.DETECTORS)})"
     assert CONFIG["schema"]["llm_backend"] == f"list({'|'.join(addon.LLM_BACKENDS)})"
     assert CONFIG["schema"]["log_level"] == f"list({'|'.join(addon.LOG_LEVELS)})"
+    assert CONFIG["schema"]["models_profile"] == f"list({'|'.join(addon.MODELS_PROFILES)})"
     assert CONFIG["discovery"] == ["home_security_intelligence"]
     assert CONFIG["watchdog"].endswith("/api/system/health")
     assert CONFIG["host_network"] is True  # FTP passive replies name the host, not the container
+    # The status page in the sidebar through the Supervisor's ingress proxy, on the API's port.
+    assert CONFIG["ingress"] is True and CONFIG["ingress_port"] == addon.API_PORT and CONFIG["panel_icon"]
 
 
 def test_defaults_map_onto_settings_the_server_accepts() -> None:
@@ -70,6 +73,8 @@ def test_defaults_map_onto_settings_the_server_accepts() -> None:
     assert settings.detection.detector == "auto" and settings.llm.backend == "heuristic"
     assert settings.detection.weights == "/share/hsi/models/yolo26n.onnx"
     assert settings.cameras == {}
+    assert settings.models.profile == "auto"  # the profile for this hardware, pulled on first start
+    assert settings.api.ingress_peer == "172.30.32.2"  # the panel's reads need no key
     assert "HSI_LLM_URL" not in env and "HSI_LLM_API_KEY" not in env
 
 
@@ -122,6 +127,10 @@ def test_every_option_reaches_its_setting() -> None:
         ({"batch_window_seconds": 10, "batch_idle_seconds": 30}, "option 'batch_idle_seconds': 30 is longer"),
         ({"mqtt_discovery": "yes"}, "option 'mqtt_discovery': must be true or false, got 'yes'"),
         ({"log_level": "TRACE"}, "option 'log_level': must be one of DEBUG, INFO, WARNING, ERROR"),
+        (
+            {"models_profile": "gpu-24gb"},
+            "option 'models_profile': must be one of auto, none, cpu-small, cpu",
+        ),
         ({"timezone": 3}, "option 'timezone': must be text, got 3"),
         ({"surprise": 1}, "option 'surprise': unknown option"),
         ({"cameras": {"front": {}}}, "option 'cameras': must be a list"),
@@ -139,6 +148,22 @@ def test_bad_options_are_refused_with_the_option_named(overrides: dict[str, Any]
     with pytest.raises(addon.OptionError) as refused:
         addon.map_options(_options(**overrides))
     assert message in str(refused.value)
+
+
+def test_models_profile_names_the_cpu_profiles_of_the_manifest() -> None:
+    from inference_server.ml.models.manifest import builtin_manifest
+
+    profiles = builtin_manifest().profiles
+    for choice in addon.MODELS_PROFILES:
+        env = addon.map_options(_options(models_profile=choice))
+        assert load_settings(environ=env).models.profile == choice
+        assert choice in ("auto", "none") or choice in profiles
+    # auto stays on the CPU profiles here: the add-on cannot use an NVIDIA GPU
+    assert {p for p in profiles if p.startswith("cpu")} == set(addon.MODELS_PROFILES) - {"auto", "none"}
+    # a hand-written options.json from before the option: nothing is pulled
+    options = _options()
+    del options["models_profile"]
+    assert addon.map_options(options)["HSI_MODELS_PROFILE"] == "none"
 
 
 def test_the_servers_own_validation_stops_the_addon_too(monkeypatch: pytest.MonkeyPatch) -> None:

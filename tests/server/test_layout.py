@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,9 +49,49 @@ def test_benchmarks_demo_and_test_models_are_outside_the_package() -> None:
         "ml/bench_detector.py",
         "ml/testing_models.py",
         "ml/tiny_gguf.py",
+        "config.py",  # the old settings re-export: import inference_server.settings
     ):
         assert not (PACKAGE / gone).exists(), gone
     assert "realistic_day" not in (PACKAGE / "domain" / "calibration.py").read_text(encoding="utf-8")
+
+
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|TRUNCATE|LOCK)\b", re.IGNORECASE)
+_RUNS_SQL = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "cursor", "prepare"}
+
+
+def _sql_calls(path: Path) -> list[int]:
+    """Lines where a connection-style method is called with SQL text as its first argument."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines: list[int] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        first = node.args[0]
+        text = (
+            first.value
+            if isinstance(first, ast.Constant) and isinstance(first.value, str)
+            else "".join(
+                v.value for v in first.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
+            if isinstance(first, ast.JoinedStr)
+            else ""
+        )
+        if node.func.attr in _RUNS_SQL and _SQL.match(text):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_sql_is_only_in_the_store_package() -> None:
+    store = PACKAGE / "store"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if store not in path.parents
+        for line in _sql_calls(path)
+    ]
+    assert offenders == []
+    # The check finds what it looks for: the store itself is full of it.
+    assert _sql_calls(store / "events.py")
 
 
 @pytest.mark.parametrize("command", ["demo", "bench"])
@@ -75,3 +116,34 @@ def test_without_the_tools_folder_the_command_says_so_in_one_line(tmp_path: Path
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"hsi: 'hsi {command}' needs the tools/ folder of a source checkout")
     assert result.stdout == ""
+
+
+def _requirement_lines() -> list[str]:
+    lines = (ROOT / "requirements" / "server.txt").read_text(encoding="utf-8").splitlines()
+    return [kept for line in lines if (kept := line.split("#", 1)[0].strip())]
+
+
+def test_the_declared_dependencies_are_requirements_server_txt() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from setuptools.config.pyprojecttoml import read_configuration
+
+    # What setuptools (pip install ., pip install -e .) declares for the package: the same list.
+    project = read_configuration(ROOT / "pyproject.toml")["project"]
+    assert "dependencies" in project["dynamic"]
+    declared = [str(Requirement(r)) for r in project["dependencies"]]
+    assert declared == [str(Requirement(r)) for r in _requirement_lines()]
+    assert "pydantic-settings==2.16.3" in declared
+    # The add-on's exclusions (tools/vendor_addon.py) name packages that are on the list.
+    from tools.vendor_addon import ADDON_EXCLUDED, CUDA_EXCLUDED
+
+    names = {canonicalize_name(Requirement(r).name) for r in declared}
+    assert (ADDON_EXCLUDED | CUDA_EXCLUDED) <= names
+
+
+def test_the_demo_extra_pins_what_the_dev_requirements_pin() -> None:
+    from setuptools.config.pyprojecttoml import read_configuration
+
+    demo = read_configuration(ROOT / "pyproject.toml")["project"]["optional-dependencies"]["demo"]
+    dev = (ROOT / "requirements" / "server-dev.txt").read_text(encoding="utf-8").splitlines()
+    assert demo and set(demo) <= {line.split("#", 1)[0].strip() for line in dev}

@@ -160,7 +160,7 @@ def test_secrets_never_show_in_reprs_or_dumps() -> None:
 def test_settings_cannot_change_after_validation() -> None:
     settings = load_settings(environ={})
     with pytest.raises(ValidationError):
-        settings.api.port = 1  # type: ignore[misc]
+        settings.api.port = 1
     with pytest.raises(ValidationError):
         settings.timezone = "Europe/Paris"  # type: ignore[misc]
 

@@ -4,8 +4,10 @@ It speaks the real protocols the downloaders use, on 127.0.0.1 and a free port:
 - Hugging Face resolve endpoint: HEAD/GET `/{repo}/resolve/{revision}/{file}` with `ETag`,
   `X-Repo-Commit`, `X-Linked-Etag` (the LFS sha256), `X-Linked-Size`, `Accept-Ranges` and
   `Range` -> 206 with `Content-Range`; unknown files 404 with `X-Error-Code: EntryNotFound`.
-- GitHub release assets: GET `/{owner}/{repo}/releases/download/{tag}/{file}` with
-  `Content-Length` and Range support.
+- GitHub release assets: HEAD/GET `/{owner}/{repo}/releases/download/{tag}/{file}`, with
+  `redirect=True` a 302 to `/cdn/{owner}/{repo}/{tag}/{file}` first (GitHub sends assets to its CDN); the answer
+  carries `Content-Length`, `ETag`, `Last-Modified` and Range support (`If-Range` with another
+  validator gets the whole file, as RFC 9110 says).
 Faults for tests: drop the connection after N bytes (once), advertise a different size, serve
 other bytes than the advertised hash, slow the body down. Every request is logged.
 """
@@ -33,6 +35,12 @@ class HostedFile:
     drop_after: int | None = None  # close the connection after this many body bytes...
     drops_left: int = 0  # ...this many times
     bytes_per_second: float | None = None
+    redirect: bool = False  # release assets: answer 302 to a /cdn/ URL first, as GitHub does
+
+    @property
+    def etag(self) -> str:
+        """The release host's ETag (an opaque tag that changes with the bytes)."""
+        return '"' + hashlib.md5(self.body, usedforsecurity=False).hexdigest() + '"'
 
     @property
     def sha256(self) -> str:
@@ -114,14 +122,25 @@ class FakeHub:
         if gh:
             key = f"gh:{gh['repo']}/{gh['tag']}/{gh['file']}"
             return key, self.files.get(key), False
+        cdn = re.fullmatch(r"/cdn/(?P<key>.+)", path)
+        if cdn:
+            key = f"gh:{cdn['key']}"
+            return key, self.files.get(key), False
         return "", None, False
 
     def _serve(self, h: BaseHTTPRequestHandler, *, head: bool) -> None:
         path = h.path.split("?", 1)[0]
-        _key, hosted, is_hf = self._lookup(path)
+        key, hosted, is_hf = self._lookup(path)
         entry = LoggedRequest("HEAD" if head else "GET", path, h.headers.get("Range"), 200)
         with self._lock:
             self.requests.append(entry)
+        if hosted is not None and hosted.redirect and not is_hf and not path.startswith("/cdn/"):
+            entry.status = 302
+            h.send_response(302)
+            h.send_header("Location", f"/cdn/{key.removeprefix('gh:')}")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
         if hosted is None:
             entry.status = 404
             h.send_response(404)
@@ -134,6 +153,9 @@ class FakeHub:
         body = hosted.body
         start = 0
         match = re.fullmatch(r"bytes=(\d+)-", h.headers.get("Range") or "")
+        if_range = h.headers.get("If-Range")
+        if match and if_range is not None and not is_hf and if_range != hosted.etag:
+            match = None  # the client's bytes are of another version: send the whole file
         if match and not head:
             start = int(match.group(1))
             if start >= len(body):
@@ -152,6 +174,9 @@ class FakeHub:
             h.send_header("ETag", f'"{hosted.sha256}"')
             h.send_header("X-Linked-Etag", f'"{hosted.sha256}"')
             h.send_header("X-Linked-Size", str(size))
+        else:
+            h.send_header("ETag", hosted.etag)
+            h.send_header("Last-Modified", "Tue, 13 Jan 2026 10:00:00 GMT")
         h.send_header("Accept-Ranges", "bytes")
         h.send_header("Content-Type", "application/octet-stream")
         if start:

@@ -81,6 +81,9 @@ class ModelEntry(BaseModel):
     backends: list[str]
     context_tokens: int | None = None
     dimensions: int | None = None
+    # The id of another entry holding the ONNX export of these weights: what a build without
+    # PyTorch (the add-on) pulls instead of a `.pt`.
+    onnx: str | None = None
 
     @property
     def relative_path(self) -> Path:
@@ -114,6 +117,11 @@ class Manifest(BaseModel):
         ids = [m.id for m in self.models]
         if len(ids) != len(set(ids)):
             raise ValueError("model ids must be unique")
+        for entry in self.models:
+            if entry.onnx is not None:
+                variant = next((m for m in self.models if m.id == entry.onnx), None)
+                if variant is None or not variant.file.endswith(".onnx") or variant.family != entry.family:
+                    raise ValueError(f"{entry.id}: onnx must name a {entry.family} entry with an .onnx file")
         for name, profile in self.profiles.items():
             unknown = [m for m in profile.models if m not in ids]
             if unknown:

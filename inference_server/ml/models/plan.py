@@ -194,6 +194,14 @@ def plan_detector(ms: ModelSettings, hw: Hardware, store: ModelStore, rec: Recom
         path = locate_weights(ms.detector_weights, ms.models_dir)
         model_id = Path(ms.detector_weights).stem
         source = f"HSI_DETECTOR_WEIGHTS={ms.detector_weights}"
+        if path is None and ms.detector == "auto":
+            # Not there (yet): an ONNX export `hsi models` installed (models_profile in the add-on) serves.
+            for entry in _ordered(store.manifest, "detector", rec.models):
+                installed = store.status(entry)
+                if entry.file.endswith(".onnx") and installed.status == "verified" and installed.path:
+                    path, model_id = installed.path, entry.id
+                    source = f"{source} does not exist; {entry.id} from {ms.models_dir}"
+                    break
         if path is None:
             if ms.detector != "auto":
                 return StageChoice(

@@ -10,10 +10,17 @@ The state is written to `<models_dir>/profile-pull.json` at every change, so `hs
 process) shows it too; `GET /api/system/info` (doctor.profile_pull), `GET /api/system/ready`
 (models_pull) and the fallback entries Home Assistant turns into repair issues carry it. Models
 downloaded while serving take effect at the next start: the state says `restart_required`.
+
+Only what this build can run is pulled (`runnable`): a YOLO `.pt` needs PyTorch (the add-on has
+none: it runs ONNX), a GGUF needs llama-cpp-python, CLIP needs open_clip. A detector whose manifest
+entry names an ONNX export (`onnx: <id>`) gets that export instead; otherwise the model is marked
+`unusable` with one line saying what to provide, nothing is downloaded for it, and the server goes on
+serving on the fallback (the line is in the state, the log and the Home Assistant repair text).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -32,7 +39,51 @@ from inference_server.ml.models.store import ModelStore
 log = logging.getLogger(__name__)
 
 STATUS_FILE = "profile-pull.json"
-State = Literal["pending", "nothing_to_do", "offline", "downloading", "done", "failed"]
+State = Literal["pending", "nothing_to_do", "offline", "downloading", "done", "failed", "unusable"]
+# What each kind of model file needs in this Python environment.
+NEEDS = {
+    "torch": ("torch", "ultralytics"),
+    "onnx": ("onnxruntime",),
+    "llama_cpp": ("llama_cpp",),
+    "clip": ("torch", "open_clip"),
+}
+
+
+def installed_runtimes() -> frozenset[str]:
+    """The runtimes of NEEDS whose packages this environment has (find_spec: nothing is imported)."""
+    return frozenset(
+        name for name, modules in NEEDS.items() if all(importlib.util.find_spec(m) for m in modules)
+    )
+
+
+def runtime_of(entry: ModelEntry) -> str:
+    """The runtime that loads this entry's file."""
+    if entry.family == "llm":
+        return "llama_cpp"
+    if entry.family == "embedder":
+        return "clip"
+    return "onnx" if entry.file.endswith(".onnx") else "torch"
+
+
+def unusable_reason(entry: ModelEntry, detector_weights: str | None = None) -> str:
+    """One line: why this build cannot run `entry` and what to provide instead."""
+    if runtime_of(entry) == "torch":
+        onnx = Path(entry.file).with_suffix(".onnx").name
+        where = detector_weights if detector_weights and detector_weights.endswith(".onnx") else None
+        return (
+            f"{entry.id} is published only as {entry.file} (PyTorch) and this build has no PyTorch to "
+            f"convert it to ONNX: export it on a computer with PyTorch (`hsi models pull {entry.id}`, "
+            f"then `yolo export model={entry.file} format=onnx`) and put {onnx} "
+            + (f"at {where}" if where else "where HSI_DETECTOR_WEIGHTS points")
+        )
+    if runtime_of(entry) == "llama_cpp":
+        return (
+            f"{entry.id} needs llama-cpp-python, which this build does not have: run it on an "
+            "OpenAI-compatible server (llama.cpp server, Ollama) and set llm_backend openai with llm_url"
+        )
+    if runtime_of(entry) == "clip":
+        return f"{entry.id} needs PyTorch and open_clip, which this build does not have (re-ID stays off)"
+    return f"{entry.id} needs ONNX Runtime, which this build does not have"
 
 
 @dataclass
@@ -44,9 +95,12 @@ class ProfilePull:
     requested: str  # what the setting said ("auto" or the name)
     mirror: str | None = None
     reachable: Callable[[ModelPuller, list[ModelEntry]], tuple[bool, str]] | None = None
+    runtimes: frozenset[str] | None = None  # None: probe this environment (installed_runtimes)
+    detector_weights: str | None = None  # where the unusable-detector line tells users to put an .onnx
     state: State = "pending"
     detail: str = ""
-    models: dict[str, str] = field(default_factory=dict)  # id -> pending|downloading|installed|present|failed
+    # id -> pending|downloading|installed|present|failed|unusable (a substitute: "onnx:<id>")
+    models: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     started_at: str | None = None
     finished_at: str | None = None
@@ -109,12 +163,32 @@ class ProfilePull:
     def run(self) -> None:
         """Pull every model of the profile that is not installed and verified."""
         now = datetime.now(UTC).isoformat()
-        entries = self.store.manifest.profile(self.profile)
+        runtimes = installed_runtimes() if self.runtimes is None else self.runtimes
+        entries: list[ModelEntry] = []
+        unusable: dict[str, str] = {}
+        for entry in self.store.manifest.profile(self.profile):
+            if runtime_of(entry) in runtimes:
+                entries.append(entry)
+                continue
+            variant = self.store.manifest.get(entry.onnx) if entry.onnx else None
+            if variant is not None and runtime_of(variant) in runtimes:
+                entries.append(variant)  # the ONNX export of the same weights
+                continue
+            unusable[entry.id] = unusable_reason(entry, self.detector_weights)
         needed = [e for e in entries if self.store.status(e).status != "verified"]
-        self._set(
-            started_at=now,
-            models={e.id: ("pending" if e in needed else "present") for e in entries},
-        )
+        models = {e.id: ("pending" if e in needed else "present") for e in entries}
+        models.update(dict.fromkeys(unusable, "unusable"))
+        self._set(started_at=now, models=models, errors=dict(unusable))
+        for model_id, why in unusable.items():
+            log.warning("models_pull model=%s unusable: %s", model_id, why)
+        if not needed and unusable:
+            self._set(
+                state="unusable",
+                detail=f"nothing of profile {self.profile} can run in this build: "
+                + "; ".join(unusable.values()),
+                finished_at=now,
+            )
+            return
         if not needed:
             self._set(
                 state="nothing_to_do",
@@ -165,13 +239,15 @@ class ProfilePull:
                 "models_pull model=%s %s seconds=%.1f", entry.id, result.action, time.monotonic() - started
             )
         failed = [m for m, s in self.models.items() if s == "failed"]
+        skipped = "".join(f"; not pulled: {why}" for why in unusable.values())
         self._set(
             state="failed" if failed else "done",
             detail=(
                 f"could not pull {', '.join(failed)}: " + "; ".join(self.errors[m] for m in failed)
                 if failed
                 else f"profile {self.profile} installed; restart HSI to use the new models"
-            ),
+            )
+            + skipped,
             finished_at=datetime.now(UTC).isoformat(),
         )
         log.info("models_pull profile=%s state=%s", self.profile, self.state)
@@ -193,6 +269,13 @@ class ProfilePull:
                 item["fix"] = "restart HSI (the add-on) to use the downloaded models"
             elif status["state"] in ("offline", "failed"):
                 item["reason"] = f"{item.get('reason', '')}; {status['detail']}".lstrip("; ")
+            # A model this build cannot run: the fix is what to provide, not a pull command.
+            wanted = self.store.manifest.models
+            for model_id, why in status["errors"].items():
+                if status["models"].get(model_id) != "unusable":
+                    continue
+                if next((m.family for m in wanted if m.id == model_id), None) == item.get("stage"):
+                    item["fix"] = why
             out.append(item)
         return out
 

@@ -4,8 +4,9 @@
   (HEAD for ETag / X-Repo-Commit / X-Linked-Size, Range-resume of a cut connection, its own lock
   and temp file). open_clip's pretrained registry names the repository and file of a CLIP tag,
   exactly as `open_clip.create_model(pretrained=tag)` would fetch it.
-- Ultralytics release assets (YOLO26): `ultralytics.utils.downloads.safe_download`, the function
-  behind `attempt_download_asset` (temp `.part` file, Range-resume between its retries).
+- Ultralytics release assets (YOLO26): our own resumable downloader (http_download.py, standard
+  library only): the same partial file keyed by ETag and Range-resume across processes as the hub
+  pulls (ultralytics' `safe_download` deletes its partial file when it gives up).
 
 Around either: a free-disk check first, a per-model file lock (a second process waits and then
 finds the model installed), a staging folder, SHA-256 verification (the manifest's hash, else the
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from inference_server.ml.models import http_download
 from inference_server.ml.models.manifest import (
     HuggingFaceSource,
     ModelEntry,
@@ -337,44 +339,49 @@ class ModelPuller:
     def _pull_ultralytics(
         self, entry: ModelEntry, source: UltralyticsSource, staging: Path
     ) -> tuple[Path, str | None, str | None, str]:
-        self._check_disk(entry, entry.size_bytes)
+        """Fetch a release asset with our resumable downloader (http_download.py) into a partial file
+        that outlives the process (`<models_dir>/.partial/<id>/<file>.<etag>.part`), like the Hugging
+        Face pulls: a pull cut by Ctrl-C, a killed process or a reboot is resumed by the next one with
+        a Range request. ultralytics' own `safe_download` deletes its partial file when it gives up."""
         url = self.asset_url(entry, source)
-        target = staging / entry.file
+        try:
+            remote = http_download.head(url)
+        except http_download.HttpDownloadError as exc:
+            raise DownloadFailed(f"download of {entry.id} failed: {exc}") from exc
+        size = remote.size or entry.size_bytes
+        partial = self.store.partial_path(entry, remote.key)
+        for stale in partial.parent.glob("*.part"):
+            if stale != partial:  # an older upstream version of the file: it cannot be resumed
+                stale.unlink(missing_ok=True)
+        have = partial.stat().st_size if partial.is_file() else 0
+        if remote.size is not None and have > remote.size:
+            partial.unlink()
+            have = 0
+        self._check_disk(entry, max(0, size - have))
         progress = TransferProgress(
             entry.id,
-            entry.size_bytes if entry.size_exact else None,
+            remote.size or (entry.size_bytes if entry.size_exact else None),
             stream=self.stream,
             tty=self.tty,
             log_every_s=self.log_every_s,
         )
-        self.say(f"{entry.id}: downloading {url}")
-        stop = threading.Event()
-
-        def watch() -> None:
-            # safe_download draws no hook we can feed; its .part file grows, so watch that.
-            while not stop.wait(0.2):
-                parts = list(staging.glob(f".{entry.file}.*.part"))
-                done = sum(p.stat().st_size for p in parts if p.exists()) if parts else None
-                if done is not None:
-                    progress.set_done(done)
-
-        watcher = threading.Thread(target=watch, name=f"progress-{entry.id}", daemon=True)
-        watcher.start()
+        if have and remote.ranges:
+            self.say(f"{entry.id}: resuming {url} at {human_bytes(have)} of {human_bytes(size)}")
+        else:
+            self.say(f"{entry.id}: downloading {url} ({human_bytes(size)})")
+        progress.set_done(have)
         try:
-            from ultralytics.utils.downloads import safe_download
-
-            safe_download(url=url, file=target, unzip=False, retry=2, min_bytes=1e3, progress=False)
-        except MemoryError as exc:  # ultralytics' own disk check
-            raise NotEnoughDisk(f"not enough free disk space for {entry.id}: {exc}") from exc
-        except Exception as exc:  # ultralytics raises ConnectionError and others
-            raise DownloadFailed(f"download of {entry.id} from {url} failed: {_one_line(exc)}") from exc
-        finally:
-            stop.set()
-            watcher.join()
-        if not target.is_file():
-            raise DownloadFailed(f"download of {entry.id} from {url} produced no file")
-        progress.set_done(target.stat().st_size)
+            http_download.fetch(remote, partial, on_bytes=progress.set_done)
+        except http_download.HttpDownloadError as exc:
+            raise DownloadFailed(
+                f"download of {entry.id} failed: {exc}"
+                + (f"; {human_bytes(exc.kept)} kept, the next pull resumes there" if exc.kept else "")
+            ) from exc
         progress.finish()
+        target = staging / entry.file
+        os.replace(partial, target)
+        with contextlib.suppress(OSError):
+            partial.parent.rmdir()
         return target, None, None, url
 
     def _hf_file(self, entry: ModelEntry) -> tuple[str, str, str]:

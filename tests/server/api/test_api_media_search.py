@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from yarl import URL
 
 from inference_server.domain.detections import Box, Detection
 from tests.server.api.conftest import LiveApi, Seeder
 
 
-async def _raw_get(api: LiveApi, raw_path: str):
+async def _raw_get(api: LiveApi, raw_path: str) -> aiohttp.ClientResponse:
     # encoded=True: the client sends the path exactly as written (no normalisation of .. or %2e).
     return await api.session.get(URL(api.url + raw_path, encoded=True))
 
@@ -77,7 +79,7 @@ async def test_media_paths_cannot_leave_the_media_folder(
         assert b"top secret" not in body and b"quarantined" not in body, raw
 
 
-async def test_search_supports_phrases_or_and_exclusion_with_snippets(api: LiveApi, seed: Seeder):
+async def test_search_supports_phrases_or_and_exclusion_with_snippets(api: LiveApi, seed: Seeder) -> None:
     van = await seed.event(
         "driveway",
         minutes=1,
@@ -107,13 +109,13 @@ async def test_search_supports_phrases_or_and_exclusion_with_snippets(api: LiveA
         detections=[Detection("cat", 0.7, Box(0.1, 0.1, 0.2, 0.2))],
     )
 
-    async def search(**params: str) -> dict:
+    async def search(**params: str) -> dict[str, Any]:
         resp = await api.get("/api/events/search", params=params)
-        body = await resp.json()
+        body: dict[str, Any] = await resp.json()
         assert resp.status == 200, body
         return body
 
-    def ids(body: dict) -> list[str]:
+    def ids(body: dict[str, Any]) -> list[str]:
         return [e["id"] for e in body["events"]]
 
     found = await search(q="van")

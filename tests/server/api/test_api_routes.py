@@ -16,6 +16,7 @@ from inference_server.api import ApiContext
 from inference_server.domain.detections import Box, Detection
 from inference_server.store import media as media_store
 from tests.server.api.conftest import LiveApi, Seeder
+from tests.support.streams import stream_entries
 
 
 async def _json(resp: Any, status: int = 200) -> Any:
@@ -51,7 +52,9 @@ async def test_ready_is_503_when_a_check_fails(start_api: Callable[..., Awaitabl
     assert body == {"status": "not_ready", "checks": {"database": True, "redis": True, "detector": False}}
 
 
-async def test_event_list_filters_and_cursor_pages_without_gaps_or_repeats(api: LiveApi, seed: Seeder):
+async def test_event_list_filters_and_cursor_pages_without_gaps_or_repeats(
+    api: LiveApi, seed: Seeder
+) -> None:
     made = []
     for i in range(12):
         made.append(
@@ -108,7 +111,7 @@ async def test_one_event_has_detections_and_patch_publishes_an_update(api: LiveA
         )
     )
     assert updated["reviewed"] is True and updated["notes"] == "the postman"
-    entries = await api.ctx.redis.xrange(api.ctx.keys.stream("publish"))
+    entries = await stream_entries(api.ctx.redis, api.ctx.keys.stream("publish"))
     message = json.loads(entries[-1][1]["message"])
     assert message["type"] == "event.updated" and message["data"]["reviewed"] is True
     assert (await api.get(f"/api/events/{uuid.uuid4()}")).status == 404
@@ -134,15 +137,21 @@ async def test_one_event_has_detections_and_patch_publishes_an_update(api: LiveA
     assert (await _json(await api.get("/api/nothing-here"), 404))["error"]["code"] == "not_found"
 
 
+def _rgb(image: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int]:
+    pixel = image.getpixel(xy)
+    assert isinstance(pixel, tuple) and len(pixel) == 3, pixel
+    return int(pixel[0]), int(pixel[1]), int(pixel[2])
+
+
 async def test_snapshot_draws_the_boxes_and_is_cached(api: LiveApi, seed: Seeder, media_dir: Path) -> None:
     event = await seed.event(detections=[Detection("person", 0.95, Box(0.25, 0.25, 0.75, 0.75))])
     resp = await api.get(f"/api/events/{event['id']}/snapshot")
     assert resp.status == 200 and resp.headers["Content-Type"] == "image/jpeg"
     image = Image.open(io.BytesIO(await resp.read())).convert("RGB")
     assert image.size == (320, 240)
-    r, g, b = image.getpixel((80, 150))  # left edge of the box, below the label
+    r, g, b = _rgb(image, (80, 150))  # left edge of the box, below the label
     assert r > 180 and g < 120 and b < 120, (r, g, b)
-    r, g, b = image.getpixel((160, 120))  # inside the box: the untouched dark frame
+    r, g, b = _rgb(image, (160, 120))  # inside the box: the untouched dark frame
     assert max(r, g, b) < 90
     cached = list((media_dir / ".thumbs").glob(f"{event['id']}-v*.jpg"))
     assert len(cached) == 1
@@ -254,7 +263,7 @@ async def test_dead_letters_list_and_replay_requeues_the_media(
     replayed = await _json(await api.request("POST", f"/api/dlq/{dl_id}/replay"))
     assert replayed["dead_letter"]["replayed_at"] is not None
     assert await pg_pool.fetchval("SELECT status FROM media_files WHERE id = $1", media_id) == "queued"
-    entries = await api.ctx.redis.xrange(api.ctx.keys.stream("detect"))
+    entries = await stream_entries(api.ctx.redis, api.ctx.keys.stream("detect"))
     assert entries[-1][1] == {"media_id": str(media_id)} and entries[-1][0] == replayed["stream_id"]
     no_media = page["dead_letters"][0]["id"]
     assert (await api.request("POST", f"/api/dlq/{no_media}/replay")).status == 409
@@ -268,7 +277,7 @@ async def test_a_service_outage_is_503_not_a_crash(
 ) -> None:
     import redis.asyncio as aioredis
 
-    from inference_server.pipeline.publish import Publisher
+    from inference_server.bus.publish import Publisher
 
     event = await seed.event()
     ctx = make_ctx()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import asyncpg
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from inference_server.store import alerts
@@ -26,6 +28,7 @@ def _run(base_url: str) -> tuple[int, list[str]]:
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result.err()
         operation = result.ok()
         operations += 1
 
@@ -38,7 +41,7 @@ def _run(base_url: str) -> tuple[int, list[str]]:
             phases=[Phase.explicit, Phase.generate],
         )
         @given(case=operation.as_strategy())
-        def check(case: schemathesis.Case) -> None:
+        def check(case: schemathesis.Case[Any]) -> None:
             case.call_and_validate(
                 base_url=base_url, checks=[not_a_server_error, response_schema_conformance]
             )

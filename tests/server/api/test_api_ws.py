@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -15,10 +16,11 @@ from inference_server.store import api_keys
 from tests.server.api.conftest import LiveApi
 
 
-async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
+async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
     msg = await ws.receive(timeout=5.0)
     assert msg.type == aiohttp.WSMsgType.TEXT, msg
-    return json.loads(msg.data)
+    body: dict[str, Any] = json.loads(msg.data)
+    return body
 
 
 async def test_live_messages_reach_every_client_with_a_cursor(api: LiveApi) -> None:
@@ -83,7 +85,7 @@ async def test_a_slow_client_is_dropped_while_the_other_keeps_receiving(
     await slow.close()
 
 
-async def test_resume_from_a_cursor_misses_nothing_and_repeats_nothing(api: LiveApi):
+async def test_resume_from_a_cursor_misses_nothing_and_repeats_nothing(api: LiveApi) -> None:
     ws = await api.session.ws_connect(api.url + "/api/ws")
     await asyncio.sleep(0.1)
     first = [await api.ctx.publisher.publish("event.created", {"n": n}) for n in range(3)]

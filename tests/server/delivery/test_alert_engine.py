@@ -13,11 +13,12 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from inference_server.bus.publish import Publisher
 from inference_server.notify.engine import AlertEngine, AlertSettings
 from inference_server.notify.webhook import WebhookSettings
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import alerts as alerts_store
 from inference_server.store.streams import Keys, StreamEntry
+from tests.support.streams import stream_entries
 
 from .helpers import add_camera, add_event, event_json
 
@@ -69,7 +70,7 @@ def rule_doc(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 async def published_alerts(redis_client: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
-    items = await redis_client.xrange(keys.stream("publish"))
+    items = await stream_entries(redis_client, keys.stream("publish"))
     messages = [json.loads(fields["message"]) for _id, fields in items]
     return [m["data"] for m in messages if m["type"] == "alert"]
 

@@ -21,9 +21,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+from inference_server.bus.publish import Publisher
 from inference_server.metrics import Metrics
 from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import queries
 from inference_server.store.streams import Keys, Streams
 

@@ -47,7 +47,7 @@ def _ultralytics_offline(tmp_path_factory: pytest.TempPathFactory) -> None:
 def photos() -> dict[str, np.ndarray]:
     images = {path.name: cv2.imread(str(path)) for path in sample_images()}
     assert all(image is not None for image in images.values())
-    return images
+    return {name: np.asarray(image) for name, image in images.items()}
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +121,7 @@ def test_hog_finds_nothing_in_blank_or_noise_frames(native: bool) -> None:
 def test_hog_features_reproduce_opencv_4_scores() -> None:
     # Reference: OpenCV 4.14 HOGDescriptor().compute(bus grey, locations=[(200, 296)]) scored with
     # getDefaultPeopleDetector() gives -2.1508; OpenCV 5 no longer ships HOGDescriptor.
-    gray = cv2.imread(str(sample_images()[0]), cv2.IMREAD_GRAYSCALE)
+    gray = np.asarray(cv2.imread(str(sample_images()[0]), cv2.IMREAD_GRAYSCALE))
     detector = OpenCVPersonDetector()
     window = hog_blocks(gray)[296 // 8 : 296 // 8 + 15, 200 // 8 : 200 // 8 + 7]
     score = float((window * detector._weights).sum()) + detector._bias

@@ -16,10 +16,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from inference_server.ml.models.manifest import builtin_manifest, load_manifest
 from inference_server.ml.models.profile_pull import ProfilePull, read_status
 from inference_server.ml.models.store import ModelStore
+from inference_server.runtime.models import model_plan
+from inference_server.settings import load_settings
 from tests.server.models.conftest import ModelsEnv, write_manifest
 from tests.server.test_serve import ROOT, free_port, wait_http
 from tests.support.fake_hub import FakeHub
@@ -148,3 +151,94 @@ def test_an_unreachable_hub_counts_as_offline_and_an_unknown_profile_is_refused(
     assert pull.state == "offline" and "unreachable" in pull.detail
     with pytest.raises(Exception, match="gpu-9000"):
         ProfilePull.for_settings(tmp_path, builtin_manifest(), "gpu-9000", "cpu")
+
+
+def _manifest_with_onnx_export(path: Path, body: bytes) -> Path:
+    """The built-in manifest plus an ONNX export of yolo26n that yolo26n names (`onnx:`)."""
+    data = builtin_manifest().model_dump(by_alias=True, mode="json")
+    yolo = next(m for m in data["models"] if m["id"] == "yolo26n")
+    export = {
+        **yolo,
+        "id": "yolo26n-onnx",
+        "name": "YOLO26 nano exported to ONNX",
+        "file": "yolo26n.onnx",
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "size_bytes": len(body),
+        "backends": ["onnx"],
+    }
+    yolo["onnx"] = "yolo26n-onnx"
+    data["models"].append(export)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_build_without_pytorch_pulls_the_onnx_export_and_auto_runs_it(tmp_path: Path, hub: FakeHub) -> None:
+    body = b"\x08\x07" + hashlib.sha256(b"onnx").digest() * 20_000  # 640 KB
+    hub.add_release("ultralytics/assets", "v8.4.0", "yolo26n.onnx", body, redirect=True)
+    manifest = load_manifest(_manifest_with_onnx_export(tmp_path / "manifest.yaml", body))
+    models_dir = tmp_path / "models"
+    weights = str(tmp_path / "share" / "yolo26n.onnx")  # the add-on's detector_weights, not there
+    pull = ProfilePull(
+        ModelStore(models_dir, manifest),
+        "cpu-small",
+        "auto",
+        mirror=hub.url,
+        runtimes=frozenset({"onnx"}),
+        detector_weights=weights,
+    )
+    pull.run()
+
+    assert pull.state == "done", pull.detail
+    assert pull.models == {"yolo26n-onnx": "installed"} and pull.restart_required
+    assert hub.gets("yolo26n.pt") == []  # the .pt this build cannot run is not downloaded
+    store = ModelStore(models_dir, manifest)
+    assert store.path(manifest.get("yolo26n-onnx")).read_bytes() == body
+    # The next start: HSI_DETECTOR_WEIGHTS is not there, the pulled export serves on ONNX Runtime.
+    settings = load_settings(
+        environ={
+            "HSI_MODELS_DIR": str(models_dir),
+            "HSI_MODELS_MANIFEST": str(tmp_path / "manifest.yaml"),
+            "HSI_DETECTOR_WEIGHTS": weights,
+        }
+    )
+    detector = model_plan(settings).detector
+    assert (detector.backend, detector.model_id, detector.fallback) == ("onnx", "yolo26n-onnx", False)
+    assert "does not exist; yolo26n-onnx from" in detector.reason
+
+
+def test_a_build_without_pytorch_refuses_a_pt_only_profile_with_one_line_saying_what_to_provide(
+    tmp_path: Path, hub: FakeHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    pull = ProfilePull.for_settings(
+        tmp_path / "models",
+        builtin_manifest(),
+        "cpu",
+        "cpu",
+        mirror=hub.url,
+        runtimes=frozenset({"onnx"}),  # the add-on: ONNX Runtime only
+        detector_weights="/share/hsi/models/yolo26n.onnx",
+    )
+    with caplog.at_level("WARNING"):
+        pull.run()
+
+    assert pull.state == "unusable" and hub.requests == []  # nothing downloaded, not even a HEAD
+    assert pull.models == dict.fromkeys(("yolo26n", "nemotron-mini-4b", "clip-vit-b-32"), "unusable")
+    line = pull.errors["yolo26n"]
+    assert "\n" not in line
+    assert line.startswith("yolo26n is published only as yolo26n.pt (PyTorch) and this build has no PyTorch")
+    assert "`yolo export model=yolo26n.pt format=onnx`" in line
+    assert line.endswith("put yolo26n.onnx at /share/hsi/models/yolo26n.onnx")
+    assert "llm_backend openai" in pull.errors["nemotron-mini-4b"]
+    logged = [r.getMessage() for r in caplog.records if "unusable" in r.getMessage()]
+    assert f"models_pull model=yolo26n unusable: {line}" in logged
+    status = read_status(tmp_path / "models")
+    assert status is not None and status["state"] == "unusable" and status["errors"]["yolo26n"] == line
+    # Home Assistant's repair issue for the detector fallback says what to provide.
+    fallback = {
+        "stage": "detector",
+        "backend": "opencv",
+        "reason": "no YOLO26",
+        "fix": "hsi models pull yolo26n",
+    }
+    (annotated,) = pull.annotate([fallback])
+    assert annotated["fix"] == line

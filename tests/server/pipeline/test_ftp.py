@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from inference_server.pipeline.ftp import CameraFtpServer
 from inference_server.settings import CameraConfig
@@ -26,7 +27,7 @@ async def test_ftp_upload_becomes_an_event(tmp_path: Path, database_url: str, re
         tmp_path,
         database_url,
         redis_prefix,
-        cameras={"porch": CameraConfig(name="Porch", ftp_password="s3cret")},
+        cameras={"porch": CameraConfig(name="Porch", ftp_password=SecretStr("s3cret"))},
     )
     server = CameraFtpServer(settings.storage.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
     server.start()
@@ -37,10 +38,11 @@ async def test_ftp_upload_becomes_an_event(tmp_path: Path, database_url: str, re
             )
 
             async def event() -> bool:
-                return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+                return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
 
             await wait_for(event, what="the FTP upload's event")
             row = await services.pool.fetchrow("SELECT camera_id, original_name FROM media_files")
+            assert row is not None
             assert (row["camera_id"], row["original_name"]) == ("porch", "MDAlarm_20261126.jpg")
             assert await services.pool.fetchval("SELECT name FROM cameras") == "Porch"
     finally:

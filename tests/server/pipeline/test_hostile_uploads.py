@@ -12,6 +12,7 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,7 +25,7 @@ from inference_server.store.streams import Keys
 from tests.server.pipeline.helpers import blank_jpeg, person_jpeg, wait_for
 
 
-def make_ingest(tmp_path: Path, pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys, **kw) -> Ingest:
+def make_ingest(tmp_path: Path, pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys, **kw: Any) -> Ingest:
     watch, media = tmp_path / "uploads", tmp_path / "media"
     watch.mkdir(exist_ok=True)
     return Ingest(
@@ -59,7 +60,7 @@ async def count(pool: asyncpg.Pool, sql: str) -> int:
 
 
 async def test_watcher_survives_a_non_utf8_name_and_keeps_ingesting(
-    tmp_path, pg_pool, redis_client, keys
+    tmp_path: Path, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys)
     cam = ingest.watch_dir / "cam1"
@@ -89,7 +90,9 @@ async def test_watcher_survives_a_non_utf8_name_and_keeps_ingesting(
 
 
 @pytest.mark.parametrize("name", ["..jpg", "...", "a\nb.jpg"])
-async def test_odd_names_end_in_a_row_or_a_dead_letter(tmp_path, pg_pool, redis_client, keys, name) -> None:
+async def test_odd_names_end_in_a_row_or_a_dead_letter(
+    tmp_path: Path, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys, name: str
+) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys)
     cam = ingest.watch_dir / "cam1"
     cam.mkdir()
@@ -101,12 +104,14 @@ async def test_odd_names_end_in_a_row_or_a_dead_letter(tmp_path, pg_pool, redis_
 
         await wait_for(ended, timeout=20, what=f"a dead letter for {name!r}")
     assert not (cam / name).exists()
-    reason, source = await pg_pool.fetchrow("SELECT reason, source_path FROM dead_letters")
+    row = await pg_pool.fetchrow("SELECT reason, source_path FROM dead_letters")
+    assert row is not None
+    reason, source = row
     assert reason.startswith("bad_type") and "\n" not in source
 
 
 async def test_fifo_gets_a_dead_letter_and_does_not_block_ingest(
-    tmp_path, pg_pool, redis_client, keys
+    tmp_path: Path, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys)
     cam = ingest.watch_dir / "cam1"
@@ -126,7 +131,11 @@ async def test_fifo_gets_a_dead_letter_and_does_not_block_ingest(
 
 
 async def test_control_characters_in_a_name_never_reach_a_log_line_raw(
-    tmp_path, pg_pool, redis_client, keys, caplog
+    tmp_path: Path,
+    pg_pool: asyncpg.Pool,
+    redis_client: aioredis.Redis,
+    keys: Keys,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys)
     forged = "x.jpg\n2026-01-01 ERROR forged line\r\x1b[31m"
@@ -143,7 +152,7 @@ async def test_control_characters_in_a_name_never_reach_a_log_line_raw(
 
 
 async def test_unwritable_camera_media_folder_dead_letters_and_other_cameras_flow(
-    tmp_path, pg_pool, redis_client, keys
+    tmp_path: Path, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys, max_attempts=3)
     # A file where the camera's media folder should be: every write below it fails (as root,
@@ -160,6 +169,7 @@ async def test_unwritable_camera_media_folder_dead_letters_and_other_cameras_flo
     good.write_bytes(person_jpeg(22))
     assert (await ingest.ingest(good)).outcome == "accepted"
     letter = await pg_pool.fetchrow("SELECT id, reason, payload FROM dead_letters")
+    assert letter is not None
     assert letter["reason"].startswith("io_error")
     assert await count(pg_pool, "SELECT count(*) FROM media_files WHERE camera_id = 'broken'") == 0
     # Fix the folder and replay: the upload goes back to the watch dir and is stored.
@@ -167,7 +177,7 @@ async def test_unwritable_camera_media_folder_dead_letters_and_other_cameras_flo
     from inference_server.api.dlq import _restore_quarantined
     from inference_server.store import queries
 
-    async def restore(payload) -> None:
+    async def restore(payload: dict[str, Any]) -> None:
         await asyncio.to_thread(_restore_quarantined, payload, ingest.watch_dir)
 
     replay = await queries.prepare_replay(pg_pool, letter["id"], restore_quarantined=restore)
@@ -179,7 +189,7 @@ async def test_unwritable_camera_media_folder_dead_letters_and_other_cameras_flo
 
 
 async def test_paused_upload_to_the_watch_folder_is_not_ingested_truncated(
-    tmp_path, pg_pool, redis_client, keys
+    tmp_path: Path, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     ingest = make_ingest(tmp_path, pg_pool, redis_client, keys)
     assert ingest.use_inotify, "this machine has inotify"

@@ -13,6 +13,7 @@ from inference_server.metrics import Metrics
 from inference_server.pipeline.ingest import Ingest, sniff_kind
 from inference_server.store.streams import Keys
 from tests.server.pipeline.helpers import blank_jpeg, person_jpeg
+from tests.support.streams import stream_entries
 
 
 @pytest.fixture
@@ -63,10 +64,11 @@ async def test_valid_jpeg_is_stored_moved_and_queued(
     result = await ingest.ingest(src)
     assert result.outcome == "accepted"
     row = await pg_pool.fetchrow("SELECT * FROM media_files WHERE id = $1", result.media_id)
+    assert row is not None
     assert row["camera_id"] == "front_door" and row["kind"] == "image" and row["status"] == "queued"
     assert (media / row["path"]).read_bytes() == person_jpeg()
     assert not src.exists()
-    entries = await redis_client.xrange(keys.stream("detect"))
+    entries = await stream_entries(redis_client, keys.stream("detect"))
     assert [e[1]["media_id"] for e in entries] == [str(result.media_id)]
 
 
@@ -103,7 +105,7 @@ async def test_database_backstop_catches_duplicate_when_redis_forgot(
     ],
 )
 async def test_bad_uploads_are_quarantined_with_a_reason(
-    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, rel, data, reason
+    ingest: Ingest, dirs: tuple[Path, Path], pg_pool: asyncpg.Pool, rel: str, data: bytes, reason: str
 ) -> None:
     watch, media = dirs
     src = put(watch, rel, data)

@@ -18,7 +18,7 @@ OUTAGE_SECONDS = 30
 @pytest.mark.slow
 @pytest.mark.parametrize("service", ["postgres", "redis"])
 async def test_service_down_for_30_seconds_loses_nothing(
-    tmp_path: Path, database_url: str, redis_prefix: str, service
+    tmp_path: Path, database_url: str, redis_prefix: str, service: str
 ) -> None:
     proxy = TcpProxy("127.0.0.1", 5432 if service == "postgres" else 6379)
     await proxy.start()
@@ -34,7 +34,7 @@ async def test_service_down_for_30_seconds_loses_nothing(
         drop(settings.storage.watch_dir, "cam_a", "before.jpg", person_jpeg(700), mtime=time.time() - 200)
 
         async def first_event() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
 
         await wait_for(first_event, what="the event before the outage")
         await proxy.cut()
@@ -46,7 +46,7 @@ async def test_service_down_for_30_seconds_loses_nothing(
 
         async def all_events() -> bool:
             try:
-                return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 3
+                return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 3)
             except Exception:
                 return False
 

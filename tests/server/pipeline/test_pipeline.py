@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import cv2
 import numpy as np
 import pytest
@@ -16,14 +18,15 @@ from inference_server.settings import UrgentRule
 from inference_server.store.streams import Keys
 from tests.server.pipeline.helpers import blank_jpeg, drop, make_settings, person_jpeg, running, wait_for
 from tests.support.models import sample_images
+from tests.support.streams import stream_entries
 
 
-async def events(pool) -> list:
+async def events(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT * FROM events ORDER BY started_at")
 
 
-async def published(redis, keys: Keys) -> list[dict]:
-    return [json.loads(f["message"]) for _id, f in await redis.xrange(keys.stream("publish"))]
+async def published(redis: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
+    return [json.loads(f["message"]) for _id, f in await stream_entries(redis, keys.stream("publish"))]
 
 
 async def test_upload_burst_becomes_one_scored_event(
@@ -42,7 +45,7 @@ async def test_upload_burst_becomes_one_scored_event(
             )
 
         async def one_final_event() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
 
         await wait_for(one_final_event, what="the burst's event")
         [event] = await events(services.pool)
@@ -91,7 +94,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
     async with running(settings) as (services, _):
 
         async def first() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
 
         await wait_for(first, what="event of the file present at start-up")
     # The server is down: a camera keeps uploading.
@@ -100,7 +103,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
     async with running(settings) as (services, _):
 
         async def second() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 2
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 2)
 
         await wait_for(second, what="event of the file uploaded while down")
         assert await services.pool.fetchval("SELECT count(*) FROM media_files") == 2
@@ -129,7 +132,7 @@ async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
         async def settled() -> bool:
             dead = await services.pool.fetchval("SELECT count(*) FROM dead_letters WHERE stage = 'detect'")
             final = await services.pool.fetchval("SELECT count(*) FROM events WHERE final")
-            return dead == 2 and final == 1
+            return bool(dead == 2 and final == 1)
 
         await wait_for(settled, what="two dead letters and one event")
         reasons = [
@@ -149,7 +152,7 @@ async def test_image_without_objects_makes_no_event(
         drop(settings.storage.watch_dir, "garage", "shadow.jpg", blank_jpeg())
 
         async def done() -> bool:
-            return await services.pool.fetchval("SELECT status FROM media_files") == "no_objects"
+            return bool(await services.pool.fetchval("SELECT status FROM media_files") == "no_objects")
 
         await wait_for(done, what="the blank image to be processed")
         await _settle(1.5)
@@ -174,6 +177,7 @@ async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
 
         await wait_for(preliminary, timeout=30, what="the fast-path event")
         row = await services.pool.fetchrow("SELECT fast_path, final FROM events")
+        assert row is not None
         assert (row["fast_path"], row["final"]) == (True, False), "published before the window closed"
 
         async def refined() -> bool:
@@ -190,10 +194,10 @@ async def test_video_clip_is_sampled_into_an_event(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
-    bus = cv2.imread(str(sample_images()[0]))
+    bus = np.asarray(cv2.imread(str(sample_images()[0])))
     bus = cv2.resize(bus, (405, 540))  # keep the aspect: HOG wants upright people
     clip = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (405, 540))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 2.0, (405, 540))
     for shift in range(6):
         writer.write(np.roll(bus, shift * 10, axis=1))
     writer.release()
@@ -201,7 +205,7 @@ async def test_video_clip_is_sampled_into_an_event(
         drop(settings.storage.watch_dir, "yard", "alarm.mp4", clip.read_bytes())
 
         async def event() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
 
         await wait_for(event, what="the clip's event")
         frames = await services.pool.fetchval("SELECT count(DISTINCT frame_index) FROM detections")
@@ -216,14 +220,14 @@ async def _settle(seconds: float = 2.0) -> None:
 
 
 @pytest.mark.parametrize("count", [12])
-async def test_many_cameras_at_once(tmp_path: Path, database_url: str, redis_prefix: str, count) -> None:
+async def test_many_cameras_at_once(tmp_path: Path, database_url: str, redis_prefix: str, count: int) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
         for i in range(count):
             drop(settings.storage.watch_dir, f"cam{i % 4}", f"{i}.jpg", person_jpeg(100 + i))
 
         async def all_done() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 4
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 4)
 
         await wait_for(all_done, what="one event per camera")
         per_camera = await services.pool.fetch("SELECT camera_id, count(*) FROM media_files GROUP BY 1")
@@ -246,6 +250,6 @@ async def test_file_moved_into_a_brand_new_camera_folder_is_not_missed(
             src.replace(folder / "snap.jpg")  # lands before the watcher can add the new folder
 
         async def all_ingested() -> bool:
-            return await services.pool.fetchval("SELECT count(*) FROM media_files") == 3
+            return bool(await services.pool.fetchval("SELECT count(*) FROM media_files") == 3)
 
         await wait_for(all_ingested, timeout=30, what="files in new folders to be ingested")

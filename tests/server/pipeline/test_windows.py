@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from inference_server.store.streams import Keys
 from inference_server.store.windows import ClosedWindow, FastPathDecision, WindowStore, WindowUpdate
+from tests.support.streams import stream_entries
 
 REDIS_URL = "redis://localhost:6379/0"
 
@@ -19,19 +20,12 @@ def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float 
 
 
 async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
-    entries = await redis.xrange(keys.stream("assess"))
-    assert entries is not None
-    windows = []
-    for _id, fields in entries:
-        assert fields is not None, fields
-        if "window" in fields:
-            assert isinstance(fields["window"], str), fields
-            windows.append(ClosedWindow.from_json(fields["window"]))
-    return windows
+    entries = await stream_entries(redis, keys.stream("assess"))
+    return [ClosedWindow.from_json(fields["window"]) for _id, fields in entries if "window" in fields]
 
 
 async def fast_path_decisions(redis: aioredis.Redis, keys: Keys) -> list[FastPathDecision]:
-    entries = await redis.xrange(keys.stream("assess"))
+    entries = await stream_entries(redis, keys.stream("assess"))
     return [FastPathDecision.from_json(f["preliminary"]) for _id, f in entries if "preliminary" in f]
 
 

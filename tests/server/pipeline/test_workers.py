@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from inference_server.settings import Settings
 from tests.server.pipeline.helpers import drop, make_settings, person_jpeg, running, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def worker_env(settings) -> dict[str, str]:
+def worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -33,7 +34,7 @@ def worker_env(settings) -> dict[str, str]:
     return env
 
 
-def start_worker(settings, log: Path) -> subprocess.Popen:
+def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "inference_server", "worker", "--stage", "detect"],
         cwd=ROOT,
@@ -58,10 +59,10 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
                 drop(settings.storage.watch_dir, f"cam{i % 3}", f"{i}.jpg", person_jpeg(500 + i))
 
             async def some_detected() -> bool:
-                return (
-                    await services.pool.fetchval("SELECT count(*) FROM media_files WHERE status <> 'queued'")
-                    >= 3
+                done = await services.pool.fetchval(
+                    "SELECT count(*) FROM media_files WHERE status <> 'queued'"
                 )
+                return bool(done >= 3)
 
             await wait_for(some_detected, timeout=120, what="the first worker to make progress")
             first.send_signal(signal.SIGKILL)  # mid-stream: entries stay pending in its name

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from inference_server.domain.baseline import BaselineConfig
+from inference_server.domain.context import BaselineInfo
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.store import media as media_store
 from inference_server.store.understanding import (
@@ -25,11 +26,11 @@ from tests.server.understanding.conftest import MediaFactory, person, window_of
 TZ = ZoneInfo("Europe/Berlin")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
-async def record(pool, camera: str, at: datetime, counts: dict[str, int]) -> datetime:
+async def record(pool: asyncpg.Pool, camera: str, at: datetime, counts: dict[str, int]) -> datetime:
     return await record_event_counts(
         pool, event_id=str(uuid.uuid4()), camera=camera, started_at=at, counts=counts, tz=TZ
     )
@@ -75,8 +76,13 @@ async def test_recording_an_event_again_replaces_its_counts(pg_pool: asyncpg.Poo
 
 
 async def build_at(
-    pool, tmp_path: Path, builder: ContextBuilder, camera: str, at: datetime, objects: dict[str, int]
-):
+    pool: asyncpg.Pool,
+    tmp_path: Path,
+    builder: ContextBuilder,
+    camera: str,
+    at: datetime,
+    objects: dict[str, int],
+) -> dict[str, BaselineInfo]:
     factory = MediaFactory(pool, tmp_path)
     detections = [
         person(0.1 + 0.2 * i, 0.2, 0.25 + 0.2 * i, 0.8, label=label) for i, label in enumerate(objects)

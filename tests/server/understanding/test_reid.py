@@ -8,6 +8,7 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,6 +21,9 @@ from inference_server.store import media as media_store
 from inference_server.store.understanding import ReidStore, delete_expired, setup_vector_search
 from tests.server.understanding.conftest import MediaFactory, person, window_of
 from tests.support.models import sample_images
+
+if TYPE_CHECKING:
+    from inference_server.ml.embedder_clip import ClipEmbedder
 
 T0 = datetime(2025, 5, 13, 14, 0, tzinfo=UTC)
 DIMS = 8
@@ -35,7 +39,7 @@ A_NEAR = unit(1, 0.25, 0.05, 0, 0, 0, 0, 0.1)  # cosine to A about 0.998
 B = unit(0, 0, 1, 0.3, 0, 0.2, 0, 0)  # orthogonal-ish to A
 
 
-async def open_store(kind: str, pool, **kwargs) -> ReidStore:
+async def open_store(kind: str, pool: asyncpg.Pool, **kwargs: Any) -> ReidStore:
     for camera in ("cam_a", "cam_b", "cam_c"):
         await media_store.ensure_camera(pool, camera, camera)
     store = await ReidStore.open(pool, DIMS, vector_search=kind == "pgvector", **kwargs)
@@ -65,6 +69,7 @@ async def test_the_same_appearance_on_another_camera_is_the_same_entity(
         3.0,
     )
     entity = await pool.fetchrow("SELECT * FROM entities WHERE id = $1::uuid", first.entity_id)
+    assert entity is not None
     assert entity["cameras"] == ["cam_a", "cam_b"] and entity["sightings"] == 2
     assert entity["first_seen"] == T0 and entity["last_seen"] == T0 + timedelta(minutes=3)
     rows = await pool.fetch("SELECT similarity, embedding FROM sightings ORDER BY seen_at")
@@ -200,7 +205,7 @@ async def test_retention_deletes_old_sightings_and_forgotten_entities(
 
 
 @pytest.fixture(scope="module")
-def clip():
+def clip() -> ClipEmbedder:
     import torch
 
     from inference_server.ml.embedder_clip import ClipEmbedder
@@ -217,7 +222,7 @@ def jpeg(image: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="module")
 def pictures() -> tuple[bytes, bytes]:
-    bus = cv2.imread(str(sample_images()[0]))
+    bus = np.asarray(cv2.imread(str(sample_images()[0])))
     bus = cv2.resize(bus, (bus.shape[1] // 2, bus.shape[0] // 2))
     pattern = np.zeros_like(bus)
     pattern[:, :] = (30, 160, 60)
@@ -226,7 +231,7 @@ def pictures() -> tuple[bytes, bytes]:
 
 
 async def test_the_same_person_at_two_cameras_within_minutes_is_reported_on_the_second_event(
-    reid_pool: tuple[str, asyncpg.Pool], tmp_path: Path, clip, pictures
+    reid_pool: tuple[str, asyncpg.Pool], tmp_path: Path, clip: ClipEmbedder, pictures: tuple[bytes, bytes]
 ) -> None:
     kind, pool = reid_pool
     bus, pattern = pictures

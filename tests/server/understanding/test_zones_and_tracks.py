@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -18,8 +19,14 @@ T0 = datetime(2025, 5, 13, 1, 10, tzinfo=UTC)  # a Tuesday, 03:10 in Berlin
 
 
 async def add_zone(
-    pool, camera: str, name: str, zone_type: str, polygon, priority: int = 0, enabled: bool = True
-):
+    pool: asyncpg.Pool,
+    camera: str,
+    name: str,
+    zone_type: str,
+    polygon: list[list[float]],
+    priority: int = 0,
+    enabled: bool = True,
+) -> dict[str, Any] | None:
     await pool.execute("INSERT INTO cameras (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", camera)
     return await queries.save_zone(
         pool,

@@ -37,11 +37,14 @@ SUPERVISOR = "http://supervisor"
 API_PORT = 8000
 FTP_PORT = 2121
 FTP_PASSIVE = "30000-30009"
+INGRESS_PEER = "172.30.32.2"  # the Supervisor's ingress proxy (the panel's status page)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DETECTORS = ("auto", "onnx", "opencv")
 LLM_BACKENDS = ("heuristic", "openai")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The manifest's CPU profiles (HA OS add-ons cannot use NVIDIA GPUs); auto: by hardware.
+MODELS_PROFILES = ("auto", "none", "cpu-small", "cpu")
 # option -> (HSI_ name, kind); the Supervisor validates types against config.yaml's schema, these
 # checks hold for a hand-written options.json too.
 OPTIONS: dict[str, str] = {
@@ -49,6 +52,7 @@ OPTIONS: dict[str, str] = {
     "cameras": "list",
     "detector": "str",
     "detector_weights": "str?",
+    "models_profile": "str",
     "llm_backend": "str",
     "llm_url": "str?",
     "llm_model": "str",
@@ -134,6 +138,7 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
         "HSI_WATCH_DIR": str(SHARE / "hsi" / "uploads"),
         "HSI_API_HOST": "0.0.0.0",
         "HSI_API_PORT": str(API_PORT),
+        "HSI_API_INGRESS_PEER": INGRESS_PEER,
         "HSI_FTP_PORT": str(FTP_PORT),
         "HSI_FTP_PASSIVE_PORTS": FTP_PASSIVE,
         "HSI_DATABASE_URL": f"postgresql://postgres@/hsi?host={PG_SOCKET_DIR}",
@@ -148,6 +153,10 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
     # FTP needs a camera to log in as; without one, uploads still arrive through the share.
     env["HSI_FTP_ENABLED"] = "true" if cameras else "false"
     env["HSI_DETECTOR"] = _choice(options, "detector", DETECTORS)
+    # Pulled on first start while serving on fallbacks; only what the add-on can run (ONNX).
+    env["HSI_MODELS_PROFILE"] = (
+        _choice(options, "models_profile", MODELS_PROFILES) if "models_profile" in options else "none"
+    )
     if weights := _text(options, "detector_weights"):
         env["HSI_DETECTOR_WEIGHTS"] = weights
     backend = _choice(options, "llm_backend", LLM_BACKENDS)
@@ -180,7 +189,7 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _server_check(env: dict[str, str]) -> None:
-    """The server's own validation of the mapped settings (one definition: inference_server/config.py)."""
+    """The server's own validation of the mapped settings (one definition: inference_server/settings/)."""
     from inference_server.runtime.services import home_timezone
     from inference_server.settings import ConfigError, load_settings
 
