@@ -27,9 +27,9 @@ from asyncpg.pool import PoolConnectionProxy
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
+from inference_server.bus.publish import Publisher
 from inference_server.domain.risk import level_for_score
 from inference_server.metrics import Metrics
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import Settings
 from inference_server.store.streams import Keys
 

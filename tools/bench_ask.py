@@ -40,9 +40,9 @@ from aiohttp import web
 
 from inference_server.api.app import create_app
 from inference_server.api.context import ApiContext, ApiLimits
+from inference_server.bus.publish import Publisher
 from inference_server.metrics import Metrics
 from inference_server.ml.text_embedder import MiniLMEmbedder
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import Settings
 from inference_server.store.ask_index import AskIndex, to_bytes, vector_literal
 from inference_server.store.db import create_pool, migrate

@@ -49,8 +49,8 @@ def camera_device_info(coordinator: HsiCoordinator, camera_id: str) -> DeviceInf
 
 
 def server_device_info(coordinator: HsiCoordinator) -> DeviceInfo:
-    """The server's device. No configuration_url: the server has no web page of its own, and its
-    root answers 404 JSON, so a "Visit" link would only lead there."""
+    """The server's device. No configuration_url: the status page at the server's root needs an API
+    key from a browser (a "Visit" link would answer 401); the add-on shows it as its panel."""
     return DeviceInfo(
         identifiers={server_identifier(coordinator)},
         name=str(coordinator.info.get("name") or MANUFACTURER),

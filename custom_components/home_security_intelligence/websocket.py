@@ -23,9 +23,10 @@ from homeassistant.components.websocket_api.decorators import async_response, we
 from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 
-from .api import HsiApiError, HsiError
+from .api import HsiApiError, HsiAuthError, HsiError
 from .const import BUS_EVENT, DOMAIN
 from .data import HsiConfigEntry
 from .media import SIGNED_URL_LIFETIME, event_media_path, stored_media_path
@@ -105,6 +106,14 @@ def with_media_urls(entry_id: str, event: dict[str, Any], sign: Signer) -> dict[
 
 
 def _send_server_error(connection: ActiveConnection, msg_id: int, err: HsiError) -> None:
+    """Answer a failed server call (never raised: Home Assistant logs a raised error as an ERROR)."""
+    if isinstance(err, HsiAuthError):
+        # The integration's API key, not the user: a read-scope key (403) or a refused one (401).
+        # The same translated message an action gives.
+        key = "forbidden" if err.status == 403 else "auth_failed"
+        refusal = HomeAssistantError(translation_domain=DOMAIN, translation_key=key)
+        connection.send_error(msg_id, key, str(refusal), translation_domain=DOMAIN, translation_key=key)
+        return
     code = "not_found" if isinstance(err, HsiApiError) and err.status == 404 else "server_unavailable"
     connection.send_error(msg_id, code, str(err))
 

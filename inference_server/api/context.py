@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
+from inference_server.bus.publish import Publisher
 from inference_server.metrics import Metrics
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import Settings
 from inference_server.store.streams import Keys
 

@@ -37,11 +37,11 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import asyncpg
 
+from inference_server.bus.worker import StreamWorker
 from inference_server.contract import messages
 from inference_server.metrics import Metrics
 from inference_server.mqtt.discovery import camera_topics, config_payload, config_topic, legacy_config_topic
 from inference_server.notify.mqtt_channel import ALERT_QOS, alert_topic, mqtt_payload, wants_mqtt
-from inference_server.pipeline.worker import StreamWorker
 from inference_server.settings import Settings
 from inference_server.store import queries
 from inference_server.store.streams import StreamEntry, Streams

@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 
+from inference_server.bus.publish import Publisher
 from inference_server.contract import messages
 from inference_server.domain.alert_rules import (
     AlertRule,
@@ -45,7 +46,6 @@ from inference_server.notify.ha import HomeAssistantChannel, ha_section
 from inference_server.notify.mqtt_channel import MqttChannel
 from inference_server.notify.types import Delivery
 from inference_server.notify.webhook import WebhookChannel, WebhookSettings
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import Settings
 from inference_server.store import alerts as store
 from inference_server.store.errors import is_transient

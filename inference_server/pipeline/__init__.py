@@ -1,1 +1,1 @@
-"""Pipeline stages: ingest, detect, window, assess, publish."""
+"""Pipeline stages: ingest, detect, window, enrich, assess (the stream plumbing is `bus/`)."""

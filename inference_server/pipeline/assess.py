@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from inference_server.bus.publish import Publisher
 from inference_server.domain.context import EventContext
 from inference_server.domain.detections import Detection
 from inference_server.domain.events import Event
@@ -31,7 +32,6 @@ from inference_server.metrics import Metrics
 from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
 from inference_server.pipeline.enrich import ContextBuilder, base_context
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import events as event_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store

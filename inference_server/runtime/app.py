@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from inference_server.bus.worker import StreamWorker
 from inference_server.ml.models.plan import ModelPlan, load_failed
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage
 from inference_server.pipeline.detect import DetectStage
 from inference_server.pipeline.enrich import ContextBuilder
 from inference_server.pipeline.ingest import Ingest
-from inference_server.pipeline.worker import StreamWorker
 from inference_server.runtime.models import (
     build_detector,
     build_embedder,

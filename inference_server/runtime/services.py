@@ -10,9 +10,9 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from inference_server.bus.publish import Publisher
 from inference_server.logs import redact_url
 from inference_server.metrics import Metrics
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import ConfigError, Settings
 from inference_server.store.db import DatabaseUnavailable, create_pool, migrate
 from inference_server.store.streams import Keys

@@ -319,6 +319,47 @@ async def test_review_buttons_send_the_servers_feedback_and_need_control(
     assert _stored(hsi_server)["feedback"] is None
 
 
+async def test_a_read_only_api_key_refuses_the_review_buttons_with_a_translated_error(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    mock_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The integration set up with a read-scope key: the card loads, its buttons are refused by
+    # the server; the card says why (the action's message), nothing is logged.
+    mock_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_entry, data={**mock_entry.data, "api_key": hsi_server.read_only_key}
+    )
+    assert await hass.config_entries.async_setup(mock_entry.entry_id)
+    await hass.async_block_till_done()
+    caplog.clear()  # what set-up logs (custom integration warnings) is not the card's
+    ws = await hass_ws_client(hass)
+    assert (await _events(ws))["success"]
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/review", "event_id": "evt-1", "action": "false_alarm"})
+    error = (await ws.receive_json())["error"]
+    assert error["code"] == "forbidden"
+    assert error["translation_key"] == "forbidden"
+    assert error["message"].startswith("The API key is valid but its scope does not allow this action")
+    assert _stored(hsi_server)["feedback"] is None
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    await hass.config_entries.async_unload(mock_entry.entry_id)
+
+
+async def test_a_refused_api_key_is_named_as_such(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    hsi_server.api_key = "revoked"
+    reply = await _events(ws)
+    assert reply["error"]["code"] == "auth_failed"
+    assert reply["error"]["message"].startswith("The server refused the API key.")
+
+
 def _stored(server: FakeHsiServer, event_id: str = "evt-1") -> dict[str, Any]:
     return next(e for e in server.events if e["id"] == event_id)
 

@@ -27,7 +27,7 @@ async def test_setup_creates_server_and_camera_devices(
     camera = find_device(registry, (DOMAIN, f"{INSTANCE_ID}_front_door"), setup_entry.entry_id)
     assert camera.via_device_id == server.id
     assert server.sw_version == "0.1.0"
-    # No "Visit" link: the server has no web page, its root answers 404 JSON.
+    # No "Visit" link: the status page at the root needs an API key from a browser (401).
     assert server.configuration_url is None
     assert camera.configuration_url is None
     assert state_of(hass, "sensor.front_door_risk_score").state == "72"

@@ -69,6 +69,8 @@ async def test_non_admin_user_can_subscribe_to_live_events(
     await client.send_json_auto_id({"type": "home_security_intelligence/subscribe_events"})
     answer = await client.receive_json()
     assert answer["success"] is True, answer
+    # An event of a server whose entities this user may not read is not forwarded; ours is.
+    hass.bus.async_fire(BUS_EVENT, {"id": "evt-elsewhere", "config_entry_id": "another-entry"})
     event = hsi_server.add_event("front_door", 30, {"cat": 1}, "A cat.")
     await hsi_server.push("event.created", event)
     message = await client.receive_json()
@@ -76,6 +78,20 @@ async def test_non_admin_user_can_subscribe_to_live_events(
     assert message["event"]["event_type"] == BUS_EVENT
     assert message["event"]["data"]["id"] == event["id"]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_an_administrator_gets_the_events_of_every_server(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "home_security_intelligence/subscribe_events"})
+    assert (await client.receive_json())["success"] is True
+    hass.bus.async_fire(BUS_EVENT, {"id": "evt-elsewhere", "config_entry_id": "another-entry"})
+    message = await client.receive_json()
+    assert message["event"]["data"]["id"] == "evt-elsewhere"
 
 
 async def test_a_user_who_may_not_read_the_entities_is_refused_quietly(

@@ -161,18 +161,24 @@ def _get(
         else:  # 200: the whole file, from the first byte
             mode, have = "wb", 0
         done = have
-        try:
-            with partial.open(mode) as out:
-                while block := resp.read(CHUNK_BYTES):
+        with partial.open(mode) as out:
+            while True:
+                try:
+                    block = resp.read(CHUNK_BYTES)
+                except (OSError, http.client.HTTPException) as exc:  # reset, timeout, IncompleteRead
+                    raise _Retry(f"connection lost at {done} bytes: {exc or type(exc).__name__}") from exc
+                if not block:
+                    break
+                try:
                     out.write(block)
                     out.flush()  # a killed process leaves every byte it received
-                    done += len(block)
-                    if on_bytes is not None:
-                        on_bytes(done)
-        except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None and exc.filename is not None:
-                raise HttpDownloadError(f"cannot write {partial}: {exc.strerror}", kept=done) from exc
-            raise _Retry(f"connection lost at {done} bytes: {exc or type(exc).__name__}") from exc
+                except OSError as exc:  # the disk, not the network: no retry
+                    raise HttpDownloadError(
+                        f"cannot write {partial}: {exc.strerror or exc}", kept=done
+                    ) from exc
+                done += len(block)
+                if on_bytes is not None:
+                    on_bytes(done)
     if remote.size is not None and done < remote.size:
         raise _Retry(f"connection closed at {done} of {remote.size} bytes")
     if remote.size is not None and done > remote.size:

@@ -19,10 +19,10 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 
 from inference_server.api import ApiContext, ApiLimits, create_app
+from inference_server.bus.publish import Publisher
 from inference_server.domain.detections import Box, Detection
 from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
-from inference_server.pipeline.publish import Publisher
 from inference_server.settings import Settings
 from inference_server.store import api_keys
 from inference_server.store import events as event_store

@@ -277,7 +277,7 @@ async def test_a_service_outage_is_503_not_a_crash(
 ) -> None:
     import redis.asyncio as aioredis
 
-    from inference_server.pipeline.publish import Publisher
+    from inference_server.bus.publish import Publisher
 
     event = await seed.event()
     ctx = make_ctx()

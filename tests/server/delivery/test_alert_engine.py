@@ -13,9 +13,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from inference_server.bus.publish import Publisher
 from inference_server.notify.engine import AlertEngine, AlertSettings
 from inference_server.notify.webhook import WebhookSettings
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import alerts as alerts_store
 from inference_server.store.streams import Keys, StreamEntry
 from tests.support.streams import stream_entries

@@ -21,9 +21,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+from inference_server.bus.publish import Publisher
 from inference_server.metrics import Metrics
 from inference_server.mqtt.publisher import MqttOptions, MqttPublisher
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import queries
 from inference_server.store.streams import Keys, Streams
 
@@ -136,7 +136,7 @@ async def test_events_alerts_and_discovery_reach_the_broker(
     raw = await subscriber.wait_for(lambda: subscriber.payloads(config_topic))
     config = json.loads(raw[0])
     assert config["device"]["identifiers"] == [dev]
-    assert "configuration_url" not in config["device"]  # the server has no web page to visit
+    assert "configuration_url" not in config["device"]  # the status page needs a key: no Visit link
     assert all(c["unique_id"].startswith(f"{dev}_") for c in config["components"].values())
     # the device of an older server version (no instance id in its id) is cleared
     assert subscriber.payloads(f"{prefix}/ha/device/hsi_front/config") == [b""]

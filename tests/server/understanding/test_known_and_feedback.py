@@ -12,6 +12,7 @@ import cv2
 import pytest
 import redis.asyncio as aioredis
 
+from inference_server.bus.publish import Publisher
 from inference_server.domain.context import EventContext
 from inference_server.domain.feedback import adjustment, situation
 from inference_server.domain.heuristic import score_context
@@ -20,7 +21,6 @@ from inference_server.metrics import Metrics
 from inference_server.ml.embedder_clip import ClipEmbedder
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
 from inference_server.pipeline.enrich import ContextBuilder
-from inference_server.pipeline.publish import Publisher
 from inference_server.store import events as event_store
 from inference_server.store import feedback
 from inference_server.store.streams import Keys
