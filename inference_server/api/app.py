@@ -31,6 +31,7 @@ from inference_server.store.errors import is_transient
 log = logging.getLogger(__name__)
 
 ANONYMOUS = Principal("anonymous", "read")
+READ_METHODS = ("GET", "HEAD")
 INGRESS = Principal("ingress", "read")
 _OUTCOMES = {
     400: "invalid",
@@ -130,8 +131,16 @@ class ApiState:
             await self.check_rate(request, route_class, f"ip:{address}", None)
         if scope == "none":
             return ANONYMOUS, None
+        reading = request.method in READ_METHODS
         peer = self.ctx.settings.api.ingress_peer
-        if scope == "read" and not websocket and peer and address == peer and not presented_key(request)[0]:
+        if (
+            scope == "read"
+            and reading
+            and not websocket
+            and peer
+            and address == peer
+            and not presented_key(request)[0]
+        ):
             return INGRESS, None  # Home Assistant's ingress proxy: it authenticated the user
         try:
             principal, protocol = await authenticate(
@@ -142,14 +151,16 @@ class ApiState:
                 request, None, "auth.failed", "denied", {"reason": exc.reason}, kind=exc.reason
             )
             raise ApiError(401, "unauthorized", exc.reason) from None
-        if not principal.allows(scope):
+        # Without a key (keyless mode) the API is read-only: any request that is not a read needs
+        # a key, whatever its scope (asking the LLM and dry-running a rule cost and log too).
+        if not principal.allows(scope) or (principal.key_id is None and not reading):
             await self.audit_throttled(request, principal, "auth.forbidden", "denied", {"needed": scope})
             if principal.key_id is None:
                 raise ApiError(
                     401,
                     "unauthorized",
-                    "writing needs an admin API key (without a key the API is read-only):"
-                    " send it in the X-API-Key header",
+                    "without an API key the API is read-only: send a key in the X-API-Key header"
+                    " (changes need an admin key)",
                 )
             raise ApiError(403, "forbidden", f"this API key's scope ({principal.scope}) does not allow this")
         if route_class and principal.key_id:

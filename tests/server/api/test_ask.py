@@ -126,7 +126,7 @@ async def test_semantic_retrieval_and_an_llm_answer_citing_the_retrieved_events(
     assert await ctx.ask_index.sync() == 3
     llm = OpenAIAssessor(url, "any", timeout_s=5.0)
     ctx.ask_llm = llm
-    api = await start_api(ctx)
+    api = await start_api(ctx, admin=True)  # asking needs a key (keyless mode is read-only)
     try:
         answers.append("Yes: a delivery truck blocked the street [E1].")
         body = await _ask(api, "was the road obstructed in the last 3 days?")
@@ -173,7 +173,7 @@ async def test_a_real_gguf_under_the_answer_grammar_cites_only_retrieved_events(
     # A letter per token: the longest answer the grammar allows (~800 characters) must fit.
     ctx.settings = ctx.settings.replace(ask_llm_max_tokens=1200)
     ctx.ask_llm = llm
-    api = await start_api(ctx)
+    api = await start_api(ctx, admin=True)  # asking needs a key (keyless mode is read-only)
     try:
         for question in ("anything in the last 3 days?", "any vehicles in the last 3 days?"):
             body = await _ask(api, question, limit=3)
