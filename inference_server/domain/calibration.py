@@ -11,8 +11,8 @@ the only I/O here.
 simulated household has seen each scenario's situation `repeats` times before and answered it as
 a person who knows the expected level would (`resident_answer`), then every scenario is scored
 again with the adjustment of the answers on similar situations (its own and any other scenario's:
-cross-talk between situations that share camera, class, zones and hour band is part of what is
-measured). The report shows agreement before and after and every score that moved.
+cross-talk between situations that share camera, class, zones, hour band, known-ness and scored
+level is part of what is measured). The report shows agreement before and after and every score that moved.
 """
 
 from __future__ import annotations
@@ -240,11 +240,13 @@ def resident_answer(expected: RiskLevel, predicted: RiskLevel) -> str | None:
     return None
 
 
-def scenario_situation(context: EventContext) -> SituationKey:
-    """The feedback comparison key of a context (camera, main class, zones, local hour band)."""
+def scenario_situation(context: EventContext, scored: RiskAssessment) -> SituationKey:
+    """The feedback comparison key of a context as `scored` (camera, main class, zones, local hour
+    band, known-ness, the scorer's level)."""
     hour = int(context.local_time.split(":", 1)[0]) if context.local_time[:2].isdigit() else 12
     known = is_known(context.attributes, context.known)
-    return situation(context.camera, context.objects, (z.name for z in context.zones), hour % 24, known)
+    zones = (z.name for z in context.zones)
+    return situation(context.camera, context.objects, zones, hour % 24, known, scored.risk_level.value)
 
 
 def evaluate_with_feedback(
@@ -269,12 +271,12 @@ def evaluate_with_feedback(
     for s in suite:
         kind = answer(s.expected_level, first[id(s.context)].risk_level)
         if kind is not None:
-            past += [PastFeedback(kind, scenario_situation(s.context))] * repeats
+            past += [PastFeedback(kind, scenario_situation(s.context, first[id(s.context)]))] * repeats
     adjusted: dict[int, RiskAssessment] = {}
     effects: list[FeedbackEffect] = []
     for s in suite:
         before = first[id(s.context)]
-        change = adjustment(scenario_situation(s.context), past, config)
+        change = adjustment(scenario_situation(s.context, before), past, config)
         after = apply(before, change, config)
         adjusted[id(s.context)] = after
         if after.risk_score != before.risk_score:

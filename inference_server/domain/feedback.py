@@ -3,20 +3,25 @@
 A review with feedback is stored on the event. When a later event is assessed, the earlier
 events of the same camera, the same main object class, an overlapping zone (or both without
 zones), the same hour band (night 21-06, morning 06-12, afternoon 12-17, evening 17-21, home
-time) and the same known-ness (a known resident or vehicle recognised, or not) are *similar*.
+time), the same known-ness (a known resident or vehicle recognised, or not) and the same scored
+level (the level the scorer gave before feedback) are *similar*.
 Their answers move the score:
 
     points = threat x THREAT_POINTS - false_alarm x FALSE_ALARM_POINTS - expected x EXPECTED_POINTS
 
 only once at least `min_similar` similar answers exist, bounded to +-`max_adjustment`, and explained
-in the reasoning, e.g. "lowered by 15: 5 similar events marked expected". Raising stops at
+in the reasoning, e.g. "lowered by 15: 5 similar events scored low marked 5 expected". Raising stops at
 `raise_ceiling` (the top of the high band): "that was a threat" makes similar events alert, but
 only the scorer's own evidence makes one critical. A reset (per camera) clears the answers. The
 heuristic and every LLM backend are adjusted the same way, after scoring.
 
 Why known-ness is in the key: "that's us" (expected) on the resident taking out the bin at night
 must not lower a stranger on the same driveway at the same hour, and "threat" on the stranger
-must not raise the resident (measured with `hsi calibrate --feedback`, docs/scoring.md).
+must not raise the resident. Why the scored level is: "expected" on low-scored events says the
+low level is right there, not that the medium-scored event sharing camera, class, zone and hour
+band is harmless too (without it the heuristic dropped from 63/63 to 57/63 after feedback;
+measured with `hsi calibrate --feedback`, docs/scoring.md). The level before feedback, so answers
+never feed on their own effect.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class SituationKey:
     zones: frozenset[str]
     hour_band: str
     known: bool = False  # a known resident or vehicle was recognised in the event
+    level: str | None = None  # the level the scorer gave the event, before feedback
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +125,27 @@ def is_known(attributes: Iterable[object], known: Sequence[object] = ()) -> bool
 
 
 def situation(
-    camera: str, objects: Mapping[str, int], zones: Iterable[str], local_hour: int, known: bool = False
+    camera: str,
+    objects: Mapping[str, int],
+    zones: Iterable[str],
+    local_hour: int,
+    known: bool = False,
+    level: str | None = None,
 ) -> SituationKey:
-    """The comparison key of an event."""
-    return SituationKey(camera, main_category(objects), frozenset(zones), hour_band(local_hour), known)
+    """The comparison key of an event; `level` is the level it was scored at before feedback."""
+    return SituationKey(camera, main_category(objects), frozenset(zones), hour_band(local_hour), known, level)
 
 
 def is_similar(a: SituationKey, b: SituationKey) -> bool:
-    """Same camera, category, hour band and known-ness, and overlapping zones (or neither in a zone)."""
-    if (a.camera, a.category, a.hour_band, a.known) != (b.camera, b.category, b.hour_band, b.known):
+    """Same camera, category, hour band, known-ness and scored level, and overlapping zones (or
+    neither in a zone)."""
+    if (a.camera, a.category, a.hour_band, a.known, a.level) != (
+        b.camera,
+        b.category,
+        b.hour_band,
+        b.known,
+        b.level,
+    ):
         return False
     if not a.zones and not b.zones:
         return True
@@ -157,7 +175,8 @@ def adjustment(
         return Adjustment(0, similar, "")
     parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n]
     what = "raised" if points > 0 else "lowered"
-    explanation = f"{what} by {abs(points)}: {similar} similar events marked {', '.join(parts)}"
+    scored = f" scored {current.level}" if current.level else ""
+    explanation = f"{what} by {abs(points)}: {similar} similar events{scored} marked {', '.join(parts)}"
     if abs(raw) > config.max_adjustment:
         explanation += f" (capped at {config.max_adjustment})"
     return Adjustment(points, similar, explanation)

@@ -184,6 +184,7 @@ class AssessStage:
             final=True,
             media_ids=links["media_ids"],
             detection_ids=links["detection_ids"],
+            scored_level=scored.risk_level.value,
         )
         self.metrics.events.labels(event.risk_level.value, "final").inc()
         log.info(
@@ -217,7 +218,8 @@ class AssessStage:
             return assessment
         hour = int(context.local_time.split(":", 1)[0])
         known = is_known(context.attributes, context.known)
-        key = situation(context.camera, context.objects, [z.name for z in context.zones], hour, known)
+        zones = [z.name for z in context.zones]
+        key = situation(context.camera, context.objects, zones, hour, known, assessment.risk_level.value)
         change = adjustment(key, past, self.feedback)
         if change.points:
             log.info("feedback event=%s points=%+d similar=%d", event_id, change.points, change.similar)

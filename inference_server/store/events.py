@@ -31,9 +31,12 @@ async def save_event(
     final: bool,
     media_ids: list[int],
     detection_ids: list[int],
+    scored_level: str | None = None,
 ) -> tuple[Event, bool]:
     """Insert or refine an event with its detections and media, in one transaction.
 
+    `scored_level` is the level the scorer gave before residents' feedback moved the score (what
+    later feedback is keyed on); None: the assessment's own level.
     Returns the stored event and whether it was created (False: an existing preliminary event was
     refined). A final event is never overwritten by a preliminary one.
     """
@@ -41,8 +44,8 @@ async def save_event(
         row = await conn.fetchrow(
             """
             INSERT INTO events (id, camera_id, started_at, ended_at, risk_score, risk_level, summary,
-                                reasoning, objects, zones, context, fast_path, final, assessed_by, model)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                reasoning, objects, zones, context, fast_path, final, assessed_by, model, scored_level)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (id) DO UPDATE SET
                 started_at = LEAST(events.started_at, EXCLUDED.started_at),
                 ended_at = GREATEST(events.ended_at, EXCLUDED.ended_at),
@@ -50,7 +53,8 @@ async def save_event(
                 summary = EXCLUDED.summary, reasoning = EXCLUDED.reasoning,
                 objects = EXCLUDED.objects, zones = EXCLUDED.zones, context = EXCLUDED.context,
                 fast_path = events.fast_path OR EXCLUDED.fast_path, final = EXCLUDED.final,
-                assessed_by = EXCLUDED.assessed_by, model = EXCLUDED.model, updated_at = now()
+                assessed_by = EXCLUDED.assessed_by, model = EXCLUDED.model,
+                scored_level = EXCLUDED.scored_level, updated_at = now()
             WHERE NOT events.final OR EXCLUDED.final
             RETURNING (xmax = 0) AS created
             """,
@@ -69,6 +73,7 @@ async def save_event(
             final,
             assessment.assessed_by,
             assessment.model,
+            scored_level or assessment.risk_level.value,
         )
         created = bool(row["created"]) if row else False
         if media_ids:

@@ -98,9 +98,10 @@ async def past_feedback(
     exclude_event: str | None = None,
     limit: int = 1000,
 ) -> list[PastFeedback]:
-    """The answers on this camera's events of the last `lookback_days` before `before`."""
+    """The answers on this camera's events of the last `lookback_days` before `before`, each with
+    the level its event was scored at before feedback."""
     rows = await pool.fetch(
-        "SELECT feedback, objects, zones, started_at,"
+        "SELECT feedback, objects, zones, started_at, COALESCE(scored_level, risk_level) AS level,"
         " context->'attributes' AS attributes, context->'known' AS known FROM events"
         " WHERE camera_id = $1 AND feedback IS NOT NULL AND started_at < $2 AND started_at >= $3"
         " AND ($4::uuid IS NULL OR id <> $4::uuid)"
@@ -122,7 +123,8 @@ async def past_feedback(
             attributes if isinstance(attributes, list) else (), known if isinstance(known, list) else ()
         )
         hour = r["started_at"].astimezone(tz).hour
-        out.append(PastFeedback(r["feedback"], situation(camera, counts, r["zones"], hour, known_here)))
+        key = situation(camera, counts, r["zones"], hour, known_here, r["level"])
+        out.append(PastFeedback(r["feedback"], key))
     return out
 
 

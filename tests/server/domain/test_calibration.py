@@ -211,14 +211,17 @@ def test_calibration_before_and_after_feedback(
         ("heuristic", score_context),
         ("anxious +30", _offset(30)),
         ("lax -20", _offset(-20)),
+        ("anxious +15", _offset(15)),
+        ("lax -10", _offset(-10)),
     ):
         result = evaluate_with_feedback(scorer, scenarios, repeats=3)
         lines.append(
             f"{name}: agreement {result.before.agreed}/{result.before.total} before, "
             f"{result.after.agreed}/{result.after.total} after {result.answers} answers"
         )
-        record_property(f"feedback_{name.split()[0]}_before", round(result.before.agreement, 3))
-        record_property(f"feedback_{name.split()[0]}_after", round(result.after.agreement, 3))
+        tag = name.replace(" ", "").replace("+", "_plus").replace("-", "_minus")
+        record_property(f"feedback_{tag}_before", round(result.before.agreement, 3))
+        record_property(f"feedback_{tag}_after", round(result.after.agreement, 3))
         by_name = {s.name: s for s in scenarios}
         for effect in result.effects:
             assert abs(effect.after - effect.before) <= config.max_adjustment
@@ -226,6 +229,8 @@ def test_calibration_before_and_after_feedback(
                 assert effect.after <= max(effect.before, config.raise_ceiling)
                 context = by_name[effect.name].context
                 assert "known_resident" not in context.attributes, effect
-        if name != "heuristic":
+        if name == "heuristic":  # a scorer that is already right loses nothing to the answers
+            assert result.after.agreed == result.before.agreed, lines[-1]
+        else:
             assert result.after.agreed > result.before.agreed, lines[-1]
     report(capsys, "feedback calibration (3 answers per situation):\n  " + "\n  ".join(lines))

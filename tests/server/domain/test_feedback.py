@@ -51,6 +51,17 @@ def test_nine_expected_answers_lower_by_the_documented_amount() -> None:
     assert threat.points == 15 and threat.explanation.startswith("raised by 15")
 
 
+def test_answers_count_only_for_events_scored_at_the_same_level() -> None:
+    low = situation("driveway", {"car": 1}, ["drive"], 18, level="low")
+    medium = situation("driveway", {"car": 1}, ["drive"], 18, level="medium")
+    on_low = [PastFeedback("expected", situation("driveway", {"car": 1}, ["drive"], 19, level="low"))] * 4
+    change = adjustment(low, on_low)
+    assert change.points == -12
+    assert change.explanation == "lowered by 12: 4 similar events scored low marked 4 expected"
+    assert adjustment(medium, on_low) == adjustment(medium, [])
+    assert not is_similar(low, medium)
+
+
 def test_one_answer_or_answers_about_other_situations_change_nothing() -> None:
     assert adjustment(NOW, answers("false_alarm", 1)).points == 0
     assert adjustment(NOW, answers("false_alarm", 5, camera="street")).points == 0

@@ -97,7 +97,7 @@ async def test_feedback_on_similar_events_changes_later_scores_by_the_documented
         metrics=Metrics(),
     )
     factory = MediaFactory(pg_pool, tmp_path)
-    for day in range(5):  # five earlier evenings, answered "expected"
+    for day in range(5):  # five earlier evenings, scored low, answered "expected"
         at = datetime(2025, 5, 1 + day, 18, 30, tzinfo=UTC)
         await factory.add("driveway", at, [person(0.4, 0.4, 0.6, 0.9, label="car")])
         event, _ = await event_store.save_event(
@@ -106,7 +106,7 @@ async def test_feedback_on_similar_events_changes_later_scores_by_the_documented
             camera="driveway",
             started_at=at,
             ended_at=at + timedelta(seconds=30),
-            assessment=RiskAssessment(30, "A car.", "r", "heuristic"),
+            assessment=RiskAssessment(20, "A car.", "r", "heuristic"),
             objects={"car": 1},
             zones=[],
             context={},
@@ -121,9 +121,10 @@ async def test_feedback_on_similar_events_changes_later_scores_by_the_documented
     window = window_of("driveway", [(media_id, at)], {"car": 1})
     context, _ = await contexts.build(window)
     plain = score_context(context)
+    assert plain.risk_level.value == "low"
     adjusted = await stage.with_feedback(context, plain, window.id)
     assert adjusted.risk_score == max(0, plain.risk_score - 15)
-    assert "Feedback: lowered by 15: 5 similar events marked 5 expected." in adjusted.reasoning
+    assert "Feedback: lowered by 15: 5 similar events scored low marked 5 expected." in adjusted.reasoning
     # A night-time car is another situation: no change.
     night_ctx, _ = await contexts.build(window_of("driveway", [(media_id, NIGHT)], {"car": 1}))
     assert (await stage.with_feedback(night_ctx, plain, str(uuid.uuid4()))).risk_score == plain.risk_score
@@ -160,7 +161,84 @@ async def test_answers_on_a_known_resident_do_not_move_a_strangers_score(
     before = datetime(2025, 5, 9, 22, 40, tzinfo=UTC)
     past = await feedback.past_feedback(pg_pool, "driveway", before, TZ, 90)
     assert len(past) == 4 and all(p.situation.known for p in past)
-    resident = situation("driveway", {"person": 1}, ["drive"], 22, known=True)
-    stranger = situation("driveway", {"person": 1}, ["drive"], 22)
+    resident = situation("driveway", {"person": 1}, ["drive"], 22, known=True, level="low")
+    stranger = situation("driveway", {"person": 1}, ["drive"], 22, level="low")
     assert adjustment(resident, past).points == -12
     assert adjustment(stranger, past).points == 0
+
+
+async def test_answers_are_keyed_by_the_level_the_event_was_scored_at(
+    pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys, tmp_path: Path
+) -> None:
+    """ "Expected" on the driveway's low-scored evening cars lowers the next low-scored car, not a
+    medium-scored one (the scorer saw something more there: nobody answered that); the stored
+    event keeps the level it was scored at, and later answers on it count for that level even
+    when feedback moved its final score into another band."""
+    contexts = ContextBuilder(pg_pool, TZ)
+    stage = AssessStage(
+        pool=pg_pool,
+        contexts=contexts,
+        assessor=FallbackAssessor(None, Metrics(), 5.0),
+        publisher=Publisher(redis_client, keys),
+        metrics=Metrics(),
+    )
+    factory = MediaFactory(pg_pool, tmp_path)
+    car = [person(0.4, 0.4, 0.6, 0.9, label="car")]
+    at = datetime(2025, 5, 8, 18, 40, tzinfo=UTC)
+    media_id, _ = await factory.add("driveway", at, car)  # the camera exists from here on
+
+    async def earlier(day: int, score: int, scored_level: str | None, kind: str) -> str:
+        when = datetime(2025, 5, 1 + day, 18, 30, tzinfo=UTC)
+        event, _ = await event_store.save_event(
+            pg_pool,
+            event_id=str(uuid.uuid4()),
+            camera="driveway",
+            started_at=when,
+            ended_at=when + timedelta(seconds=30),
+            assessment=RiskAssessment(score, "A car.", "r", "heuristic"),
+            objects={"car": 1},
+            zones=[],
+            context={},
+            fast_path=False,
+            final=True,
+            media_ids=[],
+            detection_ids=[],
+            scored_level=scored_level,
+        )
+        assert await feedback.set_feedback(pg_pool, event.id, kind)
+        return event.id
+
+    for day in range(3):
+        await earlier(day, 10, None, "expected")  # scored low, nothing moved it
+    # Scored medium (45) and lowered by feedback to 20 (low): its answer speaks about medium cars.
+    moved = [await earlier(3 + day, 20, "medium", "false_alarm") for day in range(2)]
+    stored = await pg_pool.fetch(
+        "SELECT scored_level, risk_level FROM events WHERE id = ANY($1::uuid[])", moved
+    )
+    assert {(r["scored_level"], r["risk_level"]) for r in stored} == {("medium", "low")}
+
+    window = window_of("driveway", [(media_id, at)], {"car": 1})
+    context, _ = await contexts.build(window)
+    low = score_context(context)
+    assert low.risk_level.value == "low"
+    medium = RiskAssessment(45, "A car lingers.", "r", "heuristic")
+
+    lowered = await stage.with_feedback(context, low, window.id)
+    assert lowered.risk_score == max(0, low.risk_score - 9)
+    assert lowered.reasoning.endswith(
+        "Feedback: lowered by 9: 3 similar events scored low marked 3 expected."
+    )
+    lowered_medium = await stage.with_feedback(context, medium, window.id)
+    assert lowered_medium.risk_score == 45 - 10
+    assert lowered_medium.reasoning.endswith(
+        "Feedback: lowered by 10: 2 similar events scored medium marked 2 false alarm."
+    )
+
+    # The real stage stores the scored level next to the adjusted score.
+    event = await stage.assess_window(window)
+    assert event is not None and event.risk_score == lowered.risk_score
+    row = await pg_pool.fetchrow("SELECT scored_level, risk_level FROM events WHERE id = $1::uuid", event.id)
+    assert row is not None and (row["scored_level"], row["risk_level"]) == ("low", "low")
+    assert await feedback.set_feedback(pg_pool, event.id, "expected")
+    past = await feedback.past_feedback(pg_pool, "driveway", at + timedelta(days=1), TZ, 90)
+    assert sorted(p.situation.level or "" for p in past) == ["low"] * 4 + ["medium"] * 2
