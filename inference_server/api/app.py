@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -54,6 +54,9 @@ class ApiState:
     verifier: KeyVerifier
     openapi: dict[str, Any]
     hub: ws.Hub
+    # Methods of each path without parameters: `PATCH /api/events/search` is that path's 405,
+    # not a 404 from `PATCH /api/events/{id}` taking "search" for an id.
+    literal_methods: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     async def audit(
         self,
@@ -177,11 +180,23 @@ def _operation_handler(op: Operation) -> Any:
         principal, _ = await state.guard(request, op.scope, op.route_class)
         status = 500
         try:
+            try:
+                params = op.parse_params(request.match_info)
+            except ApiError as exc:
+                allowed = state.literal_methods.get(request.path)
+                if exc.status == 404 and allowed and op.method not in allowed:
+                    raise ApiError(
+                        405,
+                        "method_not_allowed",
+                        f"{request.path} allows {', '.join(allowed)}",
+                        headers={"Allow": ", ".join(allowed)},
+                    ) from None
+                raise
             call = Call(
                 request,
                 state.ctx,
                 principal,
-                op.parse_params(request.match_info),
+                params,
                 op.parse_query(request),
                 None,
             )
@@ -306,6 +321,7 @@ def create_app(ctx: ApiContext) -> web.Application:
         verifier=KeyVerifier(ctx.pool, limits.key_cache_seconds),
         openapi=document,
         hub=hub,
+        literal_methods=_literal_methods(operations),
     )
     openapi_body = json.dumps(document)
 
@@ -328,6 +344,14 @@ def create_app(ctx: ApiContext) -> web.Application:
     app.on_startup.append(start_hub)
     app.on_shutdown.append(stop_hub)
     return app
+
+
+def _literal_methods(operations: list[Operation]) -> dict[str, tuple[str, ...]]:
+    methods: dict[str, list[str]] = {}
+    for op in operations:
+        if not op.path_params:
+            methods.setdefault(op.path, []).append(op.method)
+    return {path: tuple(found) for path, found in methods.items()}
 
 
 def state_of(app: web.Application) -> ApiState:

@@ -198,3 +198,11 @@ async def test_a_repeated_wrong_key_is_hashed_once_and_audited_once_a_second(
     assert (await api.get("/api/events", headers={"X-API-Key": key})).status == 200  # the right key works
     rows = await pg_pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'auth.failed'")
     assert 1 <= rows <= 3  # one row a second per address and reason, not 30
+
+
+async def test_a_method_a_literal_path_does_not_allow_is_405_not_404(api: LiveApi) -> None:
+    resp = await api.request("PATCH", "/api/events/search", json={"reviewed": True})
+    assert resp.status == 405
+    assert "GET" in resp.headers["Allow"]
+    assert (await resp.json())["error"]["code"] == "method_not_allowed"
+    assert (await api.request("PATCH", f"/api/events/{uuid.uuid4()}", json={"reviewed": True})).status == 404
