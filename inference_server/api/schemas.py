@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from inference_server.contract import rules
 from inference_server.contract.events import Event as Event
@@ -17,6 +18,10 @@ from inference_server.contract.zones import ZoneType
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _LEVEL = "(" + "|".join(LEVELS) + ")"
 _CAMERA = r"[a-z0-9][a-z0-9_-]{0,63}"
+# A query string is text: its integers are ASCII decimal digits (not "1.0", " 5", "1_0" or "１２")
+# and its times ISO 8601 dates or date-times (not "0.5" read as seconds since 1970).
+_DECIMAL = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}|$)", re.ASCII)
 
 
 def _no_nul(value: str) -> str:
@@ -35,8 +40,23 @@ def _aware(value: datetime) -> datetime:
         raise ValueError("time is out of range") from exc
 
 
+def _decimal(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _DECIMAL.fullmatch(value):
+            raise ValueError("expected an integer in decimal digits")
+        return int(value)
+    return value
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2025-06-01T12:00:00Z")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_no_nul)]
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_aware)]
+QueryInt = Annotated[int, BeforeValidator(_decimal)]
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -65,7 +85,7 @@ class EventFilterQuery(_Query):
     )
     since: AwareDatetime | None = Field(None, description="Events that started at or after (ISO 8601)")
     until: AwareDatetime | None = Field(None, description="Events that started before (ISO 8601)")
-    min_risk: int | None = Field(None, ge=0, le=100, description="Minimum risk score")
+    min_risk: QueryInt | None = Field(None, ge=0, le=100, description="Minimum risk score")
     level: str | None = Field(
         None, pattern=rf"^{_LEVEL}(,{_LEVEL})*$", description="Risk level, or several separated by commas"
     )
@@ -73,7 +93,7 @@ class EventFilterQuery(_Query):
         None, pattern=r"^[A-Za-z0-9 _-]{1,64}$", description="Object class present in the event (e.g. person)"
     )
     reviewed: bool | None = Field(None, description="Only reviewed (true) or unreviewed (false) events")
-    limit: int = Field(50, ge=1, le=200, description="Page size")
+    limit: QueryInt = Field(50, ge=1, le=200, description="Page size")
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
 
 
@@ -98,7 +118,7 @@ class CameraQuery(_Query):
 class PageQuery(_Query):
     """Keyset pagination."""
 
-    limit: int = Field(50, ge=1, le=200)
+    limit: QueryInt = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, max_length=200)
 
 
@@ -140,7 +160,8 @@ class MuteRequest(BaseModel):
     minutes: StrictInt = Field(..., ge=0, le=1440)
 
 
-Coordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+# Strict: a coordinate given as a string ("0.5") is refused, not converted (zones and tripwires).
+Coordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
 PointIn = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 
 
@@ -431,11 +452,6 @@ class Stats(BaseModel):
 # --- tripwires and entity history (behaviour over time) ----------------------------------------
 
 
-# Strict: a coordinate given as a string ("0.5") is refused, not converted.
-_StrictCoordinate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
-_StrictPoint = Annotated[list[_StrictCoordinate], Field(min_length=2, max_length=2)]
-
-
 class TripwireIn(BaseModel):
     """A directed line on a camera's picture; crossing it left-to-right of a->b is "in"."""
 
@@ -443,8 +459,8 @@ class TripwireIn(BaseModel):
 
     camera: str = Field(..., pattern=SLUG_PATTERN)
     name: Text = Field(..., min_length=1, max_length=64)
-    a: _StrictPoint
-    b: _StrictPoint
+    a: PointIn
+    b: PointIn
     enabled: StrictBool = True
 
 
@@ -468,7 +484,7 @@ class TripwireList(BaseModel):
 class HistoryQuery(_Query):
     """Entity history paging: newest first, older than `before`."""
 
-    limit: int = Field(100, ge=1, le=500)
+    limit: QueryInt = Field(100, ge=1, le=500)
     before: AwareDatetime | None = None
 
 
@@ -502,7 +518,7 @@ class EntityQuery(_Query):
 
     known: bool | None = None
     label: str | None = Field(None, max_length=64)
-    limit: int = Field(100, ge=1, le=500)
+    limit: QueryInt = Field(100, ge=1, le=500)
 
 
 class EntityPatch(BaseModel):

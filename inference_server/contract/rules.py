@@ -38,6 +38,11 @@ DEFAULT_GROUP_WINDOW_SECONDS: Final = 120
 MAX_GROUP_WINDOW_SECONDS: Final = 3600
 NAME_MAX_CHARS: Final = 100
 MAX_CHANNELS: Final = 20
+# A condition list (objects, cameras, zones, behaviours, tripwires): entries and characters each.
+MAX_CONDITION_ITEMS: Final = 100
+MAX_CONDITION_ITEM_CHARS: Final = 100
+# A schedule lists each day at most once and at most this many time ranges.
+MAX_SCHEDULE_RANGES: Final = 48
 
 RULE_DEFAULTS: Final[dict[str, Any]] = {
     "enabled": True,

@@ -26,8 +26,11 @@ from inference_server.contract.rules import (
     CONDITION_FIELDS,
     DEFAULT_COOLDOWN_SECONDS,
     DEFAULT_GROUP_WINDOW_SECONDS,
+    MAX_CONDITION_ITEM_CHARS,
+    MAX_CONDITION_ITEMS,
     MAX_COOLDOWN_SECONDS,
     MAX_GROUP_WINDOW_SECONDS,
+    MAX_SCHEDULE_RANGES,
     NAME_MAX_CHARS,
     RULE_FIELDS,
     RULE_STORED_FIELDS,
@@ -38,7 +41,8 @@ DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KNOWN_ATTRIBUTES: Final = frozenset({"known_resident", "known_person", "known_vehicle", "known_entity"})
 MINUTES_PER_DAY: Final = 24 * 60
 
-_TIME_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+# ASCII digits only: str patterns match any Unicode digit ("２２:００") and int() converts them.
+_TIME_RANGE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _NOTIFY_SERVICE = re.compile(r"^notify\.[a-z0-9_]{1,64}$")
 
@@ -144,11 +148,13 @@ class EventFacts:
 # Parsing
 
 
-def parse_rule(data: Any) -> AlertRule:
+def parse_rule(data: Any, *, stored: bool = False) -> AlertRule:
     """Validate a rule document (the API's JSON) and build the rule.
 
     Raises InvalidRule naming the field, e.g. "conditions.schedule.ranges[0]: ...". Unknown keys
     are rejected so a typo never silently widens a rule. An "id" key is accepted and kept.
+    `stored`: a row read back, checked when it was written; the size limits (list entries,
+    schedule ranges) are not applied, so a limit added later never makes a stored rule unreadable.
     """
     if not isinstance(data, Mapping):
         raise InvalidRule(f"rule: expected an object, got {type(data).__name__}")
@@ -167,7 +173,7 @@ def parse_rule(data: Any) -> AlertRule:
     severity = data.get("severity", "medium")
     if severity not in SEVERITIES:
         raise InvalidRule(f"severity: expected one of {', '.join(SEVERITIES)}, got {severity!r}")
-    conditions = _parse_conditions(data.get("conditions", {}))
+    conditions = _parse_conditions(data.get("conditions", {}), bounded=not stored)
     channels = _parse_channels(data.get("channels", []))
     cooldown = _bounded_int(
         data.get("cooldown_seconds", DEFAULT_COOLDOWN_SECONDS), "cooldown_seconds", 0, MAX_COOLDOWN_SECONDS
@@ -190,14 +196,17 @@ def parse_rule(data: Any) -> AlertRule:
     )
 
 
-def parse_schedule(data: Any, where: str = "schedule") -> Schedule:
-    """Validate {"days": ["mon", ...], "ranges": ["HH:MM-HH:MM", ...]} (both optional)."""
+def parse_schedule(data: Any, where: str = "schedule", *, bounded: bool = True) -> Schedule:
+    """Validate {"days": ["mon", ...], "ranges": ["HH:MM-HH:MM", ...]} (both optional; `bounded`:
+    each day at most once, at most MAX_SCHEDULE_RANGES ranges)."""
     if not isinstance(data, Mapping):
         raise InvalidRule(f"{where}: expected an object with days and ranges")
     _reject_unknown(data, {"days", "ranges"}, where)
     raw_days = data.get("days", list(DAYS))
     if not isinstance(raw_days, list) or not raw_days:
         raise InvalidRule(f"{where}.days: expected a non-empty list of {', '.join(DAYS)}")
+    if bounded and len(raw_days) > len(DAYS):
+        raise InvalidRule(f"{where}.days: at most {len(DAYS)} days, each once")
     days: set[int] = set()
     for i, day in enumerate(raw_days):
         key = day.lower()[:3] if isinstance(day, str) else None
@@ -207,6 +216,8 @@ def parse_schedule(data: Any, where: str = "schedule") -> Schedule:
     raw_ranges = data.get("ranges", [])
     if not isinstance(raw_ranges, list):
         raise InvalidRule(f'{where}.ranges: expected a list of "HH:MM-HH:MM" strings')
+    if bounded and len(raw_ranges) > MAX_SCHEDULE_RANGES:
+        raise InvalidRule(f"{where}.ranges: at most {MAX_SCHEDULE_RANGES} time ranges")
     ranges = tuple(parse_time_range(r, f"{where}.ranges[{i}]") for i, r in enumerate(raw_ranges))
     return Schedule(days=frozenset(days), ranges=ranges)
 
@@ -227,7 +238,7 @@ def parse_time_range(text: Any, where: str = "range") -> TimeRange:
     return TimeRange(start, end)
 
 
-def _parse_conditions(data: Any) -> Conditions:
+def _parse_conditions(data: Any, *, bounded: bool) -> Conditions:
     where = "conditions"
     if not isinstance(data, Mapping):
         raise InvalidRule(f"{where}: expected an object")
@@ -247,8 +258,10 @@ def _parse_conditions(data: Any) -> Conditions:
     if not isinstance(unknown_only, bool):
         raise InvalidRule(f"{where}.unknown_only: expected true or false")
     schedule_data = data.get("schedule")
-    schedule = None if schedule_data is None else parse_schedule(schedule_data, f"{where}.schedule")
-    behaviours = _string_list(data.get("behaviours", []), f"{where}.behaviours")
+    schedule = (
+        None if schedule_data is None else parse_schedule(schedule_data, f"{where}.schedule", bounded=bounded)
+    )
+    behaviours = _string_list(data.get("behaviours", []), f"{where}.behaviours", bounded=bounded)
     for i, kind in enumerate(behaviours):
         if kind not in BEHAVIOUR_KINDS:
             raise InvalidRule(
@@ -257,14 +270,14 @@ def _parse_conditions(data: Any) -> Conditions:
     return Conditions(
         min_risk_score=min_score,
         min_level=min_level,
-        objects=_string_list(data.get("objects", []), f"{where}.objects"),
-        cameras=_string_list(data.get("cameras", []), f"{where}.cameras"),
-        zones=_string_list(data.get("zones", []), f"{where}.zones"),
+        objects=_string_list(data.get("objects", []), f"{where}.objects", bounded=bounded),
+        cameras=_string_list(data.get("cameras", []), f"{where}.cameras", bounded=bounded),
+        zones=_string_list(data.get("zones", []), f"{where}.zones", bounded=bounded),
         min_confidence=min_conf,
         unknown_only=unknown_only,
         schedule=schedule,
         behaviours=behaviours,
-        tripwires=_string_list(data.get("tripwires", []), f"{where}.tripwires"),
+        tripwires=_string_list(data.get("tripwires", []), f"{where}.tripwires", bounded=bounded),
     )
 
 
@@ -554,11 +567,16 @@ def _bounded_int(value: Any, where: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _string_list(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+def _string_list(value: Any, where: str, *, bounded: bool) -> tuple[str, ...]:
+    # One bare string is refused, not wrapped: a client that sends "person" has a bug to learn of.
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise InvalidRule(f"{where}: expected a list of non-empty strings")
+    if bounded and (
+        len(value) > MAX_CONDITION_ITEMS or any(len(v) > MAX_CONDITION_ITEM_CHARS for v in value)
+    ):
+        raise InvalidRule(
+            f"{where}: at most {MAX_CONDITION_ITEMS} entries of at most {MAX_CONDITION_ITEM_CHARS} characters"
+        )
     return tuple(dict.fromkeys(v.strip() for v in value))
 
 

@@ -448,7 +448,7 @@ class AlertEngine:
         if not doc or not doc.get("enabled", True):
             return None
         try:
-            schedule = parse_schedule(doc.get("schedule", {}), "quiet_hours.schedule")
+            schedule = parse_schedule(doc.get("schedule", {}), "quiet_hours.schedule", bounded=False)
         except InvalidRule as exc:
             log.warning("alerts quiet hours ignored: %s", exc)
             return None

@@ -53,7 +53,8 @@ def _rule_from_row(row: asyncpg.Record) -> AlertRule:
             "channels": row["channels"],
             "cooldown_seconds": row["cooldown_seconds"],
             "group_window_seconds": row["group_window_seconds"],
-        }
+        },
+        stored=True,
     )
 
 

@@ -119,6 +119,21 @@ def test_invalid_rule_names_the_field(data: dict[str, object], field: str) -> No
     assert field in str(info.value)
 
 
+def test_size_limits_apply_to_rules_written_not_to_rules_read_back() -> None:
+    ranges = [f"{h:02d}:{m:02d}-{h:02d}:{m + 1:02d}" for h in range(24) for m in (0, 30)]
+    data = {
+        "name": "x",
+        "conditions": {"cameras": [f"c{i}" for i in range(150)], "schedule": {"ranges": ranges}},
+    }
+    with pytest.raises(InvalidRule, match=r"conditions\.cameras"):
+        parse_rule(data)
+    stored = parse_rule(data, stored=True)
+    assert len(stored.conditions.cameras) == 150
+    assert stored.conditions.schedule is not None and len(stored.conditions.schedule.ranges) == 48
+    with pytest.raises(InvalidRule, match=r"conditions\.schedule\.ranges"):
+        parse_rule({"name": "x", "conditions": {"schedule": {"ranges": [*ranges, "23:58-23:59"]}}})
+
+
 def test_time_range_parsing() -> None:
     assert parse_time_range("22:00-06:00") == TimeRange(22 * 60, 6 * 60)
     assert parse_time_range("00:00-24:00") == TimeRange(0, 1440)
