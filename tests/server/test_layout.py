@@ -222,3 +222,17 @@ def test_the_tables_the_stage_table_says_are_written_exist() -> None:
     created = set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)", migrations, re.IGNORECASE))
     assert {"events", "sightings", "baseline_slots", "detections"} <= written
     assert sorted(written - created) == []
+
+
+def test_the_window_stage_is_the_only_writer_of_windows() -> None:
+    # Whoever holds a WindowStore can open, extend and close windows: only the window stage (and the
+    # composition root that builds it) may import it.
+    holders = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "inference_server.store.windows"
+        and any(alias.name == "WindowStore" for alias in node.names)
+    )
+    assert holders == ["pipeline/window.py", "runtime/app.py"]
