@@ -20,6 +20,14 @@ from inference_server.domain.ask_answer import (
     references,
     validate,
 )
+from inference_server.domain.ask_rewrite import (
+    InvalidRewrite,
+    build_rewrite_messages,
+    merge,
+    needs_rewrite,
+    rewrite_gbnf,
+    validate_rewrite,
+)
 from inference_server.ml.protocols import AssessmentFailed
 from inference_server.store import ask as store
 
@@ -41,8 +49,10 @@ class AnswerWriter(Protocol):
 router = Router()
 
 
-def understood(parsed: ParsedQuestion) -> dict[str, Any]:
-    """How the question was read, for the user to check."""
+def understood(
+    parsed: ParsedQuestion, rewritten: str | None = None, rewrite_refused: str | None = None
+) -> dict[str, Any]:
+    """How the question was read (and how the LLM reworded it, if it did), for the user to check."""
     return {
         "since": parsed.since.isoformat() if parsed.since else None,
         "until": parsed.until.isoformat() if parsed.until else None,
@@ -54,7 +64,31 @@ def understood(parsed: ParsedQuestion) -> dict[str, Any]:
         "min_level": parsed.min_level,
         "terms": list(parsed.terms),
         "night": parsed.night,
+        "rewritten": rewritten,
+        "rewrite_refused": rewrite_refused,
     }
+
+
+async def llm_rewrite(
+    llm: AnswerWriter,
+    question: str,
+    parsed: ParsedQuestion,
+    now: datetime,
+    cameras: dict[str, str],
+    zones: dict[str, str],
+) -> tuple[ParsedQuestion, str | None, str | None]:
+    """(the parse with the rewording's filters, the rewording, None) or (parsed, None, why not)."""
+    try:
+        text = await llm.complete_text(
+            build_rewrite_messages(question, [n for n in cameras if "_" not in n], zones),
+            grammar=rewrite_gbnf(),
+            max_tokens=80,
+        )
+        rewritten = validate_rewrite(text)
+        return merge(parsed, parse_question(rewritten, now, cameras, zones)), rewritten, None
+    except (AssessmentFailed, InvalidRewrite) as exc:
+        log.info("ask_llm_rewrite_refused backend=%s reason=%s", llm.name, exc)
+        return parsed, None, str(exc)
 
 
 def extractive_answer(hits: list[store.Retrieved], tz: ZoneInfo) -> str:
@@ -113,7 +147,14 @@ async def ask(call: Call) -> web.StreamResponse:
     settings = call.ctx.settings
     tz = ZoneInfo(settings.timezone)
     cameras, zones = await store.names(call.ctx.pool)
-    parsed = parse_question(body.question, datetime.now(tz), cameras, zones)
+    now = datetime.now(tz)
+    parsed = parse_question(body.question, now, cameras, zones)
+    llm = call.ctx.ask_llm
+    rewritten = rewrite_refused = None
+    if llm is not None and body.llm and settings.ask.llm_rewrite and needs_rewrite(parsed):
+        parsed, rewritten, rewrite_refused = await llm_rewrite(
+            llm, body.question, parsed, now, cameras, zones
+        )
     index = call.ctx.ask_index
     vector = None
     if index is not None:
@@ -134,7 +175,6 @@ async def ask(call: Call) -> web.StreamResponse:
         for h in hits
     ]
     answer, answered_by, refused = extractive_answer(hits, tz), "extractive", None
-    llm = call.ctx.ask_llm
     if llm is not None and hits and body.llm:
         written, refused = await llm_answer(
             llm, body.question, hits, tz, max_tokens=settings.ask.llm_max_tokens
@@ -152,7 +192,7 @@ async def ask(call: Call) -> web.StreamResponse:
             "answered_by": answered_by,
             "llm_refused": refused,
             "citations": citations,
-            "understood": understood(parsed),
+            "understood": understood(parsed, rewritten, rewrite_refused),
             "retrieval": retrieval,
         }
     )

@@ -83,7 +83,9 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         embedder_weights="embedder_weights",
     ),
     **_prefixed(
-        "ask", "ask_", "embedder embedder_dir vector_search llm_answers llm_max_tokens index_interval_seconds"
+        "ask",
+        "ask_",
+        "embedder embedder_dir vector_search llm_answers llm_rewrite llm_max_tokens index_interval_seconds",
     ),
     **_prefixed("models", "models_", "dir mirror manifest profile"),
     **_prefixed(

@@ -237,6 +237,8 @@ class AskConfig(BaseModel):
     embedder_dir: Path | None = None  # a folder with model.safetensors + tokenizer.json
     vector_search: Literal["auto", "pgvector", "exact"] = "auto"
     llm_answers: bool = True  # the configured LLM writes cited answers (validated)
+    # the configured LLM rewords a question the parser found no filter in (domain/ask_rewrite.py)
+    llm_rewrite: bool = True
     llm_max_tokens: int = Field(400, ge=32, le=4096)
     index_interval_seconds: float = Field(10.0, gt=0)  # how often new/changed events are embedded
 

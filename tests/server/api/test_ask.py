@@ -199,3 +199,63 @@ async def test_digest_route_gives_counts_notable_events_and_text(api: LiveApi, s
     assert body["text"].startswith(f"Day ending {day}: 2 event(s)")
     bad = await api.get("/api/ask/digest?period=month")
     assert bad.status == 400 and "error" in await bad.json()
+
+
+async def test_a_question_without_any_filter_is_reworded_by_the_llm_into_filters_the_parser_knows(
+    start_api: Callable[..., Awaitable[LiveApi]],
+    make_ctx: Callable[..., ApiContext],
+    seed: Seeder,
+    completions: tuple[str, list[dict[str, Any]], list[str]],
+) -> None:
+    url, requests, answers = completions
+    seed.base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    door = await seed.event("front_door", score=15, summary="Courier leaves a parcel.", objects={"person": 1})
+    await seed.event("driveway", minutes=5, score=10, summary="Resident's car arrives.", objects={"car": 1})
+    ctx = make_ctx()
+    llm = OpenAIAssessor(url, "any", timeout_s=5.0)
+    ctx.ask_llm = llm
+    api = await start_api(ctx, admin=True)
+
+    def rewrites() -> list[dict[str, Any]]:
+        return [r for r in requests if "{0,24}" in r.get("grammar", "")]
+
+    try:
+        answers.extend(["Was a person at the front door?", "A courier left a parcel [E1]."])
+        body = await _ask(api, "did the mail carrier come by?")
+        assert (
+            len(rewrites()) == 1
+            and rewrites()[0]["messages"][1]["content"] == "did the mail carrier come by?"
+        )
+        assert "front door" in rewrites()[0]["messages"][0]["content"]  # the home's own camera names
+        understood = body["understood"]
+        assert (
+            understood["rewritten"] == "Was a person at the front door?"
+            and understood["rewrite_refused"] is None
+        )
+        assert understood["cameras"] == ["front_door"] and understood["categories"] == ["person"]
+        assert [c["id"] for c in body["citations"]] == [door["id"]]
+        assert (
+            body["answered_by"] == "llm:openai"
+            and body["answer"] == f"A courier left a parcel [{door['id']}]."
+        )
+
+        # A rewording that names no filter is refused: the question is searched as it was asked.
+        answers.append("Did the postman come?")
+        plain = await _ask(api, "did the mail carrier come by?", llm=True)
+        assert (
+            plain["understood"]["rewritten"] is None and "names no" in plain["understood"]["rewrite_refused"]
+        )
+        assert plain["understood"]["cameras"] == [] and plain["understood"]["categories"] == []
+
+        # A question the parser understands, or llm=false, never asks for a rewording.
+        before = len(rewrites())
+        understood_q = await _ask(api, "any person at the driveway today?")
+        offline = await _ask(api, "did the mail carrier come by?", llm=False)
+        assert len(rewrites()) == before
+        assert (
+            understood_q["understood"]["rewritten"] is None
+            and understood_q["understood"]["rewrite_refused"] is None
+        )
+        assert offline["understood"]["rewrite_refused"] is None
+    finally:
+        await llm.close()
