@@ -397,6 +397,11 @@ async def _bench(
                     f"processed {processed} of the {n} files dropped ({rejected} rejected or dead-lettered): "
                     "its numbers would not be the pipeline's"
                 )
+            # Detected is not yet windowed: let the window stage add every media before closing.
+            while await pipeline.streams.depth("detect", "detectors") or await pipeline.streams.depth(
+                "window", "windowers"
+            ):
+                await asyncio.sleep(0.05)
             await pipeline.windows.close_due(time.time(), force=True)
             while await pipeline.streams.depth("assess", "assessors"):
                 await asyncio.sleep(0.05)

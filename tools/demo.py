@@ -277,6 +277,7 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             row["n"] >= total
             and row["queued"] == 0
             and await pipeline.streams.depth("detect", "detectors") == 0
+            and await pipeline.streams.depth("window", "windowers") == 0
         ):
             # Every upload is detected and windowed: close the open windows now rather than after
             # an idle timer, so how the uploads group into events never depends on how fast this

@@ -1,4 +1,4 @@
-"""Detect: run the detector over queued media, persist detections, feed the camera's window."""
+"""Detect: run the detector over queued media, persist detections, hand them to the window stage."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import asyncio
 import functools
 import logging
 import time
-import uuid
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,13 +24,10 @@ from inference_server.ml.frames import (
     sample_video_frames,
 )
 from inference_server.ml.protocols import Detector
-from inference_server.pipeline.urgency import is_urgent
-from inference_server.settings import UrgentRule
 from inference_server.store import media as media_store
 from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord
-from inference_server.store.streams import StreamEntry
-from inference_server.store.windows import WindowStore
+from inference_server.store.streams import StreamEntry, Streams
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +38,8 @@ class _Decoded:
     frames: list[tuple[int, float, np.ndarray]]
 
 
-def per_frame_counts(frames: list[tuple[int, float, list[Detection]]]) -> dict[str, int]:
-    """Objects of each class present at once: the maximum over frames, not the sum."""
-    counts: Counter[str] = Counter()
-    for _idx, _offset, dets in frames:
-        for label, n in Counter(d.label for d in dets).items():
-            counts[label] = max(counts[label], n)
-    return dict(counts)
-
-
 class DetectStage:
-    """Turns detect-stream entries into detections and window updates."""
+    """Turns detect-stream entries into stored detections and window-stream entries."""
 
     def __init__(
         self,
@@ -61,10 +47,8 @@ class DetectStage:
         pool: asyncpg.Pool,
         media_dir: Path,
         detector: Detector,
-        windows: WindowStore,
+        streams: Streams,
         metrics: Metrics,
-        timezone: ZoneInfo,
-        urgent_rules: list[UrgentRule],
         video_sample_seconds: float = 1.0,
         video_max_frames: int = 10,
         decode_target_side: int | None = None,
@@ -74,10 +58,8 @@ class DetectStage:
         self.pool = pool
         self.media_dir = media_dir
         self.detector = detector
-        self.windows = windows
+        self.streams = streams
         self.metrics = metrics
-        self.timezone = timezone
-        self.urgent_rules = urgent_rules
         self.video_sample_seconds = video_sample_seconds
         self.video_max_frames = video_max_frames
         self.decode_target_side = decode_target_side
@@ -117,21 +99,14 @@ class DetectStage:
                 for d in dets:
                     self.metrics.detections.labels(d.label).inc()
 
-        # Window every media with detections: the ones just detected (from memory) and any detected
-        # before a crash whose window step did not happen (from the database).
-        frames_by_media = {m: results[m] for m in saved if any(dets for _i, _o, dets in results[m])}
-        earlier = [m.id for m in records.values() if m.status == "detected"]
-        stored = await media_store.detections_for_media(self.pool, earlier) if earlier else []
-        for sd in stored:
-            frames = frames_by_media.setdefault(sd.media_id, [])
-            if not frames or frames[-1][0] != sd.frame_index:
-                frames.append((sd.frame_index, sd.frame_offset_s, []))
-            frames[-1][2].append(sd.detection)
+        # Hand every media with detections to the window stage: the ones just detected and any
+        # detected before a crash whose hand-over did not happen (the window stage adds a media to
+        # its window once, so handing it over twice is harmless).
+        with_objects = {m for m in saved if any(dets for _i, _o, dets in results[m])}
+        with_objects.update(m.id for m in records.values() if m.status == "detected")
         for media_id in sorted(records):
-            media = records[media_id]
-            media_frames = frames_by_media.get(media_id)
-            if media_frames:
-                await self._window(media, media_frames)
+            if media_id in with_objects:
+                await self.streams.add("window", {"media_id": str(media_id)})
             done.append(by_media[media_id])
         return done
 
@@ -203,34 +178,6 @@ class DetectStage:
                 pos += 1
             out.append(per_media)
         return out
-
-    async def _window(self, media: MediaRecord, frames: list[tuple[int, float, list[Detection]]]) -> None:
-        all_dets = [d for _i, _o, dets in frames for d in dets]
-        local = media.captured_at.astimezone(self.timezone)
-        urgent = is_urgent(all_dets, media.camera, local, self.urgent_rules)
-        update = await self.windows.add(
-            camera=media.camera,
-            new_id=str(uuid.uuid4()),
-            media_id=media.id,
-            captured=media.captured_at.timestamp(),
-            now=time.time(),
-            counts=per_frame_counts(frames),
-            urgent=urgent,
-        )
-        if update.duplicate:
-            return
-        log.info(
-            "window media_id=%d camera=%s window=%s opened=%s closed_previous=%s",
-            media.id,
-            media.camera,
-            update.window_id,
-            update.opened,
-            update.closed_window_id,
-        )
-        if update.fast_path:
-            log.info(
-                "window fast_path media_id=%d camera=%s window=%s", media.id, media.camera, update.window_id
-            )
 
     def close(self) -> None:
         """Release the worker threads."""

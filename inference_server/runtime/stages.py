@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +44,7 @@ async def build_ingest(app: App) -> None:
 
 
 async def build_detect(app: App) -> None:
-    """The detect stream -> detections -> the camera's window (the window decides the fast path)."""
+    """The detect stream -> stored detections -> the window stream (one entry per media with objects)."""
     from inference_server.pipeline.detect import DetectStage
 
     s, svc = app.settings, app.services
@@ -55,10 +54,8 @@ async def build_detect(app: App) -> None:
         pool=svc.pool,
         media_dir=s.storage.media_dir,
         detector=app.detector,
-        windows=app.windows,
+        streams=app.streams,
         metrics=svc.metrics,
-        timezone=svc.tz,
-        urgent_rules=s.window.urgent_rules,
         video_sample_seconds=s.detection.video_sample_seconds,
         video_max_frames=s.detection.video_max_frames,
         decode_target_side=s.detection.image_size,
@@ -73,25 +70,23 @@ async def build_detect(app: App) -> None:
 
 
 async def build_window(app: App) -> None:
-    """Close idle windows onto the assess stream; trim streams, purge quarantine and audit rows."""
+    """The window stream -> the cameras' windows (the fast path) -> closed windows onto the assess
+    stream; trim streams, purge quarantine and audit rows."""
     from inference_server.pipeline.housekeeping import Housekeeping
+    from inference_server.pipeline.window import WindowStage
     from inference_server.store.streams import Streams
 
     s, svc = app.settings, app.services
-    windows, metrics = app.windows, svc.metrics
-
-    async def close_windows(stop: asyncio.Event) -> None:
-        # Any number of processes may run this: closing is atomic.
-        while not stop.is_set():
-            try:
-                await windows.close_due(time.time())
-                metrics.open_windows.set(await windows.open_count())
-            except Exception as exc:
-                log.warning("window closer: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
-
-    app.add_runner("window", close_windows)
+    window = WindowStage(
+        pool=svc.pool,
+        windows=app.windows,
+        metrics=svc.metrics,
+        timezone=svc.tz,
+        urgent_rules=s.window.urgent_rules,
+    )
+    app.add_worker(app.make_worker("window", "windowers", window.handle, 32))
+    # Any number of processes may run the closer: closing is atomic.
+    app.add_runner("window", window.close_due)
     housekeeping = Housekeeping(
         streams=Streams(svc.redis, svc.keys),
         pool=svc.pool,

@@ -147,3 +147,92 @@ def test_the_demo_extra_pins_what_the_dev_requirements_pin() -> None:
     demo = read_configuration(ROOT / "pyproject.toml")["project"]["optional-dependencies"]["demo"]
     dev = (ROOT / "requirements" / "server-dev.txt").read_text(encoding="utf-8").splitlines()
     assert demo and set(demo) <= {line.split("#", 1)[0].strip() for line in dev}
+
+
+_ARCHITECTURE = ROOT / "docs" / "architecture.md"
+_FILE_LIKE = re.compile(r"^[\w.*/-]+(/|\.(py|md|json|yaml|sql|svg|txt))$")
+
+
+def _section(markdown: str, heading: str) -> str:
+    start = markdown.index(f"\n## {heading}\n")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start : end if end != -1 else len(markdown)]
+
+
+def _named_paths(text: str) -> list[str]:
+    """Backticked file or folder names (`a/b.py`, `a/`) and modules run with `python -m a.b`."""
+    names: list[str] = []
+    for token in re.findall(r"`([^`]+)`", text):
+        if token.startswith("python -m "):
+            names.append(token.split()[2].replace(".", "/") + ".py")
+        elif "/" in token and _FILE_LIKE.match(token):
+            names.append(token)
+    return names
+
+
+def _exists(name: str) -> bool:
+    # Repository-relative, or relative to the package (`pipeline/detect.py`); NNN_*.sql is a pattern.
+    pattern = name.replace("NNN", "*")
+    return any(any(base.glob(pattern)) for base in (ROOT, PACKAGE))
+
+
+@pytest.mark.parametrize("heading", ["Processes", "Where do I change X?"])
+def test_every_path_architecture_md_names_exists(heading: str) -> None:
+    text = _section(_ARCHITECTURE.read_text(encoding="utf-8"), heading)
+    names = _named_paths(text)
+    assert len(names) >= 10, names  # the check reads the tables it is meant to
+    assert [name for name in names if not _exists(name)] == []
+
+
+def test_where_do_i_change_x_answers_a_newcomers_questions() -> None:
+    table = _section(_ARCHITECTURE.read_text(encoding="utf-8"), "Where do I change X?")
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")]
+    for topic in (
+        "a new detector runtime",
+        "a risk band",
+        "an alert channel",
+        "an Event JSON field",
+        "a setting",
+        "a new stage",
+        "the LLM prompt",
+        "a Home Assistant entity",
+    ):
+        assert any(row.startswith(topic) for row in rows), topic
+
+
+def test_architecture_md_is_linked_and_its_diagram_exists() -> None:
+    text = _ARCHITECTURE.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert images and all((_ARCHITECTURE.parent / image).is_file() for image in images)
+    assert "(architecture.md)" in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_tables_the_stage_table_says_are_written_exist() -> None:
+    table = _section(_ARCHITECTURE.read_text(encoding="utf-8"), "Processes")
+    header = next(line for line in table.splitlines() if line.startswith("| stage |"))
+    column = [cell.strip() for cell in header.split("|")].index("writes")
+    rows = [line.split("|") for line in table.splitlines() if line.startswith("| ") and line != header]
+    # "tables `a`, `b.column`; stream ...": the names listed after the word "table(s)".
+    lists = [found for row in rows[1:] for found in re.findall(r"tables? ((?:`[^`]+`(?:, )?)+)", row[column])]
+    written = {token.split(".")[0] for names in lists for token in re.findall(r"`([^`]+)`", names)}
+    migrations = "\n".join(
+        path.read_text(encoding="utf-8") for path in sorted((PACKAGE / "store" / "migrations").glob("*.sql"))
+    )
+    created = set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)", migrations, re.IGNORECASE))
+    assert {"events", "sightings", "baseline_slots", "detections"} <= written
+    assert sorted(written - created) == []
+
+
+def test_the_window_stage_is_the_only_writer_of_windows() -> None:
+    # Whoever holds a WindowStore can open, extend and close windows: only the window stage (and the
+    # composition root that builds it) may import it.
+    holders = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "inference_server.store.windows"
+        and any(alias.name == "WindowStore" for alias in node.names)
+    )
+    assert holders == ["pipeline/window.py", "runtime/app.py"]

@@ -68,6 +68,8 @@ _CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"/api/entities/{ENTITY_ID}/history", None),
     ("POST", "/api/ask", {"question": "Was a person at the front door?", "limit": 3}),
     ("POST", "/api/ask", {"question": "Any spaceships?"}),
+    ("GET", "/api/ask/digest", None),
+    ("GET", "/api/ask/digest?period=day&date=2026-11-30", None),
     ("GET", "/api/tripwires", None),
     ("POST", "/api/tripwires", {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.5]}),
     ("POST", "/api/tripwires", {"camera": "moon", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.5]}),

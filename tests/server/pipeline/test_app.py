@@ -1,4 +1,4 @@
-"""The composition root builds only the stages a process runs, and the fast path crosses processes."""
+"""The composition root builds only the stages a process runs; detections, windows and the fast path\ncross processes on streams."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_an_unknown_stage_is_refused_before_anything_starts() -> None:
         App(make_settings(Path("/nonexistent"), "postgresql://localhost/x", "x"), ("detect", "telepathy"))
 
 
-async def test_the_fast_path_is_a_window_decision_the_assess_process_consumes(
+async def test_detect_hands_media_to_the_window_process_whose_fast_path_the_assess_process_consumes(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(
@@ -54,8 +54,19 @@ async def test_the_fast_path_is_a_window_decision_the_assess_process_consumes(
         batch_idle_seconds=30.0,
         urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
-    async with running(settings, ("ingest", "detect", "window")) as (services, app):
+    async with running(settings, ("ingest", "detect")) as (services, app):
         drop(settings.storage.watch_dir, "porch", "a.jpg", person_jpeg(7))
+        window_stream = services.keys.stream("window")
+
+        async def handed_over() -> bool:
+            entries = await stream_range(services.redis, window_stream, start="-", count=10)
+            return any("media_id" in fields for _id, fields in entries)
+
+        await wait_for(handed_over, timeout=60, what="the detected media on the window stream")
+        # Detect writes no window and decides nothing: that is the window stage's.
+        assert await app.windows.open_count() == 0
+        assert await stream_range(services.redis, services.keys.stream("assess"), start="-", count=10) == []
+    async with running(settings, ("window",)) as (services, app):
         assess_stream = services.keys.stream("assess")
 
         async def decided() -> bool:
