@@ -73,8 +73,13 @@ class ApiContext:
     publisher: Publisher
     media_dir: Path
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+    # Checks reported by `/api/system/ready` that never make it 503 (e.g. "mqtt": the broker is an
+    # output; entries wait for it and nothing is lost); a false one makes stats/status "degraded".
+    advisory_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     # Supervised stage tasks by name, True while running (`runtime.Supervisor.health`).
     stage_health: Callable[[], dict[str, bool]] | None = None
+    # Each stream worker (`stage/group`): its entry failing for `stuck_stage_seconds`, or None.
+    stuck_stages: Callable[[], dict[str, dict[str, object] | None]] | None = None
     # The same tasks with restarts and last errors (`runtime.Supervisor.describe`, `hsi status`).
     stage_states: Callable[[], list[dict[str, object]]] | None = None
     # The semantic event index of `POST /api/ask` (store/ask_index.AskIndex); None: lexical only.

@@ -436,6 +436,15 @@ class Quantiles(BaseModel):
     p95: float | None
 
 
+class StuckStage(BaseModel):
+    """A stream worker that cannot make progress: the same entry keeps failing."""
+
+    stage: str = Field(description="stage/group, e.g. detect/detect")
+    entry: str = Field(description="the stream entry id")
+    failing_seconds: float
+    error: str
+
+
 class Stats(BaseModel):
     """Pipeline and event counters."""
 
@@ -446,6 +455,9 @@ class Stats(BaseModel):
     unreviewed_events: int
     highest_risk_today: int | None
     stage_latency_ms: dict[str, Quantiles]
+    stuck: list[StuckStage] = Field(
+        default_factory=list, description="Stages whose same entry keeps failing (`stuck_stage_seconds`)"
+    )
     pipeline: Literal["ok", "degraded"]
 
 

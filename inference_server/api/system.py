@@ -45,8 +45,10 @@ async def _probe(check: Any) -> bool:
 
 
 async def readiness(ctx: ApiContext) -> dict[str, bool]:
-    """Each check by name: database, redis, the composition root's (e.g. detector), then each
-    supervised stage task as `stage:<name>` (false while it is down after a crash)."""
+    """Each check by name: database, redis, the composition root's (e.g. detector), the advisory
+    ones (e.g. mqtt, see `unready`), then each supervised stage task as `stage:<name>` (false
+    while it is down after a crash) and each stream worker as `progress:<stage>/<group>` (false
+    while the same entry has kept failing for `stuck_stage_seconds`)."""
 
     async def database() -> bool:
         return await db.ping(ctx.pool)
@@ -54,12 +56,26 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
     async def redis() -> bool:
         return bool(await ctx.redis.ping())
 
-    checks: dict[str, Any] = {"database": database, "redis": redis, **ctx.ready_checks}
+    checks: dict[str, Any] = {"database": database, "redis": redis, **ctx.ready_checks, **ctx.advisory_checks}
     results = await asyncio.gather(*(_probe(c) for c in checks.values()))
     ready = dict(zip(checks, results, strict=True))
     if ctx.stage_health is not None:  # a crashed stage waiting for its restart is named here
         ready.update({f"stage:{name}": up for name, up in ctx.stage_health().items()})
+    if ctx.stuck_stages is not None:  # a stage whose same entry keeps failing cannot progress
+        ready.update({f"progress:{name}": stuck is None for name, stuck in ctx.stuck_stages().items()})
     return ready
+
+
+def stuck_stages(ctx: ApiContext) -> list[dict[str, object]]:
+    """The stages that cannot make progress: name, the entry that keeps failing, for how long, why."""
+    if ctx.stuck_stages is None:
+        return []
+    return [{"stage": name, **stuck} for name, stuck in ctx.stuck_stages().items() if stuck is not None]
+
+
+def unready(ctx: ApiContext, checks: dict[str, bool]) -> list[str]:
+    """The failing checks that make the server not ready (a failing advisory check does not)."""
+    return [name for name, ok in checks.items() if not ok and name not in ctx.advisory_checks]
 
 
 @router.route(
@@ -73,7 +89,7 @@ async def readiness(ctx: ApiContext) -> dict[str, bool]:
 )
 async def get_ready(call: Call) -> web.StreamResponse:
     checks = await readiness(call.ctx)
-    ready = all(checks.values())
+    ready = not unready(call.ctx, checks)
     # A background model download never makes the server unready: it serves with fallbacks.
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
     if call.ctx.profile_pull is not None:  # only with models_profile set
@@ -210,6 +226,7 @@ async def get_stats(call: Call) -> web.StreamResponse:
             "unreviewed_events": counts["unreviewed_events"],
             "highest_risk_today": counts["highest_risk_today"],
             "stage_latency_ms": stage_latency(ctx),
+            "stuck": stuck_stages(ctx),
             "pipeline": "degraded" if degraded else "ok",
         }
     )
@@ -234,9 +251,9 @@ async def get_status(call: Call) -> web.StreamResponse:
     latency = stage_latency(ctx)
     fallbacks = list(ctx.models.get("fallbacks", []))
     limits = ctx.effective_limits()
-    if not all(checks.values()):
+    if unready(ctx, checks):
         overall = "not_ready"
-    elif fallbacks or any(d > limits.backlog_degraded for d in depths.values()):
+    elif not all(checks.values()) or fallbacks or any(d > limits.backlog_degraded for d in depths.values()):
         overall = "degraded"
     else:
         overall = "ok"

@@ -28,6 +28,9 @@ class StreamWorker:
     and only the entries that fail alone stay pending. A batch that keeps failing with a
     "transient" error while `probe` shows PostgreSQL and Redis answering is the batch's fault and
     is treated like any other failure, so it cannot be retried forever.
+
+    `stuck()` names an entry that has kept failing for `stuck_after_s` (the stage cannot make
+    progress: `/api/system/ready` and `stats` show it); `clock` is injectable for tests.
     """
 
     def __init__(
@@ -46,6 +49,8 @@ class StreamWorker:
         max_attempts: int = 3,
         probe: Callable[[], Awaitable[None]] | None = None,
         transient_retries_before_probe: int = 3,
+        stuck_after_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.streams = streams
         self.stage = stage
@@ -62,6 +67,36 @@ class StreamWorker:
         self.transient_retries_before_probe = transient_retries_before_probe
         self.processed = 0
         self._last_error: dict[str, str] = {}
+        self.stuck_after_s = stuck_after_s
+        self.clock = clock
+        # entry id -> (first, last) failure time, while it keeps failing in this worker
+        self._failing: dict[str, tuple[float, float]] = {}
+
+    def stuck(self) -> dict[str, object] | None:
+        """The entry failing longest, if it has failed for `stuck_after_s` and failed again lately
+        (an entry another worker finished, or one no longer retried here, is forgotten)."""
+        now = self.clock()
+        recent = max(3 * self.reclaim_idle_s, 60.0)
+        for entry_id in [e for e, (_, last) in self._failing.items() if now - last > recent]:
+            del self._failing[entry_id]
+        if not self._failing:
+            return None
+        entry_id, (first, _) = min(self._failing.items(), key=lambda item: item[1][0])
+        if now - first < self.stuck_after_s:
+            return None
+        return {
+            "entry": entry_id,
+            "failing_seconds": round(now - first, 1),
+            "error": self._last_error.get(entry_id, ""),
+        }
+
+    def _failed(self, entries: list[StreamEntry]) -> None:
+        now = self.clock()
+        if len(self._failing) > 10_000:
+            self._failing.clear()
+        for entry in entries:
+            first, _ = self._failing.get(entry.id, (now, now))
+            self._failing[entry.id] = (first, now)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop` is set."""
@@ -101,6 +136,7 @@ class StreamWorker:
                     reason = f"{reason}: {last}"
                 await self.on_exhausted(entry, reason)
                 await self.streams.ack(self.stage, self.group, [entry.id])
+                self._failing.pop(entry.id, None)
             else:
                 fresh.append(entry)
         if fresh:
@@ -118,6 +154,7 @@ class StreamWorker:
                 self.processed += len(done)
                 for entry_id in done:
                     self._last_error.pop(entry_id, None)
+                    self._failing.pop(entry_id, None)
                 # Every entry of a batch waits for the whole batch: that is each one's latency.
                 elapsed = time.perf_counter() - started
                 for _ in entries:
@@ -126,6 +163,8 @@ class StreamWorker:
             except Exception as exc:
                 if stop.is_set():
                     raise
+                if len(entries) == 1 or is_transient(exc):  # a failing batch is retried one by one
+                    self._failed(entries)
                 if is_transient(exc):
                     transient += 1
                     if transient < self.transient_retries_before_probe or not await self._services_answer():

@@ -85,8 +85,8 @@ class SystemStatus(BaseModel):
     """Everything `hsi status` shows."""
 
     status: Literal["ok", "degraded", "not_ready"] = Field(
-        description="not_ready: a check fails; degraded: a queue is over its backlog limit or a "
-        "stage runs a fallback; ok otherwise"
+        description="not_ready: a check fails; degraded: an advisory check fails (mqtt: the broker is "
+        "unreachable), a queue is over its backlog limit or a stage runs a fallback; ok otherwise"
     )
     version: str
     instance_id: str

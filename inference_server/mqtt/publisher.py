@@ -154,6 +154,10 @@ class MqttPublisher:
         self._suppression_checked = 0.0
         self._latest: dict[str, tuple[str, datetime]] = {}  # without a pool: camera -> newest event
 
+    async def broker_connected(self) -> bool:
+        """The `mqtt` check of `/api/system/ready`: True while connected to the broker."""
+        return self.connected.is_set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Connect (with backoff) and consume the stream until `stop` is set."""
         self._stop = stop

@@ -18,7 +18,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inference_server.bus.worker import StreamWorker
 from inference_server.ml.models.plan import ModelPlan, load_failed
@@ -42,6 +42,9 @@ from inference_server.store import db
 from inference_server.store import media as media_store
 from inference_server.store.streams import StreamEntry, Streams
 from inference_server.store.windows import WindowStore
+
+if TYPE_CHECKING:  # aiomqtt is imported only by a process that publishes to a broker
+    from inference_server.mqtt.publisher import MqttPublisher
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class App:
         self.detect: DetectStage | None = None
         self.contexts: ContextBuilder | None = None
         self.assess: AssessStage | None = None
+        self.mqtt: MqttPublisher | None = None
         self.workers: list[StreamWorker] = []
         self._services: Services | None = None
         self._supervisor: Supervisor | None = None
@@ -157,6 +161,10 @@ class App:
         self.workers.append(worker)
         self.add_runner(f"{worker.stage}/{worker.group}", worker.run)
 
+    def stuck_stages(self) -> dict[str, dict[str, object] | None]:
+        """Each stream worker (`stage/group`): its stuck entry, or None while it makes progress."""
+        return {f"{w.stage}/{w.group}": w.stuck() for w in self.workers}
+
     def on_stop(self, close: Callable[[], Awaitable[None] | None]) -> None:
         """Call `close` at stop, after the runners ended (in reverse order of registration)."""
         self._closers.append(close)
@@ -183,6 +191,7 @@ class App:
             reclaim_idle_s=s.streams.reclaim_idle_seconds,
             max_attempts=s.streams.max_attempts,
             probe=self._probe_services,
+            stuck_after_s=s.streams.stuck_seconds,
         )
 
     async def _probe_services(self) -> None:

@@ -162,6 +162,7 @@ async def build_publish(app: App) -> None:
             consumer=app.consumer,
             reclaim_idle_s=s.streams.reclaim_idle_seconds,
         )
+        app.mqtt = mqtt
         app.add_runner("MqttPublisher.run", mqtt.run)
 
 
@@ -205,7 +206,10 @@ async def build_api(app: App) -> None:
         publisher=svc.publisher,
         media_dir=s.storage.media_dir,
         ready_checks={"detector": detector_ready},
+        # Only where this process publishes to the broker (`hsi serve`, or api with publish).
+        advisory_checks={"mqtt": app.mqtt.broker_connected} if app.mqtt is not None else {},
         stage_health=app.supervisor.health,
+        stuck_stages=app.stuck_stages,
         stage_states=app.supervisor.describe,
         models=await asyncio.to_thread(doctor_report, s, app.model_plan),
     )

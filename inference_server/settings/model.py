@@ -109,6 +109,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         "max_attempts reclaim_idle_seconds",
         stream_retention_seconds="retention_seconds",
         publish_stream_retention_seconds="publish_retention_seconds",
+        stuck_stage_seconds="stuck_seconds",
     ),
     **_prefixed(
         "retention", "", "", quarantine_retention_days="quarantine_days", audit_retention_days="audit_days"

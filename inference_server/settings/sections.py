@@ -302,6 +302,8 @@ class StreamsConfig(BaseModel):
     retention_seconds: float = Field(3600.0, gt=0)
     publish_retention_seconds: float = Field(86400.0, gt=0)
     reclaim_idle_seconds: float = Field(60.0, gt=0)
+    # A stage whose same entry keeps failing this long is "stuck": named in ready (503) and stats.
+    stuck_seconds: float = Field(600.0, gt=0)
 
 
 class RetentionConfig(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,9 +15,11 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from inference_server.bus.publish import Publisher
+from inference_server.notify.email import SmtpSettings
 from inference_server.notify.engine import AlertEngine, AlertSettings
 from inference_server.notify.webhook import WebhookSettings
 from inference_server.store import alerts as alerts_store
+from inference_server.store import queries
 from inference_server.store.streams import Keys, StreamEntry
 from tests.support.streams import stream_entries
 
@@ -207,3 +210,110 @@ async def test_snapshot_is_read_only_from_inside_the_media_folder(
     snap = await engine._snapshot(event_json(media=["/api/media/front/a.jpg"]))
     assert snap is not None and snap.data == b"\xff\xd8jpeg"
     assert await engine._snapshot(event_json(media=["/api/media/../secret.jpg"])) is None
+
+
+async def test_a_webhook_redirect_loop_is_one_dead_letter_not_an_outage_and_replay_delivers(
+    pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys, tmp_path: Path
+) -> None:
+    hits: list[str] = []
+    looping = True
+
+    async def handler(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        if looping:
+            raise web.HTTPTemporaryRedirect("/hook")
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/hook"
+    try:
+        # Retries as for an outage (4 attempts), so a loop retried like one would cost 16 POSTs.
+        webhook = WebhookSettings(allow_private=("127.0.0.1/32",), backoff_seconds=0.01, max_attempts=4)
+        engine = AlertEngine(
+            pool=pg_pool,
+            publisher=Publisher(redis_client, keys),
+            tz=UTC,
+            settings=AlertSettings(public_url="http://hsi.test:8000", media_dir=tmp_path, webhook=webhook),
+        )
+        await alerts_store.create_rule(pg_pool, rule_doc(url, channels=[{"type": "webhook", "url": url}]))
+        await engine.process_event(event_json(risk_score=80))
+        assert len(hits) == 4  # one POST and three redirects, not retried
+        [letter] = await pg_pool.fetch("SELECT * FROM dead_letters WHERE stage = 'alerts'")
+        payload = json.loads(letter["payload"]) if isinstance(letter["payload"], str) else letter["payload"]
+        assert payload["kind"] == "delivery" and payload["channel"] == "webhook"
+        assert "redirect" in letter["reason"] and "webhook" in letter["reason"]
+
+        looping = False  # the receiver is fixed; an admin replays the letter
+        hits.clear()
+        replay = await queries.prepare_replay(pg_pool, letter["id"])
+        assert replay is not None and replay.action == "alerts"
+        assert await engine.redeliver_replayed() == 1
+        assert hits == ["/hook"]
+        assert await pg_pool.fetchval("SELECT count(*) FROM dead_letters WHERE stage = 'alerts'") == 1
+    finally:
+        await runner.cleanup()
+
+
+class RefusingMailbox:
+    """An SMTP server (aiosmtpd) that refuses every recipient until told otherwise."""
+
+    def __init__(self) -> None:
+        self.refuse = True
+        self.delivered: list[list[str]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.delivered.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+async def test_a_refused_email_is_a_dead_letter_and_replay_delivers(
+    pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, keys: Keys, tmp_path: Path
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    mailbox = RefusingMailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        engine = AlertEngine(
+            pool=pg_pool,
+            publisher=Publisher(redis_client, keys),
+            tz=UTC,
+            settings=AlertSettings(
+                public_url="http://hsi.test:8000",
+                media_dir=tmp_path,
+                smtp=SmtpSettings(host="127.0.0.1", port=port, security="none"),
+            ),
+        )
+        channels = [{"type": "email", "to": ["me@home.test"]}]
+        await alerts_store.create_rule(pg_pool, rule_doc("http://unused.test/", channels=channels))
+        await engine.process_event(event_json(risk_score=80))
+        [letter] = await pg_pool.fetch("SELECT * FROM dead_letters WHERE stage = 'alerts'")
+        payload = json.loads(letter["payload"]) if isinstance(letter["payload"], str) else letter["payload"]
+        assert payload["kind"] == "delivery" and payload["channel"] == "email"
+        assert letter["reason"].startswith("email delivery failed")
+        assert mailbox.delivered == []
+
+        mailbox.refuse = False
+        assert await queries.prepare_replay(pg_pool, letter["id"]) is not None
+        assert await engine.redeliver_replayed() == 1
+        assert mailbox.delivered == [["me@home.test"]]
+    finally:
+        controller.stop()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ftplib
+import hashlib
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -68,5 +70,63 @@ def test_ftp_user_is_confined_and_authenticated(tmp_path: Path) -> None:
             ftp.storbinary("STOR ok.jpg", io.BytesIO(b"\xff\xd8\xffok"))
         assert (watch / "porch" / "ok.jpg").exists()
         assert not (watch / "garage" / "evil.jpg").exists()
+    finally:
+        server.stop()
+
+
+def test_ftp_upload_over_the_size_cap_is_cut_off_and_kept_for_quarantine(tmp_path: Path) -> None:
+    cap = len(person_jpeg(2)) + 1024  # a camera snapshot fits
+    server = CameraFtpServer(tmp_path, {"porch": "s3cret"}, "127.0.0.1", 0, max_file_bytes=cap)
+    server.start()
+    try:
+        with pytest.raises(ftplib.Error):
+            upload(server.port, "porch", "s3cret", "big.jpg", person_jpeg(1) + b"\0" * (4 * cap))
+        kept = tmp_path / "porch" / "big.jpg.hsi-too-large"
+        assert kept.stat().st_size == cap  # what fits is kept, for the quarantine's dead letter
+        assert not (tmp_path / "porch" / "big.jpg").exists()  # never handed to ingest as a file
+        upload(server.port, "porch", "s3cret", "small.jpg", person_jpeg(2))  # under the cap: fine
+        assert (tmp_path / "porch" / "small.jpg").read_bytes() == person_jpeg(2)
+    finally:
+        server.stop()
+
+
+async def test_ftp_upload_that_pauses_longer_than_stable_seconds_is_stored_complete(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        redis_prefix,
+        cameras={"porch": CameraConfig(name="Porch", ftp_password=SecretStr("s3cret"))},
+    )
+    data = person_jpeg(3)
+    half = len(data) // 2
+    pause = 5 * settings.ingest.stable_seconds  # the file does not grow for 5x ingest_stable_seconds
+    server = CameraFtpServer(settings.storage.watch_dir, {"porch": "s3cret"}, "127.0.0.1", 0)
+    server.start()
+
+    def paused_upload() -> None:
+        with ftplib.FTP() as ftp:
+            ftp.connect("127.0.0.1", server.port, timeout=10)
+            ftp.login("porch", "s3cret")
+            ftp.voidcmd("TYPE I")
+            with ftp.transfercmd("STOR paused.jpg") as conn:
+                conn.sendall(data[:half])
+                time.sleep(pause)
+                conn.sendall(data[half:])
+            ftp.voidresp()
+
+    try:
+        async with running(settings) as (services, _):
+            await asyncio.to_thread(paused_upload)
+
+            async def stored() -> bool:
+                return bool(await services.pool.fetchval("SELECT count(*) FROM media_files") >= 1)
+
+            await wait_for(stored, what="the paused upload's media row")
+            rows = await services.pool.fetch("SELECT sha256, size_bytes, original_name FROM media_files")
+            assert [(r["sha256"], r["size_bytes"], r["original_name"]) for r in rows] == [
+                (hashlib.sha256(data).hexdigest(), len(data), "paused.jpg")
+            ]
     finally:
         server.stop()
