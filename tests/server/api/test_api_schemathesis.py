@@ -7,7 +7,6 @@ match the document.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import asyncpg
@@ -80,9 +79,6 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     await alerts.create_rule(
         pg_pool, {"name": "Any person", "conditions": {"objects": ["person"]}, "channels": [{"type": "mqtt"}]}
     )
-    started = time.monotonic()
     operations, failures = await asyncio.to_thread(_run, api.url)
-    elapsed = time.monotonic() - started
     assert operations >= 20
     assert not failures, "\n\n".join(failures)
-    assert elapsed < 120, f"schemathesis took {elapsed:.0f} s"
