@@ -11,7 +11,20 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from inference_server.api import ask, behaviour, cameras, dlq, events, media, rules, system, ui, ws, zones
+from inference_server.api import (
+    ask,
+    behaviour,
+    cameras,
+    dlq,
+    events,
+    media,
+    plates,
+    rules,
+    system,
+    ui,
+    ws,
+    zones,
+)
 from inference_server.api.auth import (
     AuthFailed,
     KeyVerifier,
@@ -291,6 +304,7 @@ def all_operations() -> list[Operation]:
         *media.router.operations,
         *zones.router.operations,
         *behaviour.router.operations,
+        *plates.router.operations,
         *ask.router.operations,
         *rules.router.operations,
         *dlq.router.operations,

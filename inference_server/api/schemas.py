@@ -575,6 +575,77 @@ class FeedbackResetResult(BaseModel):
     cleared: int
 
 
+# --- licence plates (opt-in per camera) ---------------------------------------------------------
+
+
+class KnownPlateIn(BaseModel):
+    """A plate for the gallery, as written on the car (spaces and dashes are ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plate: Text = Field(..., min_length=1, max_length=20)
+    name: Text | None = Field(None, min_length=1, max_length=64, description="e.g. 'our car'")
+
+
+class KnownPlate(BaseModel):
+    """A plate in the gallery (normal form: letters and digits, upper case)."""
+
+    plate: str
+    name: str | None
+    created_at: str
+
+
+class KnownPlateList(BaseModel):
+    """The gallery of known plates."""
+
+    plates: list[KnownPlate]
+
+
+class PlateReadOut(BaseModel):
+    """A plate read on a vehicle track of an event."""
+
+    id: int
+    camera: str
+    event_id: str
+    track_id: int
+    label: str
+    plate: str
+    confidence: float
+    read_at: str
+    known: bool
+    name: str | None
+
+
+class PlateReadList(BaseModel):
+    """Plate reads, newest first."""
+
+    reads: list[PlateReadOut]
+
+
+class PlateReadQuery(_Query):
+    """Plate reads of one camera and/or one plate, newest first, older than `before`."""
+
+    camera: str | None = Field(None, pattern=SLUG_PATTERN)
+    plate: str | None = Field(None, min_length=1, max_length=20)
+    limit: QueryInt = Field(100, ge=1, le=500)
+    before: AwareDatetime | None = None
+
+
+class PlateForget(BaseModel):
+    """Delete every plate read of one camera."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+
+
+class PlateForgetResult(BaseModel):
+    """How many reads were deleted."""
+
+    camera: str
+    deleted: int
+
+
 # --- ask your history ----------------------------------------------------------------------------
 
 

@@ -85,6 +85,20 @@ class KnownEntity:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlateSighting:
+    """A licence plate read on a vehicle track (opt-in per camera, domain/plates.py).
+
+    The plate text itself stays in the plate store (admin API only): the context, and so the
+    prompt, the stored event and everything published from it, says only whether it is known.
+    """
+
+    track_id: int
+    label: str
+    known: bool = False
+    name: str | None = None  # the gallery's name for a known plate ("our car")
+
+
 BEHAVIOUR_KINDS = contract_events.BEHAVIOUR_KINDS
 
 
@@ -140,6 +154,7 @@ class EventContext:
     fast_path: bool = False
     behaviours: tuple[BehaviourFinding, ...] = ()
     known: tuple[KnownEntity, ...] = ()  # tracks matched to known people/vehicles
+    plates: tuple[PlateSighting, ...] = ()  # plates read on vehicle tracks (cameras opted in only)
     description: str = ""  # what the vision step saw in the key frames ("" without a vision step)
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,6 +185,7 @@ _NESTED: dict[tuple[type, str], type] = {
     (TrackSummary, "crossings"): LineCrossing,
     (EventContext, "behaviours"): BehaviourFinding,
     (EventContext, "known"): KnownEntity,
+    (EventContext, "plates"): PlateSighting,
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from inference_server.domain.context import EventContext
 from inference_server.domain.detections import Detection
+from inference_server.domain.plates import TextPiece
 from inference_server.domain.risk import RiskAssessment
 
 
@@ -48,4 +49,14 @@ class Embedder(Protocol):
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """L2-normalized float32 embeddings, shape (len(crops), dimensions), of BGR crops."""
+        ...
+
+
+class PlateReader(Protocol):
+    """Reads the text lines in a vehicle crop (licence plates). Synchronous: run in an executor."""
+
+    name: str
+
+    def read(self, crop: np.ndarray) -> list[TextPiece]:
+        """The text lines found in a BGR uint8 crop, each with its box position and confidence."""
         ...

@@ -41,17 +41,27 @@ from inference_server.domain.context import (
     BaselineInfo,
     EventContext,
     KnownEntity,
+    PlateSighting,
     ReidSighting,
     TrackSummary,
 )
-from inference_server.domain.detections import Detection, category_of
+from inference_server.domain.detections import Box, Detection, category_of
 from inference_server.domain.names import display_name
+from inference_server.domain.plates import (
+    DEFAULT_PLATE_CONFIG,
+    PlateConfig,
+    PlateRead,
+    assemble,
+    match_known,
+    plate_repeated_visits,
+)
 from inference_server.domain.tracking import FrameObservation, Track, summarize, track
 from inference_server.ml.embedder_clip import crop
 from inference_server.ml.frames import UndecodableMedia, decode_image
-from inference_server.ml.protocols import Embedder
+from inference_server.ml.protocols import Embedder, PlateReader
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
+from inference_server.store import plates as plate_store
 from inference_server.store import queries, understanding
 from inference_server.store import tripwires as tripwire_store
 from inference_server.store.media import MediaRecord, StoredDetection
@@ -64,6 +74,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 REID_CATEGORIES = ("person", "vehicle")
 # Crops smaller than this (pixels, either side) carry too little appearance to re-identify.
 MIN_CROP_PIXELS = 8
+# Licence plates: the largest boxes of a vehicle track are read (the closest views of the car).
+PLATE_FRAMES_PER_TRACK = 2
 
 
 def is_night(hour: int) -> bool:
@@ -135,6 +147,10 @@ class ContextBuilder:
         baseline_config: BaselineConfig = DEFAULT_CONFIG,
         vector_search: bool | None = None,
         behaviour_config: BehaviourConfig = DEFAULT_BEHAVIOUR_CONFIG,
+        plate_reader: PlateReader | None = None,
+        plate_cameras: frozenset[str] = frozenset(),
+        plate_config: PlateConfig = DEFAULT_PLATE_CONFIG,
+        plate_max_tracks: int = 4,
     ) -> None:
         self.pool = pool
         self.tz = tz
@@ -149,6 +165,11 @@ class ContextBuilder:
         self._reid_lock = asyncio.Lock()
         # One thread owns the embedding model: models are not guaranteed thread-safe.
         self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="embedder") if embedder else None
+        self.plate_reader = plate_reader if plate_cameras else None
+        self.plate_cameras = plate_cameras
+        self.plate_config = plate_config
+        self.plate_max_tracks = plate_max_tracks
+        self._plate_thread = ThreadPoolExecutor(1, thread_name_prefix="plates") if self.plate_reader else None
         if embedder is not None and media_dir is None:
             log.warning("reid disabled reason=no media_dir to read crops from")
 
@@ -168,9 +189,10 @@ class ContextBuilder:
         return self._reid
 
     def close(self) -> None:
-        """Release the embedding thread."""
-        if self._embed_thread is not None:
-            self._embed_thread.shutdown(wait=False, cancel_futures=True)
+        """Release the embedding and plate-reading threads."""
+        for thread in (self._embed_thread, self._plate_thread):
+            if thread is not None:
+                thread.shutdown(wait=False, cancel_futures=True)
 
     async def camera_name(self, camera: str) -> str:
         """The configured or derived display name of a camera."""
@@ -203,7 +225,10 @@ class ContextBuilder:
         )
         reid, track_entities = await self._reid_sightings(window, tracks, origin, records)
         entity_ids = set(track_entities.values())
-        known, known_cues = await self._known(summaries, track_entities)
+        plates, unknown_plates = await self._plates(window, tracks, origin, records)
+        known, known_cues = await self._known(
+            summaries, track_entities, {p.track_id for p in plates if p.known}
+        )
         counts = {label: n for label, n in window.objects.items() if n > 0} or _counts(stored)
         baseline = await self._baseline(window, started, counts)
         today = started.astimezone(self.tz).date()
@@ -220,6 +245,16 @@ class ContextBuilder:
             history=history,
             config=self.behaviour_config,
         )
+        if unknown_plates and not any(
+            b.kind == "repeated_visits" and category_of(b.subject) == "vehicle" for b in behaviours
+        ):  # the plate tells what re-ID did not (no embedder, or a car seen days apart)
+            plate_history = await plate_store.visits(
+                self.pool, sorted(unknown_plates), lookback, self.tz, exclude_event=window.id
+            )
+            found = plate_repeated_visits(
+                window.camera, today, unknown_plates, plate_history, self.behaviour_config
+            )
+            behaviours = tuple(sorted((*behaviours, *found), key=lambda b: -b.strength))
         context = replace(
             context,
             zones=tuple(hits),
@@ -228,6 +263,7 @@ class ContextBuilder:
             baseline=tuple(baseline),
             behaviours=behaviours,
             known=known,
+            plates=plates,
             attributes=tuple(dict.fromkeys((*context.attributes, *known_cues))),
         )
         log.info(
@@ -311,13 +347,76 @@ class ContextBuilder:
         ordered = sorted(best_by_key.values(), key=lambda s: (-s.similarity, s.minutes_ago, s.camera))
         return ordered, track_entities
 
+    # --- licence plates -----------------------------------------------------------------------
+
+    async def _plates(
+        self,
+        window: ClosedWindow,
+        tracks: Sequence[Track],
+        origin: dict[tuple[float, Detection], StoredDetection],
+        records: dict[int, MediaRecord],
+    ) -> tuple[tuple[PlateSighting, ...], dict[str, str]]:
+        """Read the plates of this event's vehicle tracks (cameras that opted in only), store the
+        reads and match them against the gallery: the context's plate entries, and the unknown
+        plates read (plate -> vehicle class) for repeated visits. Plate text is never logged."""
+        if self.plate_reader is None or self.media_dir is None or window.camera not in self.plate_cameras:
+            return (), {}
+        vehicles = [tr for tr in tracks if category_of(tr.label) == "vehicle"]
+        vehicles.sort(key=lambda tr: -max(_area(p.box) for p in tr.points))
+        jobs: list[_CropJob] = []
+        for tr in vehicles[: self.plate_max_tracks]:
+            for p in sorted(tr.points, key=lambda p: -_area(p.box))[:PLATE_FRAMES_PER_TRACK]:
+                sd = origin.get((p.t, Detection(p.label, p.confidence, p.box)))
+                if sd is None or sd.media_id not in records:
+                    continue
+                media = records[sd.media_id]
+                jobs.append(_CropJob(tr.label, tr.track_id, sd, media, self.media_dir / media.path))
+        if not jobs:
+            return (), {}
+        loop = asyncio.get_running_loop()
+        try:
+            reads = await loop.run_in_executor(
+                self._plate_thread, _read_plates, self.plate_reader, jobs, self.plate_config
+            )
+        except Exception as exc:  # a model or file problem must not lose the event
+            log.warning("plates skipped event=%s reason=%s", window.id, type(exc).__name__)
+            return (), {}
+        gallery = await plate_store.known_plates(self.pool)
+        sightings: list[PlateSighting] = []
+        unknown: dict[str, str] = {}
+        rows: list[tuple[int, str, str, float, datetime]] = []
+        for track_id, (job, read) in sorted(reads.items()):
+            match = match_known(read.text, gallery, self.plate_config)
+            sightings.append(
+                PlateSighting(
+                    track_id=track_id,
+                    label=job.track_label,
+                    known=match is not None,
+                    name=gallery[match] if match is not None else None,
+                )
+            )
+            if match is None:
+                unknown[read.text] = job.track_label
+            seen_at = job.media.captured_at + timedelta(seconds=job.stored.frame_offset_s)
+            rows.append((track_id, job.track_label, match or read.text, read.confidence, seen_at))
+        await plate_store.save_reads(self.pool, camera=window.camera, event_id=window.id, reads=rows)
+        log.info(
+            "plates event=%s camera=%s read=%d known=%d",
+            window.id,
+            window.camera,
+            len(sightings),
+            sum(1 for s in sightings if s.known),
+        )
+        return tuple(sightings), unknown
+
     async def _known(
-        self, summaries: Sequence[TrackSummary], track_entities: dict[int, str]
+        self, summaries: Sequence[TrackSummary], track_entities: dict[int, str], plate_known: set[int]
     ) -> tuple[tuple[KnownEntity, ...], list[str]]:
         """The tracks matched to known entities, and the cues that follow.
 
         `known_resident` (`known_vehicle`) is added only when every person (vehicle) track of the
-        event was recognised as known: a stranger beside a resident is still a stranger.
+        event was recognised as known (by re-ID, or for vehicles by a plate in the gallery,
+        `plate_known`): a stranger beside a resident is still a stranger.
         """
         found = await feedback_store.known_entities(self.pool, sorted(set(track_entities.values())))
         known = tuple(
@@ -325,7 +424,7 @@ class ContextBuilder:
             for t, e in sorted(track_entities.items())
             if e in found
         )
-        known_tracks = {k.track_id for k in known}
+        known_tracks = {k.track_id for k in known} | plate_known
         cues = []
         for category, cue in (("person", "known_resident"), ("vehicle", "known_vehicle")):
             ids = {s.track_id for s in summaries if category_of(s.label) == category}
@@ -417,6 +516,32 @@ def _embed_jobs(embedder: Embedder, jobs: Sequence[_CropJob]) -> list[list[float
         for i, vector in zip(index, vectors, strict=True):
             out[i] = [float(v) for v in vector]
     return out
+
+
+def _area(box: Box) -> float:
+    return float((box.x2 - box.x1) * (box.y2 - box.y1))
+
+
+def _read_plates(
+    reader: PlateReader, jobs: Sequence[_CropJob], config: PlateConfig
+) -> dict[int, tuple[_CropJob, PlateRead]]:
+    """The most confident plate read per track over its jobs' crops (runs in the plate thread)."""
+    frames: dict[tuple[int, int], np.ndarray | None] = {}
+    best: dict[int, tuple[_CropJob, PlateRead]] = {}
+    for job in jobs:
+        key = (job.media.id, job.stored.frame_index)
+        if key not in frames:
+            frames[key] = _load_frame(job)
+        frame = frames[key]
+        if frame is None:
+            continue
+        read = assemble(reader.read(crop(frame, job.stored.detection.box, pad=0.05)), config)
+        if read is None:
+            continue
+        current = best.get(job.track_id)
+        if current is None or read.confidence > current[1].confidence:
+            best[job.track_id] = (job, read)
+    return best
 
 
 def _key_frame_jpegs(

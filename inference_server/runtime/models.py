@@ -11,7 +11,7 @@ from typing import Any
 from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan, StageChoice
-from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
+from inference_server.ml.protocols import Detector, Embedder, PlateReader, RiskAssessor
 from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,15 @@ def build_vision(settings: Settings) -> VisionAssessor | None:
         max_images=settings.llm.vlm_max_images,
         max_pixels=settings.llm.vlm_max_pixels,
     )
+
+
+def build_plate_reader(settings: Settings) -> PlateReader | None:
+    """The licence plate OCR when any camera opted in (`cameras.<slug>.plates`), else None."""
+    if not settings.plate_cameras:
+        return None
+    from inference_server.ml.plates import RapidPlateReader
+
+    return RapidPlateReader(threads=1)
 
 
 def only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:

@@ -101,12 +101,15 @@ async def build_window(app: App) -> None:
 
 async def build_assess(app: App) -> None:
     """Closed windows and fast-path decisions -> context -> risk -> stored, published events."""
+    from inference_server.domain.plates import PlateConfig
     from inference_server.pipeline.assess import AssessStage, FallbackAssessor
     from inference_server.pipeline.enrich import ContextBuilder
-    from inference_server.runtime.models import build_vision
+    from inference_server.runtime.models import build_plate_reader, build_vision
+    from inference_server.store import plates as plate_store
     from inference_server.store.understanding import delete_expired
 
     s, svc = app.settings, app.services
+    plate_cameras = frozenset(s.plate_cameras)
     contexts = app.contexts = ContextBuilder(
         svc.pool,
         svc.tz,
@@ -114,6 +117,14 @@ async def build_assess(app: App) -> None:
         media_dir=s.storage.media_dir,
         reid_threshold=s.reid.threshold,
         reid_window_hours=s.reid.window_hours,
+        plate_reader=build_plate_reader(s),
+        plate_cameras=plate_cameras,
+        plate_config=PlateConfig(
+            min_confidence=s.plates.min_confidence,
+            max_edit_distance=s.plates.max_edit_distance,
+            retention_days=s.plates.retention_days,
+        ),
+        plate_max_tracks=s.plates.max_tracks,
     )
     app.on_stop(contexts.close)
     await contexts.prepare()  # pgvector index when the server has the extension
@@ -127,12 +138,22 @@ async def build_assess(app: App) -> None:
     days = s.reid.retention_days
 
     async def retention(stop: asyncio.Event) -> None:
-        # Hourly: delete re-ID sightings and embeddings older than the retention window.
+        # At start, then hourly: delete re-ID sightings and embeddings older than the retention
+        # window, and plate reads of cameras that opted out or older than theirs.
         while not stop.is_set():
             try:
                 deleted = await delete_expired(svc.pool, datetime.now(UTC) - timedelta(days=days))
                 if deleted:
                     log.info("retention deleted_sightings=%d older_than_days=%s", deleted, days)
+                # Licence plates: a camera that opted out loses its reads; the rest expire.
+                for camera, n in (
+                    await plate_store.forget_cameras_except(svc.pool, sorted(plate_cameras))
+                ).items():
+                    log.info("plates disabled camera=%s deleted_reads=%d", camera, n)
+                plate_days = s.plates.retention_days
+                expired = await plate_store.expire(svc.pool, datetime.now(UTC) - timedelta(days=plate_days))
+                if expired:
+                    log.info("retention deleted_plate_reads=%d older_than_days=%s", expired, plate_days)
             except Exception as exc:
                 log.warning("retention: %s", exc)
             with contextlib.suppress(TimeoutError):

@@ -26,6 +26,7 @@ from inference_server.settings.sections import (
     LlmConfig,
     ModelsConfig,
     MqttConfig,
+    PlatesConfig,
     RedisConfig,
     ReidConfig,
     RetentionConfig,
@@ -82,6 +83,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         embedder_model="embedder_model",
         embedder_weights="embedder_weights",
     ),
+    **_prefixed("plates", "plate_", "min_confidence max_edit_distance retention_days max_tracks"),
     **_prefixed(
         "ask",
         "ask_",
@@ -139,6 +141,7 @@ class Settings(BaseSettings):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     reid: ReidConfig = Field(default_factory=ReidConfig)
+    plates: PlatesConfig = Field(default_factory=PlatesConfig)
     ask: AskConfig = Field(default_factory=AskConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     window: WindowConfig = Field(default_factory=WindowConfig)
@@ -174,6 +177,11 @@ class Settings(BaseSettings):
     def models_path(self) -> Path:
         """Where `hsi models` keeps model files."""
         return self.models.dir if self.models.dir is not None else self.storage.data_dir / "models"
+
+    @property
+    def plate_cameras(self) -> list[str]:
+        """The cameras that opted in to licence plates, sorted."""
+        return sorted(slug for slug, camera in self.cameras.items() if camera.plates)
 
     def is_set(self, flat_name: str) -> bool:
         """Whether the user chose this setting (a flat name), rather than it being a default."""

@@ -47,6 +47,9 @@ class CameraConfig(BaseModel):
 
     name: str | None = None
     ftp_password: SecretStr | None = None
+    # Licence plates are read on this camera's vehicles (off by default; turning it off deletes
+    # the camera's plate reads at the next start or housekeeping pass). docs/behaviour.md
+    plates: bool = False
 
 
 class DatabaseConfig(BaseModel):
@@ -224,6 +227,17 @@ class ReidConfig(BaseModel):
     threshold: float = Field(0.85, ge=0.0, le=1.0)
     window_hours: float = Field(24.0, gt=0)
     retention_days: float = Field(30.0, gt=0)  # sightings and their embeddings are deleted after this
+
+
+class PlatesConfig(BaseModel):
+    """Licence plates on the cameras that opt in (`cameras.<slug>.plates`), docs/behaviour.md."""
+
+    model_config = _SECTION
+
+    min_confidence: float = Field(0.7, ge=0.0, le=1.0)  # OCR confidence a read needs to count
+    max_edit_distance: int = Field(1, ge=0, le=2)  # how far a read may be from a known plate
+    retention_days: float = Field(30.0, gt=0)  # plate reads are deleted after this
+    max_tracks: int = Field(4, ge=1, le=32)  # vehicle tracks read per event (the largest first)
 
 
 class AskConfig(BaseModel):

@@ -21,7 +21,18 @@ from tests.server.api.conftest import LiveApi, Seeder
 
 READ_METHODS = ("GET", "HEAD")
 # Tables a write route can change; a refused request leaves every row as it was.
-TABLES = ("cameras", "events", "zones", "alert_rules", "tripwires", "entities", "dead_letters", "feedback")
+TABLES = (
+    "cameras",
+    "events",
+    "zones",
+    "alert_rules",
+    "tripwires",
+    "entities",
+    "dead_letters",
+    "feedback",
+    "known_plates",
+    "plate_reads",
+)
 
 
 def write_operations() -> list[Operation]:
@@ -84,6 +95,7 @@ async def seed_everything(api: LiveApi, seed: Seeder, pool: asyncpg.Pool) -> dic
         " VALUES ('person', now(), now(), ARRAY['porch'], 1) RETURNING id"
     )
     letter = await media_store.add_dead_letter(pool, stage="detect", reason="decoder crashed")
+    await pool.execute("INSERT INTO known_plates (plate, name) VALUES ('AB123CD', 'our car')")
     return {
         "/api/cameras/": "porch",
         "/api/events/": event["id"],
@@ -92,6 +104,7 @@ async def seed_everything(api: LiveApi, seed: Seeder, pool: asyncpg.Pool) -> dic
         "/api/tripwires/": line.get("id"),
         "/api/entities/": entity,
         "/api/dlq/": letter,
+        "/api/plates/known/": "AB123CD",
     }
 
 
