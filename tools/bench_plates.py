@@ -1,16 +1,19 @@
-"""Licence plate reading accuracy of rapidocr-onnxruntime's bundled PP-OCR models on rendered plates.
+"""Licence plate reading accuracy of the product's reader on rendered plates.
 
-Not yet wired into the pipeline (see docs/behaviour.md): this measures whether the packaged models
-are good enough. Plates with known text are rendered with DejaVu Sans Bold (shipped in matplotlib)
-at several heights, blurs and perspective warps with noise; character accuracy is 1 - edit
-distance / length, plate accuracy is the share read exactly (letters and digits only, upper-cased).
+The same code as the enrich stage: `ml/plates.RapidPlateReader` (rapidocr-onnxruntime's bundled
+PP-OCR models) and `domain/plates.assemble` with its default confidence gate. Plates with known
+text are rendered with DejaVu Sans Bold (shipped in matplotlib) at several heights, blurs and
+perspective warps with noise; read rate is the share of plates the gate accepted at all,
+character accuracy 1 - edit distance / length (an unread plate counts as empty), plate accuracy
+the share read exactly (normal form: letters and digits, upper case).
 
-    .venv/bin/python -m tools.bench_plates [--plates 40]
+    .venv/bin/python -m tools.bench_plates [--plates 40] [--json plates.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import string
 import time
@@ -21,7 +24,12 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from inference_server.domain import plates
+from inference_server.ml.plates import RapidPlateReader
+
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+HEIGHTS = (16, 24, 40, 64)
+CONDITIONS = ((0.0, 0.0), (1.0, 0.0), (0.0, 0.08), (1.5, 0.08))  # (blur at 40 px, warp)
 
 
 def plate_text(rng: random.Random) -> str:
@@ -61,44 +69,54 @@ def render(text: str, height: int, blur: float, warp: float, rng: random.Random)
     return out
 
 
-def normalise(text: str) -> str:
-    return "".join(c for c in text.upper() if c.isalnum())
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
+def measure(reader: RapidPlateReader, per_condition: int, seed: int = 17) -> list[dict[str, float]]:
+    """One row per (height, blur, warp): the product's read (RapidPlateReader + `assemble`, with
+    its confidence gate) on `per_condition` rendered plates."""
+    if per_condition < 1:
+        raise ValueError("per_condition must be at least 1")
+    rng = random.Random(seed)
+    rows = []
+    for height in HEIGHTS:
+        for blur, warp in CONDITIONS:
+            chars = exact = read_any = total = 0
+            started = time.perf_counter()
+            for _ in range(per_condition):
+                text = plate_text(rng)
+                read = plates.assemble(reader.read(render(text, height, blur * height / 40, warp, rng)))
+                got = read.text if read else ""
+                read_any += read is not None
+                chars += max(0, len(text) - plates.edit_distance(got, text))
+                exact += got == text
+                total += len(text)
+            rows.append(
+                {
+                    "height_px": height,
+                    "blur": blur,
+                    "warp": warp,
+                    "plates": per_condition,
+                    "read_rate": round(read_any / per_condition, 3),
+                    "char_accuracy": round(chars / total, 3),
+                    "plate_accuracy": round(exact / per_condition, 3),
+                    "ms_per_plate": round((time.perf_counter() - started) * 1000 / per_condition, 1),
+                }
+            )
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plates", type=int, default=40, help="plates per condition")
+    parser.add_argument("--json", dest="json_out", help="also write the rows to this JSON file")
     args = parser.parse_args()
-    from rapidocr_onnxruntime import RapidOCR
-
-    ocr = RapidOCR()
-    rng = random.Random(17)
-    print("height_px blur warp  char_acc plate_acc ms/plate")
-    for height in (16, 24, 40, 64):
-        for blur, warp in ((0.0, 0.0), (1.0, 0.0), (0.0, 0.08), (1.5, 0.08)):
-            chars = exact = 0
-            total = 0
-            started = time.perf_counter()
-            for _ in range(args.plates):
-                text = plate_text(rng)
-                result, _ = ocr(render(text, height, blur * height / 40, warp, rng))
-                read = normalise("".join(r[1] for r in result or []))
-                chars += max(0, len(text) - edit_distance(read, text))
-                exact += read == text
-                total += len(text)
-            ms = (time.perf_counter() - started) * 1000 / args.plates
-            print(
-                f"{height:9d} {blur:4.1f} {warp:4.2f}  {chars / total:8.3f} {exact / args.plates:9.3f} {ms:8.1f}"
-            )
+    rows = measure(RapidPlateReader(), args.plates)
+    print("height_px blur warp  read_rate char_acc plate_acc ms/plate")
+    for r in rows:
+        print(
+            f"{r['height_px']:9d} {r['blur']:4.1f} {r['warp']:4.2f}  {r['read_rate']:9.3f}"
+            f" {r['char_accuracy']:8.3f} {r['plate_accuracy']:9.3f} {r['ms_per_plate']:8.1f}"
+        )
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({"plates": rows}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
