@@ -1,5 +1,6 @@
 """Websocket commands of the Lovelace card: events with signed media URLs, live updates, questions
-about the history (with the cited events' snapshots) and a camera's tripwires.
+about the history (with the cited events' snapshots), a camera's tripwires and a re-ID entity's
+timeline.
 
 Home Assistant lets only administrators subscribe to custom bus events, so the card does not use
 `subscribe_events`: `home_security_intelligence/subscribe` forwards this integration's events to
@@ -48,6 +49,7 @@ def async_register_websocket_commands(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_review)
     websocket_api.async_register_command(hass, ws_ask)
     websocket_api.async_register_command(hass, ws_tripwires)
+    websocket_api.async_register_command(hass, ws_entity_history)
 
 
 def _entry(
@@ -304,3 +306,31 @@ async def ws_tripwires(hass: HomeAssistant, connection: ActiveConnection, msg: d
         _send_server_error(connection, msg["id"], err)
         return
     connection.send_result(msg["id"], {"tripwires": tripwires})
+
+
+@websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/entity_history",
+        _ENTRY: str,
+        vol.Required("reid_entity"): vol.All(str, vol.Match(r"^[0-9a-fA-F-]{32,36}$")),
+        vol.Optional("limit", default=50): vol.All(int, vol.Range(min=1, max=500)),
+    }
+)
+@async_response
+async def ws_entity_history(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Where and when a re-identified person or vehicle was seen, newest first, with each
+    sighting's event (score, level, summary): the card's per-entity timeline."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        history = await entry.runtime_data.client.get_entity_history(msg["reid_entity"], msg["limit"])
+    except HsiError as err:
+        _send_server_error(connection, msg["id"], err)
+        return
+    connection.send_result(
+        msg["id"],
+        {
+            "entity": {k: v for k, v in history.items() if k != "history"},
+            "history": history.get("history", []),
+        },
+    )

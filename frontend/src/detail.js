@@ -1,5 +1,5 @@
 // The event detail dialog: snapshots, the clip, the reasoning, zones, re-ID sightings (with
-// naming and forgetting the person or vehicle) and the review buttons. It fires `hsi-action`
+// naming and forgetting the person or vehicle, and its timeline) and the review buttons. It fires `hsi-action`
 // ({action, event, ...}); the card calls the actions.
 import { LitElement, css, html, nothing } from "lit";
 import { formatDateTime, formatDuration, formatObjects } from "./format.js";
@@ -15,6 +15,7 @@ export class EventDetail extends LitElement {
     _busy: { state: true },
     _clipFailed: { state: true },
     _editing: { state: true },
+    _timeline: { state: true },
   };
 
   constructor() {
@@ -47,7 +48,47 @@ export class EventDetail extends LitElement {
       this._clipFailed = false;
       this._message = null;
       this._editing = null;
+      this._timeline = null;
     }
+  }
+
+  // The card answers an `entity_history` action with the entity's timeline (or an error).
+  showTimeline(entityId, result, error = null) {
+    if (!this._timeline || this._timeline.id !== entityId) return;
+    this._timeline = { id: entityId, history: result ? result.history || [] : [], error };
+  }
+
+  _toggleTimeline(id) {
+    if (this._timeline && this._timeline.id === id) {
+      this._timeline = null;
+      return;
+    }
+    this._timeline = { id, loading: true };
+    this.dispatchEvent(
+      new CustomEvent("hsi-action", { detail: { action: "entity_history", event: this.event, entity: id } }),
+    );
+  }
+
+  _renderTimeline(id) {
+    const t = this._timeline;
+    if (!t || t.id !== id) return nothing;
+    if (t.loading) return html`<p class="muted timeline-status">Loading the timeline…</p>`;
+    if (t.error) return html`<p class="error timeline-status" role="alert">${t.error}</p>`;
+    if (!t.history.length) return html`<p class="muted timeline-status">No sightings are stored any more.</p>`;
+    return html`<ol class="entity-timeline" aria-label="Timeline">
+      ${t.history.map((s) => {
+        const when = html`<time datetime=${s.seen_at}>${formatDateTime(s.seen_at, this.hass)}</time>`;
+        const level = s.risk_level
+          ? html`<span class="chip level" style=${levelStyle(s.risk_level)}>${s.risk_level}</span>`
+          : nothing;
+        const text = html`${when} · <b>${s.camera}</b> ${level} ${s.summary || ""}`;
+        return html`<li data-camera=${s.camera} data-event-id=${s.event_id || ""}>
+          ${s.event_id && s.event_id !== this.event?.id
+            ? html`<button class="link" @click=${() => this._open(s)}>${text}</button>`
+            : text}
+        </li>`;
+      })}
+    </ol>`;
   }
 
   // Sightings grouped by re-ID entity, each group with its name and the naming controls.
@@ -81,16 +122,21 @@ export class EventDetail extends LitElement {
         <button type="button" @click=${() => (this._editing = null)}>Cancel</button>
       </form>`;
     } else if (id) {
+      const open = this._timeline && this._timeline.id === id;
       controls = html`<button class="name" @click=${() => (this._editing = { id })}>
           ${first.entity_name ? "Rename" : "Name"}
         </button>
-        <button class="forget" @click=${() => (this._editing = { id, forget: true })}>Forget</button>`;
+        <button class="forget" @click=${() => (this._editing = { id, forget: true })}>Forget</button>
+        <button class="timeline-toggle" aria-expanded=${open ? "true" : "false"} @click=${() => this._toggleTimeline(id)}>
+          ${open ? "Hide timeline" : "Timeline"}
+        </button>`;
     }
     return html`<li class="entity" data-entity-id=${id || ""}>
       <div class="who"><b class="entity-name">${who}</b> ${controls}</div>
       <ul class="sightings">
         ${list.map((s) => this._renderSighting(s))}
       </ul>
+      ${this._renderTimeline(id)}
     </li>`;
   }
 
@@ -361,6 +407,28 @@ export class EventDetail extends LitElement {
     .sightings {
       margin: 4px 0;
       padding-left: 20px;
+    }
+    .entity-timeline {
+      margin: 4px 0 8px;
+      padding-left: 20px;
+      border-left: 2px solid var(--divider-color, #ccc);
+      max-height: 220px;
+      overflow-y: auto;
+    }
+    .entity-timeline li {
+      margin: 2px 0;
+    }
+    .entity-timeline .level {
+      font-size: 0.8em;
+      padding: 0 6px;
+    }
+    .entity-timeline button.link {
+      border: 0;
+      padding: 2px 0;
+      border-radius: 0;
+      color: inherit;
+      text-align: left;
+      text-decoration: underline dotted;
     }
     .sightings button.link {
       border: 0;

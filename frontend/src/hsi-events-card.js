@@ -322,6 +322,21 @@ export class HsiEventsCard extends LitElement {
         await this._open(other);
         return;
       }
+      if (action === "entity_history") {
+        // A re-ID entity's timeline: where and when it was seen, with each sighting's event.
+        try {
+          const result = await this.hass.callWS({
+            type: `${DOMAIN}/entity_history`,
+            ...entry,
+            reid_entity: e.detail.entity,
+            limit: 50,
+          });
+          detail?.showTimeline(e.detail.entity, result);
+        } catch (err) {
+          detail?.showTimeline(e.detail.entity, null, `Could not load the timeline: ${describe(err)}`);
+        }
+        return;
+      }
       if (action === "name_entity" || action === "forget_entity") {
         // Known people and vehicles (re-ID): name one, or forget it with its embeddings.
         const { entity, name } = e.detail;

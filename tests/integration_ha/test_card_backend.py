@@ -14,7 +14,7 @@ from custom_components.home_security_intelligence.const import DOMAIN
 from custom_components.home_security_intelligence.frontend import CARD_FILE
 from custom_components.home_security_intelligence.media import event_media_path, stored_media_path
 
-from .hsi_server import CLIP, JPEG, FakeHsiServer, wait_for
+from .hsi_server import CLIP, ENTITY_ID, JPEG, FakeHsiServer, wait_for
 
 
 async def _events(client: Any, **extra: Any) -> dict[str, Any]:
@@ -198,7 +198,13 @@ async def test_a_user_who_may_not_read_the_entities_is_refused(
 ) -> None:
     hass_read_only_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
     ws = await hass_ws_client(hass, hass_read_only_access_token)
-    for kind, extra in (("events", {}), ("subscribe", {}), ("ask", {"question": "who?"}), ("tripwires", {})):
+    for kind, extra in (
+        ("events", {}),
+        ("subscribe", {}),
+        ("ask", {"question": "who?"}),
+        ("tripwires", {}),
+        ("entity_history", {"reid_entity": ENTITY_ID}),
+    ):
         await ws.send_json_auto_id({"type": f"{DOMAIN}/{kind}", **extra})
         error = (await ws.receive_json())["error"]
         assert error["code"] == "unauthorized"
@@ -423,4 +429,33 @@ async def test_the_camera_view_lists_a_cameras_tripwires(
     assert len((await ws.receive_json())["result"]["tripwires"]) == 2
     hsi_server.fail_status = 503
     await ws.send_json_auto_id({"type": f"{DOMAIN}/tripwires", "camera": "garage"})
+    assert (await ws.receive_json())["error"]["code"] == "server_unavailable"
+
+
+async def test_the_entity_timeline_lists_where_an_entity_was_seen(
+    hass: HomeAssistant,
+    hsi_server: FakeHsiServer,
+    setup_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/entity_history", "reid_entity": ENTITY_ID, "limit": 2})
+    reply = await ws.receive_json()
+    assert reply["success"], reply
+    result = reply["result"]
+    assert result["entity"]["id"] == ENTITY_ID and result["entity"]["cameras"] == ["front_door", "garage"]
+    assert "history" not in result["entity"]
+    assert 1 <= len(result["history"]) <= 2
+    assert {s["camera"] for s in result["history"]} <= {"front_door", "garage"}
+    assert all(s["event_id"] and s["risk_level"] for s in result["history"])
+    assert hsi_server.requests[-1][:3] == ("GET", f"/api/entities/{ENTITY_ID}/history", {"limit": "2"})
+    for bad in ({"reid_entity": "../../events"}, {"reid_entity": ENTITY_ID, "limit": 0}, {}):
+        await ws.send_json_auto_id({"type": f"{DOMAIN}/entity_history", **bad})
+        assert (await ws.receive_json())["error"]["code"] == "invalid_format"
+    await ws.send_json_auto_id(
+        {"type": f"{DOMAIN}/entity_history", "reid_entity": "00000000-0000-0000-0000-000000000000"}
+    )
+    assert (await ws.receive_json())["error"]["code"] == "not_found"
+    hsi_server.fail_status = 503
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/entity_history", "reid_entity": ENTITY_ID})
     assert (await ws.receive_json())["error"]["code"] == "server_unavailable"

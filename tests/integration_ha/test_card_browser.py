@@ -4,7 +4,7 @@ inference server with a few events, and headless Chromium logged in as a residen
 Checks what a person sees: the timeline with snapshots, times in the home's time zone, readable
 badges, the detail dialog with a playable clip and the same person on another camera (re-ID),
 that "Mark reviewed" and "False alarm" reach the server (its `feedback`) and come back live,
-naming and forgetting that person, the Ask tab (an answer whose cited events open the dialog),
+naming that person, its timeline, forgetting it, the Ask tab (an answer whose cited events open the dialog),
 the Cameras tab (tripwires drawn over the snapshot, one drawn with two clicks and one deleted,
 the camera's timeline with a behaviour), and no console errors. Cold loads (fresh browser profile each) are counted; a failed one leaves its
 screenshot, console errors and WebSocket frames beside the screenshots (cold-load-failed-*).
@@ -388,6 +388,21 @@ async def _check_in_browser(
             await expect(entity.locator(".entity-name")).to_have_text("Dad", timeout=WAIT_MS)
             [named] = (await server.get("/api/entities"))["entities"]
             assert named["name"] == "Dad" and named["known"] is True
+            # The entity's timeline (issue 17): every sighting on both cameras, newest first,
+            # each with its event's level; the other camera's sighting opens that event.
+            await entity.locator("button.timeline-toggle").click()
+            timeline = entity.locator("ol.entity-timeline li")
+            await expect(timeline).to_have_count(2, timeout=WAIT_MS)
+            cameras, linked = [], []
+            for i in range(2):
+                cameras.append(await timeline.nth(i).get_attribute("data-camera"))
+                linked.append(await timeline.nth(i).get_attribute("data-event-id"))
+            assert sorted(c or "" for c in cameras) == ["front_door", "garage"], cameras
+            assert set(linked) <= {e["id"] for e in events}, linked
+            await entity.locator("ol.entity-timeline").scroll_into_view_if_needed()
+            await page.screenshot(path=str(shots / "card-entity-timeline.png"))
+            await entity.locator("button.timeline-toggle").click()
+            await expect(entity.locator("ol.entity-timeline")).to_have_count(0)
             await page.locator("hsi-event-detail footer").scroll_into_view_if_needed()
             await page.screenshot(path=str(shots / "card-detail-actions.png"))
             # The sighting opens the garage camera's event in the same dialog.
