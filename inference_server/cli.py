@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--stage",
         action="append",
         required=True,
-        choices=["ingest", "detect", "window", "assess", "publish", "ftp"],
+        choices=["ingest", "detect", "window", "enrich", "assess", "publish", "ftp"],
         help="stage to run (repeatable)",
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
@@ -407,9 +407,9 @@ async def _image_context(
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from inference_server.domain.context import base_context
     from inference_server.domain.names import display_name
     from inference_server.ml.frames import UndecodableMedia, decode_image
-    from inference_server.pipeline.enrich import base_context
     from inference_server.runtime.models import build_detector
 
     frames = []

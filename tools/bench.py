@@ -349,7 +349,7 @@ async def _bench(
         samples = record_detections(sample_images(), settings.models_path / "bench-recorded-detections.json")
         det = ReplayDetector(samples, inner=real, fixed_ms=replay_ms)
         det.model_id = "replay"
-    pipeline = App(settings, ("ingest", "detect", "window", "assess"), detector=det)
+    pipeline = App(settings, ("ingest", "detect", "window", "enrich", "assess"), detector=det)
     await pipeline.start()
     services = pipeline.services
     distinct = [_decode(d) for d in data[:32]]
@@ -403,7 +403,10 @@ async def _bench(
             ):
                 await asyncio.sleep(0.05)
             await pipeline.windows.close_due(time.time(), force=True)
-            while await pipeline.streams.depth("assess", "assessors"):
+            # Enrich acknowledges a window only after its context is on the assess stream.
+            while await pipeline.streams.depth("enrich", "enrichers") or await pipeline.streams.depth(
+                "assess", "assessors"
+            ):
                 await asyncio.sleep(0.05)
             total_s = time.perf_counter() - started
         pool = services.pool

@@ -28,7 +28,7 @@ async def alert_latency(settings: Settings, samples: int, image: bytes) -> dict[
         mqtt_topic_prefix=f"hsi-bench-{uuid.uuid4().hex[:6]}",
         urgent_rules=[UrgentRule(label="person", min_confidence=0.0, hours=list(range(24)))],
     )
-    pipeline = App(settings, ("ingest", "detect", "window", "assess", "publish"))
+    pipeline = App(settings, ("ingest", "detect", "window", "enrich", "assess", "publish"))
     await pipeline.start()
     services = pipeline.services
     await alert_store.create_rule(

@@ -187,7 +187,7 @@ async def _run_demo(settings: Settings, console: Console) -> int:
 async def _run(settings: Settings, console: Console) -> int:
     from inference_server.runtime.app import App
 
-    stages = ("ingest", "detect", "window", "assess")
+    stages = ("ingest", "detect", "window", "enrich", "assess")
     started = time.perf_counter()
     with console.step("Loading the models and connecting to PostgreSQL and Redis"):
         pipeline = App(settings, stages)
@@ -284,7 +284,10 @@ async def _wait_until_done(  # type: ignore[no-untyped-def]
             # machine detected them (a 2 s timer split one camera's burst in two under load).
             await pipeline.windows.close_due(time.time(), force=True)
         open_windows = await pipeline.windows.open_count()
-        assess_depth = await pipeline.streams.depth("assess", "assessors")
+        # Enrich acknowledges a window only after its context is on the assess stream.
+        assess_depth = await pipeline.streams.depth("enrich", "enrichers") + await pipeline.streams.depth(
+            "assess", "assessors"
+        )
         step.detail = f"{detected} of {total} uploads detected, {row['events']} events"
         if row["n"] >= total and row["queued"] == 0 and open_windows == 0 and assess_depth == 0:
             await asyncio.sleep(0.5)

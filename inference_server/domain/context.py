@@ -6,10 +6,16 @@ It is the single input of every risk assessor (LLM or heuristic) and the JSON ac
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inference_server.contract import events as contract_events
+from inference_server.domain.detections import Detection
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class InvalidContext(ValueError):
@@ -167,6 +173,43 @@ class EventContext:
         """Parse the JSON form, raising InvalidContext with the offending key on bad input."""
         context: EventContext = _build(cls, data, "context")
         return context
+
+
+def is_night(hour: int) -> bool:
+    """Night for a home: 21:00-05:59 local time."""
+    return hour >= 21 or hour < 6
+
+
+def base_context(
+    *,
+    camera: str,
+    camera_name: str,
+    started: datetime,
+    ended: datetime,
+    tz: ZoneInfo,
+    detections: list[Detection],
+    objects: dict[str, int],
+    frames: int,
+    fast_path: bool = False,
+) -> EventContext:
+    """The context facts that need no database: time, objects and confidences."""
+    local = started.astimezone(tz)
+    best: dict[str, float] = defaultdict(float)
+    for d in detections:
+        best[d.label] = max(best[d.label], round(d.confidence, 3))
+    return EventContext(
+        camera=camera,
+        camera_name=camera_name,
+        started_at=started.isoformat(),
+        ended_at=ended.isoformat(),
+        local_time=f"{local:%H:%M}",
+        weekday=WEEKDAYS[local.weekday()],
+        is_night=is_night(local.hour),
+        objects=dict(objects),
+        max_confidence=dict(best),
+        frames=frames,
+        fast_path=fast_path,
+    )
 
 
 def _lists(value: Any) -> Any:

@@ -1,8 +1,10 @@
-"""Assess: score closed windows (LLM with the heuristic as fallback) and store the events.
+"""Assess: score enriched windows (LLM with the heuristic as fallback) and store the events.
 
-The assess stream carries two kinds of entries, both written by the window stage: `window` (a
-closed window: the final event) and `preliminary` (the window's fast-path decision: a
-heuristic-scored event published at once, refined when the window closes).
+The assess stream carries two kinds of entries: `enriched` (a closed window with the context the
+enrich stage built: the final event) and `preliminary` (the window stage's fast-path decision: a
+heuristic-scored event published at once, refined when the enriched window arrives). Assess
+scores and persists; it writes none of enrich's tables (re-ID, baselines). A `window` entry (a
+closed window an older version put here) is moved to the enrich stream, so an upgrade loses none.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import asyncio
 import dataclasses
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from inference_server.bus.publish import Publisher
-from inference_server.domain.context import EventContext
+from inference_server.domain.context import EventContext, base_context
 from inference_server.domain.detections import Detection
 from inference_server.domain.events import Event
 from inference_server.domain.feedback import (
@@ -27,17 +31,19 @@ from inference_server.domain.feedback import (
     situation,
 )
 from inference_server.domain.heuristic import score_context
+from inference_server.domain.names import display_name
 from inference_server.domain.risk import RiskAssessment
+from inference_server.media.key_frames import key_frames
 from inference_server.metrics import Metrics
 from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
-from inference_server.pipeline.enrich import ContextBuilder, base_context
 from inference_server.store import events as event_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
+from inference_server.store import queries
 from inference_server.store.media import MediaRecord
-from inference_server.store.streams import StreamEntry
-from inference_server.store.windows import ClosedWindow, FastPathDecision
+from inference_server.store.streams import StreamEntry, Streams
+from inference_server.store.windows import EnrichedWindow, FastPathDecision
 
 log = logging.getLogger(__name__)
 
@@ -120,54 +126,71 @@ class FallbackAssessor:
 
 
 class AssessStage:
-    """Consumes closed windows and fast-path decisions from the assess stream."""
+    """Consumes enriched windows and fast-path decisions from the assess stream."""
 
     def __init__(
         self,
         *,
         pool: asyncpg.Pool,
-        contexts: ContextBuilder,
+        tz: ZoneInfo,
         assessor: FallbackAssessor,
         publisher: Publisher,
         metrics: Metrics,
+        streams: Streams | None = None,
+        media_dir: Path | None = None,
         feedback: FeedbackConfig | None = DEFAULT_FEEDBACK_CONFIG,
     ) -> None:
+        """`streams`: where a legacy `window` entry is moved (without: it becomes a dead letter);
+        `media_dir`: where the vision step reads key frames from."""
         self.pool = pool
-        self.contexts = contexts
+        self.tz = tz
         self.assessor = assessor
         self.publisher = publisher
         self.metrics = metrics
+        self.streams = streams
+        self.media_dir = media_dir
         self.feedback = feedback  # None: residents' answers do not change scores
 
     async def handle(self, entries: list[StreamEntry]) -> list[str]:
-        """Assess each closed window; returns entry ids to acknowledge."""
+        """Assess each entry; returns entry ids to acknowledge."""
         done: list[str] = []
         for entry in entries:
             if "preliminary" in entry.fields:
                 await self._fast_path(entry)
-                done.append(entry.id)
-                continue
-            try:
-                window = ClosedWindow.from_json(entry.fields["window"])
-            except (KeyError, ValueError, TypeError) as exc:
-                log.warning("assess malformed entry id=%s error=%s", entry.id, exc)
-                await media_store.add_dead_letter(
-                    self.pool, stage="assess", reason=f"malformed window: {exc}", payload=dict(entry.fields)
+            elif "window" in entry.fields and "enriched" not in entry.fields and self.streams is not None:
+                await self.streams.add("enrich", {"window": entry.fields["window"]})
+                log.info(
+                    "assess moved entry id=%s to enrich reason=closed window of an older version", entry.id
                 )
-                done.append(entry.id)
-                continue
-            await self.assess_window(window)
+            else:
+                try:
+                    enriched = EnrichedWindow.from_json(entry.fields["enriched"])
+                except (KeyError, ValueError, TypeError) as exc:
+                    log.warning("assess malformed entry id=%s error=%s", entry.id, exc)
+                    await media_store.add_dead_letter(
+                        self.pool,
+                        stage="assess",
+                        reason=f"malformed enriched window: {exc}",
+                        payload=dict(entry.fields),
+                    )
+                else:
+                    await self.assess_window(enriched)
             done.append(entry.id)
         return done
 
-    async def assess_window(self, window: ClosedWindow) -> Event | None:
-        """Score one closed window and store/publish its event (idempotent on redelivery)."""
+    async def assess_window(self, enriched: EnrichedWindow) -> Event | None:
+        """Score one enriched window and store/publish its event (idempotent on redelivery)."""
+        window = enriched.window
         if await event_store.is_final(self.pool, window.id):
             log.info("assess skip event=%s reason=already final", window.id)
             return None
-        context, links = await self.contexts.build(window)
+        context = enriched.context
         vision = self.assessor.vision
-        images = await self.contexts.key_frames(window, vision.max_images) if vision is not None else []
+        images = (
+            await key_frames(self.pool, self.media_dir, enriched.media_ids, vision.max_images)
+            if vision is not None
+            else []
+        )
         context, scored = await self.assessor.assess_scene(context, images)
         assessment = await self.with_feedback(context, scored, window.id)
         event, created = await event_store.save_event(
@@ -182,8 +205,8 @@ class AssessStage:
             context=context.to_dict(),
             fast_path=window.fast,
             final=True,
-            media_ids=links["media_ids"],
-            detection_ids=links["detection_ids"],
+            media_ids=enriched.media_ids,
+            detection_ids=enriched.detection_ids,
             scored_level=scored.risk_level.value,
         )
         self.metrics.events.labels(event.risk_level.value, "final").inc()
@@ -210,7 +233,7 @@ class AssessStage:
             self.pool,
             context.camera,
             started,
-            self.contexts.tz,
+            self.tz,
             self.feedback.lookback_days,
             exclude_event=event_id,
         )
@@ -255,10 +278,10 @@ class AssessStage:
             counts[d.label] = counts.get(d.label, 0) + 1
         context = base_context(
             camera=media.camera,
-            camera_name=await self.contexts.camera_name(media.camera),
+            camera_name=await queries.camera_name(self.pool, media.camera) or display_name(media.camera),
             started=media.captured_at,
             ended=media.captured_at,
-            tz=self.contexts.tz,
+            tz=self.tz,
             detections=detections,
             objects=counts,
             frames=1,

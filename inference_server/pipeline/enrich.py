@@ -1,6 +1,14 @@
-"""Enrich: build the EventContext of a window from its detections, zones, tracks, re-ID and baseline.
+"""The enrich stage: a closed window -> its EventContext (zones, tracks, re-ID, plates, baseline).
 
-`base_context` holds the facts that need no database (the fast path uses it alone).
+The window stage puts each closed window on the enrich stream (`window`); `EnrichStage.handle`
+builds its context, files what this stage owns (re-ID `entities`/`sightings`, licence plate
+`plate_reads`, baseline `baseline_slots`/`baseline_cameras`/`baselines`) and puts the context
+on the assess stream (`enriched`, `store/windows.EnrichedWindow`), which scores it without
+writing any of these.
+Every write is idempotent per event (a sighting per event and detection, an event's plate reads
+and counts replaced, each hour slot folded once), so a redelivered window changes nothing.
+
+`domain/context.base_context` holds the facts that need no database (the fast path uses it alone).
 `ContextBuilder.build` adds, for a closed window:
 - tracks: the window's detections, in capture order across all its media, linked into tracks
   (domain/tracking.py) with dwell per zone, tripwire crossings and an approach vector;
@@ -26,7 +34,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import cv2
 import numpy as np
 
 from inference_server.domain.baseline import (
@@ -44,6 +51,7 @@ from inference_server.domain.context import (
     PlateSighting,
     ReidSighting,
     TrackSummary,
+    base_context,
 )
 from inference_server.domain.detections import Box, Detection, category_of
 from inference_server.domain.names import display_name
@@ -56,63 +64,25 @@ from inference_server.domain.plates import (
     plate_repeated_visits,
 )
 from inference_server.domain.tracking import FrameObservation, Track, summarize, track
+from inference_server.media.key_frames import MIN_CROP_PIXELS, load_frame
 from inference_server.ml.embedder_clip import crop
-from inference_server.ml.frames import UndecodableMedia, decode_image
 from inference_server.ml.protocols import Embedder, PlateReader
+from inference_server.store import events as event_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store import plates as plate_store
 from inference_server.store import queries, understanding
 from inference_server.store import tripwires as tripwire_store
 from inference_server.store.media import MediaRecord, StoredDetection
+from inference_server.store.streams import StreamEntry, Streams
 from inference_server.store.understanding import ReidStore
-from inference_server.store.windows import ClosedWindow
+from inference_server.store.windows import ClosedWindow, EnrichedWindow
 
 log = logging.getLogger(__name__)
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 REID_CATEGORIES = ("person", "vehicle")
-# Crops smaller than this (pixels, either side) carry too little appearance to re-identify.
-MIN_CROP_PIXELS = 8
 # Licence plates: the largest boxes of a vehicle track are read (the closest views of the car).
 PLATE_FRAMES_PER_TRACK = 2
-
-
-def is_night(hour: int) -> bool:
-    """Night for a home: 21:00-05:59 local time."""
-    return hour >= 21 or hour < 6
-
-
-def base_context(
-    *,
-    camera: str,
-    camera_name: str,
-    started: datetime,
-    ended: datetime,
-    tz: ZoneInfo,
-    detections: list[Detection],
-    objects: dict[str, int],
-    frames: int,
-    fast_path: bool = False,
-) -> EventContext:
-    """The context facts that need no database: time, objects and confidences."""
-    local = started.astimezone(tz)
-    best: dict[str, float] = defaultdict(float)
-    for d in detections:
-        best[d.label] = max(best[d.label], round(d.confidence, 3))
-    return EventContext(
-        camera=camera,
-        camera_name=camera_name,
-        started_at=started.isoformat(),
-        ended_at=ended.isoformat(),
-        local_time=f"{local:%H:%M}",
-        weekday=WEEKDAYS[local.weekday()],
-        is_night=is_night(local.hour),
-        objects=dict(objects),
-        max_confidence=dict(best),
-        frames=frames,
-        fast_path=fast_path,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,18 +252,6 @@ class ContextBuilder:
         }
         return context, links
 
-    async def key_frames(self, window: ClosedWindow, max_images: int = 4) -> list[bytes]:
-        """JPEG key frames for the vision step: the full frame at the peak (most detections, then
-        highest confidence) first, then the best crop of each detected class, at most `max_images`.
-        Missing or undecodable media are skipped (logged)."""
-        stored = await media_store.detections_for_media(self.pool, window.media_ids)
-        records = await media_store.get_media_many(self.pool, window.media_ids)
-        stored = [sd for sd in stored if sd.media_id in records]
-        if not stored or self.media_dir is None:
-            return []
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, _key_frame_jpegs, stored, records, self.media_dir, max_images)
-
     # --- re-ID ---------------------------------------------------------------------------------
 
     async def _reid_sightings(
@@ -459,6 +417,49 @@ class ContextBuilder:
         ]
 
 
+class EnrichStage:
+    """Closed windows from the enrich stream -> their contexts (with this stage's writes) -> assess."""
+
+    def __init__(self, *, pool: asyncpg.Pool, contexts: ContextBuilder, streams: Streams) -> None:
+        self.pool = pool
+        self.contexts = contexts
+        self.streams = streams
+
+    async def handle(self, entries: list[StreamEntry]) -> list[str]:
+        """Enrich each closed window and hand it to assess; returns the entry ids to acknowledge."""
+        done: list[str] = []
+        for entry in entries:
+            try:
+                window = ClosedWindow.from_json(entry.fields["window"])
+            except (KeyError, ValueError, TypeError) as exc:
+                log.warning("enrich malformed entry id=%s error=%s", entry.id, exc)
+                await media_store.add_dead_letter(
+                    self.pool, stage="enrich", reason=f"malformed window: {exc}", payload=dict(entry.fields)
+                )
+                done.append(entry.id)
+                continue
+            enriched = await self.enrich(window)
+            if enriched is not None:
+                # A crash between this and the ack redelivers the window: enriching it again
+                # changes no table, and assess skips the second copy once the event is final.
+                await self.streams.add("assess", {"enriched": enriched.to_json()})
+            done.append(entry.id)
+        return done
+
+    async def enrich(self, window: ClosedWindow) -> EnrichedWindow | None:
+        """The window with its context and links (idempotent); None when its event is already final."""
+        if await event_store.is_final(self.pool, window.id):
+            log.info("enrich skip event=%s reason=already final", window.id)
+            return None
+        context, links = await self.contexts.build(window)
+        return EnrichedWindow(
+            window=window,
+            context=context,
+            media_ids=links["media_ids"],
+            detection_ids=links["detection_ids"],
+        )
+
+
 def _counts(stored: Sequence[StoredDetection]) -> dict[str, int]:
     """Objects of each class present at once (the most in any one frame)."""
     per_frame: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -501,7 +502,7 @@ def _embed_jobs(embedder: Embedder, jobs: Sequence[_CropJob]) -> list[list[float
     for i, job in enumerate(jobs):
         key = (job.media.id, job.stored.frame_index)
         if key not in frames:
-            frames[key] = _load_frame(job)
+            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
         frame = frames[key]
         if frame is None:
             continue
@@ -531,7 +532,7 @@ def _read_plates(
     for job in jobs:
         key = (job.media.id, job.stored.frame_index)
         if key not in frames:
-            frames[key] = _load_frame(job)
+            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
         frame = frames[key]
         if frame is None:
             continue
@@ -542,68 +543,3 @@ def _read_plates(
         if current is None or read.confidence > current[1].confidence:
             best[job.track_id] = (job, read)
     return best
-
-
-def _key_frame_jpegs(
-    stored: Sequence[StoredDetection], records: dict[int, MediaRecord], media_dir: Path, max_images: int
-) -> list[bytes]:
-    """The peak full frame, then the best crop per class (see ContextBuilder.key_frames)."""
-    per_frame: dict[tuple[int, int], list[StoredDetection]] = defaultdict(list)
-    for sd in stored:
-        per_frame[(sd.media_id, sd.frame_index)].append(sd)
-    peak = max(per_frame.values(), key=lambda ds: (len(ds), max(d.detection.confidence for d in ds)))
-    best: dict[str, StoredDetection] = {}
-    for sd in stored:
-        current = best.get(sd.detection.label)
-        if current is None or sd.detection.confidence > current.detection.confidence:
-            best[sd.detection.label] = sd
-    wanted: list[tuple[StoredDetection, bool]] = [(peak[0], False)]
-    wanted += [(sd, True) for sd in sorted(best.values(), key=lambda d: -d.detection.confidence)]
-    frames: dict[tuple[int, int], np.ndarray | None] = {}
-    out: list[bytes] = []
-    for sd, as_crop in wanted:
-        if len(out) >= max_images:
-            break
-        key = (sd.media_id, sd.frame_index)
-        if key not in frames:
-            media = records[sd.media_id]
-            frames[key] = _load_frame(_CropJob(sd.detection.label, 0, sd, media, media_dir / media.path))
-        frame = frames[key]
-        if frame is None:
-            continue
-        picture = crop(frame, sd.detection.box) if as_crop else frame
-        if picture.shape[0] < MIN_CROP_PIXELS or picture.shape[1] < MIN_CROP_PIXELS:
-            continue
-        ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        if ok:
-            out.append(encoded.tobytes())
-    return out
-
-
-def _load_frame(job: _CropJob) -> np.ndarray | None:
-    try:
-        if job.media.kind == "video":
-            return _video_frame(job.path, job.stored.frame_offset_s)
-        return decode_image(job.path.read_bytes())
-    except (OSError, UndecodableMedia) as exc:
-        log.warning("reid frame unavailable media_id=%d reason=%s", job.media.id, exc)
-        return None
-
-
-def _video_frame(path: Path, offset: float) -> np.ndarray | None:
-    """The frame at `offset` seconds, timed as ml/frames.sample_video_frames does (index / fps)."""
-    capture = cv2.VideoCapture(str(path))
-    try:
-        if not capture.isOpened():
-            raise UndecodableMedia(f"cannot open video {path.name}")
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        index = 0
-        while capture.grab():
-            at = index / fps if fps and fps > 0 else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            index += 1
-            if at + 1e-3 >= offset:
-                ok, frame = capture.retrieve()
-                return frame if ok else None
-        return None
-    finally:
-        capture.release()

@@ -6,7 +6,8 @@
     await app.stop()                     # stage resources in reverse order, then the connections
 
 Only the stages asked for are built (`runtime/stages.py` has one factory per stage): a detect
-worker loads no LLM, no embedder and no context builder; an assess worker loads no detector.
+worker loads no LLM, no embedder and no context builder; an enrich worker loads the re-ID embedder
+and nothing else; an assess worker loads the LLM, no detector and no embedder.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from inference_server.ml.models.plan import ModelPlan, load_failed
 from inference_server.ml.protocols import Detector, Embedder, RiskAssessor
 from inference_server.pipeline.assess import AssessStage
 from inference_server.pipeline.detect import DetectStage
-from inference_server.pipeline.enrich import ContextBuilder
+from inference_server.pipeline.enrich import ContextBuilder, EnrichStage
 from inference_server.pipeline.ingest import Ingest
 from inference_server.runtime.models import (
     build_detector,
@@ -49,8 +50,8 @@ if TYPE_CHECKING:  # aiomqtt is imported only by a process that publishes to a b
 log = logging.getLogger(__name__)
 
 # In data-flow order, which is also the start order (the API last: it reports on the others).
-ALL_STAGES = ("ingest", "detect", "window", "assess", "publish", "ftp", "api")
-WORKER_STAGES = ("ingest", "detect", "window", "assess", "publish")
+ALL_STAGES = ("ingest", "detect", "window", "enrich", "assess", "publish", "ftp", "api")
+WORKER_STAGES = ("ingest", "detect", "window", "enrich", "assess", "publish")
 
 
 class App:
@@ -81,6 +82,7 @@ class App:
         self.ingest: Ingest | None = None
         self.detect: DetectStage | None = None
         self.contexts: ContextBuilder | None = None
+        self.enrich: EnrichStage | None = None
         self.assess: AssessStage | None = None
         self.mqtt: MqttPublisher | None = None
         self.workers: list[StreamWorker] = []
@@ -136,6 +138,7 @@ class App:
         self.model_plan = plan
         if "assess" in self.stages:
             self.llm = build_llm(s, plan)
+        if "enrich" in self.stages:
             self.embedder = build_embedder(s, plan)
         services = self._services = await open_services(s)
         if self.pull_models:

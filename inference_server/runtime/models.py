@@ -166,7 +166,7 @@ def only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:
         plan,
         detector=keep(plan.detector, "detect"),
         llm=keep(plan.llm, "assess"),
-        embedder=keep(plan.embedder, "assess"),
+        embedder=keep(plan.embedder, "enrich"),
     )
 
 

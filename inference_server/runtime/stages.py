@@ -70,8 +70,8 @@ async def build_detect(app: App) -> None:
 
 
 async def build_window(app: App) -> None:
-    """The window stream -> the cameras' windows (the fast path) -> closed windows onto the assess
-    stream; trim streams, purge quarantine and audit rows."""
+    """The window stream -> the cameras' windows -> closed windows onto the enrich stream, fast-path
+    decisions onto the assess stream; trim streams, purge quarantine and audit rows."""
     from inference_server.pipeline.housekeeping import Housekeeping
     from inference_server.pipeline.window import WindowStage
     from inference_server.store.streams import Streams
@@ -99,12 +99,12 @@ async def build_window(app: App) -> None:
     app.add_runner("housekeeping", housekeeping.run)
 
 
-async def build_assess(app: App) -> None:
-    """Closed windows and fast-path decisions -> context -> risk -> stored, published events."""
+async def build_enrich(app: App) -> None:
+    """Closed windows -> context (zones, tracks, re-ID, plates, baseline; this stage's writes) -> the
+    assess stream; the hourly re-ID and plate retention."""
     from inference_server.domain.plates import PlateConfig
-    from inference_server.pipeline.assess import AssessStage, FallbackAssessor
-    from inference_server.pipeline.enrich import ContextBuilder
-    from inference_server.runtime.models import build_plate_reader, build_vision
+    from inference_server.pipeline.enrich import ContextBuilder, EnrichStage
+    from inference_server.runtime.models import build_plate_reader
     from inference_server.store import plates as plate_store
     from inference_server.store.understanding import delete_expired
 
@@ -128,13 +128,8 @@ async def build_assess(app: App) -> None:
     )
     app.on_stop(contexts.close)
     await contexts.prepare()  # pgvector index when the server has the extension
-    assessor = FallbackAssessor(
-        app.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
-    )
-    app.assess = AssessStage(
-        pool=svc.pool, contexts=contexts, assessor=assessor, publisher=svc.publisher, metrics=svc.metrics
-    )
-    app.add_worker(app.make_worker("assess", "assessors", app.assess.handle, 4))
+    app.enrich = EnrichStage(pool=svc.pool, contexts=contexts, streams=app.streams)
+    app.add_worker(app.make_worker("enrich", "enrichers", app.enrich.handle, 4))
     days = s.reid.retention_days
 
     async def retention(stop: asyncio.Event) -> None:
@@ -160,6 +155,27 @@ async def build_assess(app: App) -> None:
                 await asyncio.wait_for(stop.wait(), timeout=3600)
 
     app.add_runner("retention", retention)
+
+
+async def build_assess(app: App) -> None:
+    """Enriched windows and fast-path decisions -> risk -> stored, published events."""
+    from inference_server.pipeline.assess import AssessStage, FallbackAssessor
+    from inference_server.runtime.models import build_vision
+
+    s, svc = app.settings, app.services
+    assessor = FallbackAssessor(
+        app.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
+    )
+    app.assess = AssessStage(
+        pool=svc.pool,
+        tz=svc.tz,
+        assessor=assessor,
+        publisher=svc.publisher,
+        metrics=svc.metrics,
+        streams=app.streams,
+        media_dir=s.storage.media_dir,
+    )
+    app.add_worker(app.make_worker("assess", "assessors", app.assess.handle, 4))
 
 
 async def build_publish(app: App) -> None:
@@ -289,6 +305,7 @@ FACTORIES: dict[str, Callable[[App], Awaitable[None]]] = {
     "ingest": build_ingest,
     "detect": build_detect,
     "window": build_window,
+    "enrich": build_enrich,
     "assess": build_assess,
     "publish": build_publish,
     "ftp": build_ftp,

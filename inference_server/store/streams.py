@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
-STAGES = ("detect", "window", "assess", "publish")
+STAGES = ("detect", "window", "enrich", "assess", "publish")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,13 @@
 A window opens with the first detection of a camera, grows while detections keep coming, and
 closes when the camera has been idle `idle` seconds (wall clock) or when a detection arrives
 more than `max` seconds (capture time) after the window opened. Closing moves the window onto the
-assess stream in the same atomic step, so concurrent workers can never close it twice, and a
-restarted server finds every open window where it left it.
+enrich stream (`window`) in the same atomic step, so concurrent workers can never close it twice,
+and a restarted server finds every open window where it left it. The enrich stage puts the window
+with its context on the assess stream (`enriched`, `EnrichedWindow`).
 
 The fast path is a window decision too: the first urgent detection of a window puts a
 `preliminary` entry (window id, camera, media id) on the assess stream in the same atomic step,
-so the assess stage publishes a preliminary event at once; the closed window refines it later.
+so the assess stage publishes a preliminary event at once; the enriched window refines it later.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from inference_server.domain.context import EventContext
 from inference_server.store.streams import Keys
 
-# KEYS: window hash, window media set, deadlines zset, assess stream, windowed marker
+# KEYS: window hash, window media set, deadlines zset, assess stream, windowed marker, enrich stream
 # ARGV: camera, new_id, captured, now, idle, max, media_id, counts_json, urgent, marker_ttl
 _ADD = """
 local function close(camera)
@@ -36,7 +38,7 @@ local function close(camera)
   local media = redis.call('SMEMBERS', KEYS[2])
   local doc = cjson.encode({id = h.id, camera = camera, started = tonumber(h.started),
     last = tonumber(h.last), media = media, objects = objects, fast = h.fast == '1'})
-  redis.call('XADD', KEYS[4], '*', 'window', doc)
+  redis.call('XADD', KEYS[6], '*', 'window', doc)
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('ZREM', KEYS[3], camera)
   return h.id
@@ -92,7 +94,7 @@ redis.call('SET', KEYS[5], id, 'EX', tonumber(ARGV[10]))
 return {id, closed, fast, opened, 0}
 """
 
-# KEYS: window hash, window media set, deadlines zset, assess stream
+# KEYS: window hash, window media set, deadlines zset, enrich stream
 # ARGV: camera, now, idle, max, force
 _CLOSE = """
 local w = redis.call('HGETALL', KEYS[1])
@@ -149,7 +151,7 @@ class FastPathDecision:
 
 @dataclass(frozen=True, slots=True)
 class ClosedWindow:
-    """A window as handed to the assess stage."""
+    """A closed window as handed to the enrich stage (field `window`)."""
 
     id: str
     camera: str
@@ -159,10 +161,28 @@ class ClosedWindow:
     objects: dict[str, int]
     fast: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, as the window scripts write it."""
+        return {
+            "id": self.id,
+            "camera": self.camera,
+            "started": self.started,
+            "last": self.last,
+            "media": list(self.media_ids),
+            "objects": dict(self.objects),
+            "fast": self.fast,
+        }
+
     @classmethod
     def from_json(cls, raw: str) -> ClosedWindow:
-        """Parse the assess stream's `window` field."""
-        doc: dict[str, Any] = json.loads(raw)
+        """Parse the enrich stream's `window` field."""
+        return cls.from_dict(json.loads(raw))
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> ClosedWindow:
+        """Parse the JSON form (raises KeyError, ValueError or TypeError on bad input)."""
+        if not isinstance(doc, dict):
+            raise TypeError(f"expected a window object, got {type(doc).__name__}")
         media = doc.get("media") or []
         objects = doc.get("objects") or {}
         return cls(
@@ -174,6 +194,50 @@ class ClosedWindow:
             objects={str(k): int(v) for k, v in objects.items()} if isinstance(objects, dict) else {},
             fast=bool(doc.get("fast")),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedWindow:
+    """A closed window with its context, as the enrich stage hands it to assess (field `enriched`).
+
+    The context travels as its one JSON form (`EventContext.to_dict` / `from_dict`); the ids are
+    the media and detections the event links to.
+    """
+
+    window: ClosedWindow
+    context: EventContext
+    media_ids: list[int]
+    detection_ids: list[int]
+
+    def to_json(self) -> str:
+        """The assess stream's `enriched` field."""
+        return json.dumps(
+            {
+                "window": self.window.to_dict(),
+                "context": self.context.to_dict(),
+                "media_ids": self.media_ids,
+                "detection_ids": self.detection_ids,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> EnrichedWindow:
+        """Parse the `enriched` field (KeyError, ValueError incl. InvalidContext, or TypeError)."""
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise TypeError(f"expected an object, got {type(doc).__name__}")
+        return cls(
+            window=ClosedWindow.from_dict(doc["window"]),
+            context=EventContext.from_dict(doc["context"]),
+            media_ids=_ids(doc["media_ids"]),
+            detection_ids=_ids(doc["detection_ids"]),
+        )
+
+
+def _ids(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"expected a list of ids, got {value!r:.60}")
+    return list(value)
 
 
 class WindowStore:
@@ -205,6 +269,7 @@ class WindowStore:
             self.keys.deadlines,
             self.keys.stream("assess"),
             self.keys.windowed(media_id),
+            self.keys.stream("enrich"),
         ]
         args = [
             camera,
@@ -237,7 +302,7 @@ class WindowStore:
                 self.keys.window(camera),
                 self.keys.window_media(camera),
                 self.keys.deadlines,
-                self.keys.stream("assess"),
+                self.keys.stream("enrich"),
             ]
             args = [camera, repr(now), repr(self.idle_s), repr(self.max_s), "1" if force else "0"]
             window_id = _s(await self._close(keys=keys, args=args))

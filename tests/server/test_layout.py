@@ -236,3 +236,22 @@ def test_the_window_stage_is_the_only_writer_of_windows() -> None:
         and any(alias.name == "WindowStore" for alias in node.names)
     )
     assert holders == ["pipeline/window.py", "runtime/app.py"]
+
+
+def test_assess_scores_the_context_it_receives_and_writes_none_of_enrichs_tables() -> None:
+    # Enrich builds the context and owns its writes (re-ID, baselines); assess hears from it only
+    # through the assess stream, so it imports neither the stage nor the store enrich writes.
+    tree = ast.parse((PACKAGE / "pipeline" / "assess.py").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    assert "inference_server.store.events" in imported, "the check reads the imports it is meant to"
+    enrichs = {
+        "inference_server.pipeline.enrich",
+        "inference_server.store.understanding",
+        "inference_server.store.plates",
+    }
+    assert imported & enrichs == set()

@@ -56,7 +56,7 @@ async def test_status_names_checks_queues_each_cameras_last_event_and_fallbacks(
     status = SystemStatus.model_validate_json(await response.read())
     assert status.checks["database"] and status.checks["redis"]
     assert status.status == "degraded"  # a fallback runs
-    assert {q.stage for q in status.queues} == {"detect", "window", "assess", "publish"}
+    assert {q.stage for q in status.queues} == {"detect", "window", "enrich", "assess", "publish"}
     assert all(q.depth == 0 for q in status.queues)
     cameras = {c.id: c for c in status.cameras}
     assert cameras["front_door"].last_event is not None

@@ -39,7 +39,7 @@ def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overri
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, stages: tuple[str, ...] = ("ingest", "detect", "window", "assess")
+    settings: Settings, stages: tuple[str, ...] = ("ingest", "detect", "window", "enrich", "assess")
 ) -> AsyncIterator[tuple[Services, App]]:
     """The stages running in this event loop until the block exits."""
     app = App(settings, stages)

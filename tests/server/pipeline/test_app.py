@@ -20,21 +20,35 @@ async def test_a_detect_worker_builds_no_context_builder_assessor_or_llm(
     await app.start()
     try:
         assert app.detect is not None and app.detector is not None
-        assert (app.contexts, app.assess, app.llm, app.embedder, app.ingest) == (None, None, None, None, None)
+        assert (app.contexts, app.enrich, app.assess, app.llm, app.embedder, app.ingest) == (None,) * 6
         assert [(w.stage, w.group) for w in app.workers] == [("detect", "detectors")] * 2
     finally:
         await app.stop()
 
 
-async def test_an_assess_worker_loads_no_detector(
+async def test_an_assess_worker_loads_no_detector_and_builds_no_context(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
     app = App(make_settings(tmp_path, database_url, redis_prefix), ("assess",))
     await app.start()
     try:
         assert app.detector is None and app.detect is None
-        assert app.assess is not None and app.contexts is not None
+        assert app.assess is not None
+        assert (app.contexts, app.enrich, app.embedder) == (None, None, None)
         assert [(w.stage, w.group) for w in app.workers] == [("assess", "assessors")]
+    finally:
+        await app.stop()
+
+
+async def test_an_enrich_worker_builds_contexts_and_no_detector_or_assessor(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    app = App(make_settings(tmp_path, database_url, redis_prefix), ("enrich",))
+    await app.start()
+    try:
+        assert app.enrich is not None and app.contexts is not None
+        assert (app.detector, app.detect, app.assess, app.llm) == (None, None, None, None)
+        assert [(w.stage, w.group) for w in app.workers] == [("enrich", "enrichers")]
     finally:
         await app.stop()
 

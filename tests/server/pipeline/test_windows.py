@@ -20,7 +20,7 @@ def store(redis: aioredis.Redis, keys: Keys, idle: float = 30.0, maximum: float 
 
 
 async def closed(redis: aioredis.Redis, keys: Keys) -> list[ClosedWindow]:
-    entries = await stream_entries(redis, keys.stream("assess"))
+    entries = await stream_entries(redis, keys.stream("enrich"))
     return [ClosedWindow.from_json(fields["window"]) for _id, fields in entries if "window" in fields]
 
 
@@ -105,7 +105,9 @@ async def test_fast_path_fires_once_per_window(redis_client: aioredis.Redis, key
     await ws.close_due(now=0.0, force=True)
     [window] = await closed(redis_client, keys)
     assert window.fast
-    assert len(await fast_path_decisions(redis_client, keys)) == 1
+    # The closed window goes to the enrich stage; the assess stream holds only the decision.
+    assess = await stream_entries(redis_client, keys.stream("assess"))
+    assert [set(fields) for _id, fields in assess] == [{"preliminary"}]
 
 
 async def test_concurrent_workers_build_one_consistent_window(keys: Keys) -> None:

@@ -51,8 +51,8 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
     settings = make_settings(tmp_path, database_url, redis_prefix, batch_idle_seconds=2.0)
     log = tmp_path / "workers.log"
     files = 24
-    # Ingest, windows and assessment run here; detection runs in separate worker processes.
-    async with running(settings, stages=("ingest", "window", "assess")) as (services, _):
+    # Ingest, windows, enrichment and assessment run here; detection runs in separate worker processes.
+    async with running(settings, stages=("ingest", "window", "enrich", "assess")) as (services, _):
         first = start_worker(settings, log)
         try:
             for i in range(files):

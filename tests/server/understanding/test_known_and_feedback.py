@@ -20,10 +20,10 @@ from inference_server.domain.risk import RiskAssessment
 from inference_server.metrics import Metrics
 from inference_server.ml.embedder_clip import ClipEmbedder
 from inference_server.pipeline.assess import AssessStage, FallbackAssessor
-from inference_server.pipeline.enrich import ContextBuilder
+from inference_server.pipeline.enrich import ContextBuilder, EnrichStage
 from inference_server.store import events as event_store
 from inference_server.store import feedback
-from inference_server.store.streams import Keys
+from inference_server.store.streams import Keys, Streams
 from tests.server.understanding.conftest import MediaFactory, person, window_of
 from tests.support.models import sample_images
 
@@ -91,7 +91,7 @@ async def test_feedback_on_similar_events_changes_later_scores_by_the_documented
     contexts = ContextBuilder(pg_pool, TZ)
     stage = AssessStage(
         pool=pg_pool,
-        contexts=contexts,
+        tz=TZ,
         assessor=FallbackAssessor(None, Metrics(), 5.0),
         publisher=Publisher(redis_client, keys),
         metrics=Metrics(),
@@ -177,7 +177,7 @@ async def test_answers_are_keyed_by_the_level_the_event_was_scored_at(
     contexts = ContextBuilder(pg_pool, TZ)
     stage = AssessStage(
         pool=pg_pool,
-        contexts=contexts,
+        tz=TZ,
         assessor=FallbackAssessor(None, Metrics(), 5.0),
         publisher=Publisher(redis_client, keys),
         metrics=Metrics(),
@@ -234,8 +234,12 @@ async def test_answers_are_keyed_by_the_level_the_event_was_scored_at(
         "Feedback: lowered by 10: 2 similar events scored medium marked 2 false alarm."
     )
 
-    # The real stage stores the scored level next to the adjusted score.
-    event = await stage.assess_window(window)
+    # The real stages store the scored level next to the adjusted score.
+    enriched = await EnrichStage(pool=pg_pool, contexts=contexts, streams=Streams(redis_client, keys)).enrich(
+        window
+    )
+    assert enriched is not None
+    event = await stage.assess_window(enriched)
     assert event is not None and event.risk_score == lowered.risk_score
     row = await pg_pool.fetchrow("SELECT scored_level, risk_level FROM events WHERE id = $1::uuid", event.id)
     assert row is not None and (row["scored_level"], row["risk_level"]) == ("low", "low")
