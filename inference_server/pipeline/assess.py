@@ -182,6 +182,11 @@ class AssessStage:
         """Score one enriched window and store/publish its event (idempotent on redelivery)."""
         window = enriched.window
         if await event_store.is_final(self.pool, window.id):
+            # Stored by an earlier delivery; its publication may have been cut off after the commit.
+            stored = await event_store.fetch_event(self.pool, window.id)
+            if stored is not None and not await self.publisher.was_published(window.id, "final"):
+                refined = await self.publisher.was_published(window.id, "preliminary")
+                await self.publish_final(stored, created=not refined)
             log.info("assess skip event=%s reason=already final", window.id)
             return None
         context = enriched.context
@@ -219,8 +224,14 @@ class AssessStage:
             event.risk_level.value,
             event.assessed_by,
         )
-        await self.publisher.publish("event.created" if created else "event.updated", event.to_json())
+        await self.publish_final(event, created=created)
         return event
+
+    async def publish_final(self, event: Event, *, created: bool) -> None:
+        """Publish the final event once (a retry after a cut, or a redelivery, is a no-op)."""
+        await self.publisher.publish_once(
+            "event.created" if created else "event.updated", event.to_json(), kind="final"
+        )
 
     async def with_feedback(
         self, context: EventContext, assessment: RiskAssessment, event_id: str
@@ -306,4 +317,7 @@ class AssessStage:
         if created:
             self.metrics.events.labels(event.risk_level.value, "fast_path").inc()
             log.info("event fast_path id=%s camera=%s score=%d", event.id, event.camera, event.risk_score)
-            await self.publisher.publish("event.created", event.to_json())
+        elif await event_store.is_final(self.pool, window_id):
+            return  # the closed window was scored first: its publication says it all
+        # Once: a redelivery after a cut between the commit and the publication publishes it then.
+        await self.publisher.publish_once("event.created", event.to_json(), kind="preliminary")

@@ -73,10 +73,10 @@ class DetectStage:
     async def handle(self, entries: list[StreamEntry]) -> list[str]:
         """Process a batch of detect entries; returns the entry ids to acknowledge."""
         done: list[str] = []
-        by_media: dict[int, str] = {}
+        by_media: dict[int, list[str]] = {}  # a media queued twice (recovery) is one unit of work
         for entry in entries:
             try:
-                by_media[int(entry.fields["media_id"])] = entry.id
+                by_media.setdefault(int(entry.fields["media_id"]), []).append(entry.id)
             except (KeyError, ValueError):
                 log.warning("detect malformed entry id=%s fields=%r", entry.id, entry.fields)
                 await media_store.add_dead_letter(
@@ -86,7 +86,7 @@ class DetectStage:
         records = await media_store.get_media_many(self.pool, list(by_media))
         for media_id in set(by_media) - set(records):
             log.warning("detect unknown media_id=%d", media_id)
-            done.append(by_media[media_id])
+            done.extend(by_media[media_id])
 
         queued = [m for m in records.values() if m.status == "queued"]
         decoded = await asyncio.gather(*(self._decode(m) for m in queued))
@@ -107,7 +107,7 @@ class DetectStage:
         for media_id in sorted(records):
             if media_id in with_objects:
                 await self.streams.add("window", {"media_id": str(media_id)})
-            done.append(by_media[media_id])
+            done.extend(by_media[media_id])
         return done
 
     async def _decode(self, media: MediaRecord) -> _Decoded | None:

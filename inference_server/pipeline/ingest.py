@@ -215,6 +215,8 @@ class Ingest:
         # never opens more connections than the pools hold.
         self._slots = asyncio.Semaphore(8)
         self.needs_recovery = True
+        # Why the media folder took no file lately (full disk), until one is stored again.
+        self.storage_full: str | None = None
 
     # ------------------------------------------------------------------ watching
     async def run(self, stop: asyncio.Event) -> None:
@@ -428,13 +430,21 @@ class Ingest:
             delay = min(delay * 2, 15.0)
 
     async def recover(self) -> None:
-        """Put media accepted but never detected (a crash between insert and enqueue) back on the stream."""
+        """Put media accepted but never queued back on the detect stream: a crash, or a Redis or
+        PostgreSQL connection lost between storing the row and queueing it. Media the stream
+        still holds for the detectors are left alone (a second entry would be harmless: detect
+        is idempotent per media)."""
         ids = await media_store.queued_media_ids(self.pool)
-        pending = await self.streams.depth("detect", "detectors") if ids else 0
-        if ids and pending == 0:
-            for media_id in ids:
+        if ids:
+            waiting = set()
+            for entry in await self.streams.unfinished("detect", "detectors"):
+                with contextlib.suppress(KeyError, ValueError):
+                    waiting.add(int(entry.fields["media_id"]))
+            missing = [media_id for media_id in ids if media_id not in waiting]
+            for media_id in missing:
                 await self.streams.add("detect", {"media_id": str(media_id)})
-            log.info("ingest recovered count=%d", len(ids))
+            if missing:
+                log.info("ingest recovered count=%d", len(missing))
         self.needs_recovery = False
 
     # ------------------------------------------------------------------ one file
@@ -448,6 +458,7 @@ class Ingest:
                 result = await self._ingest(path)
             self._failures.pop(key, None)
             if result.outcome == "accepted":
+                self.storage_full = None
                 self.metrics.observe_latency("ingest", time.perf_counter() - started)
         except Rejected as exc:
             self._failures.pop(key, None)
@@ -468,6 +479,20 @@ class Ingest:
                 self._retry.add(key)
                 self.needs_recovery = True
                 result = IngestResult("retry", reason=str(exc))
+            elif isinstance(exc, OSError) and is_disk_full(exc):
+                # Not this file's fault: every upload would fail alike. It stays in the watch
+                # folder (no attempt spent) and is retried until space returns; ready says so.
+                self.storage_full = printable(f"{exc.strerror or exc} ({self.media_dir})")
+                self.metrics.service_errors.labels("ingest").inc()
+                log.warning(
+                    "ingest deferred path=%s reason=media storage is full (%s): the upload stays in the "
+                    "watch folder and is retried; free space under %s",
+                    shown,
+                    self.storage_full,
+                    printable(str(self.media_dir)),
+                )
+                self._retry.add(key)
+                result = IngestResult("retry", reason="storage_full")
             else:
                 result = await self._local_failure(path, exc)
         self.metrics.ingest_files.labels(result.outcome).inc()
@@ -680,6 +705,11 @@ class Ingest:
                 with contextlib.suppress(OSError):
                     self._given_up[key] = _identity(os.lstat(path))
         return IngestResult("rejected", reason=exc.reason)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The file system is out of space or quota: a condition of the storage, not of the file."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _is_temporary(name: str) -> bool:

@@ -234,6 +234,10 @@ async def build_api(app: App) -> None:
     async def detector_ready() -> bool:
         return app.detector is not None or "detect" not in app.stages
 
+    async def storage_ready() -> bool:
+        # False while ingest cannot store uploads for lack of space (they wait in the watch dir).
+        return app.ingest is None or app.ingest.storage_full is None
+
     ctx = ApiContext(
         settings=s,
         pool=svc.pool,
@@ -242,7 +246,7 @@ async def build_api(app: App) -> None:
         metrics=svc.metrics,
         publisher=svc.publisher,
         media_dir=s.storage.media_dir,
-        ready_checks={"detector": detector_ready},
+        ready_checks={"detector": detector_ready, "storage": storage_ready},
         # Only where this process publishes to the broker (`hsi serve`, or api with publish).
         advisory_checks={"mqtt": app.mqtt.broker_connected} if app.mqtt is not None else {},
         stage_health=app.supervisor.health,

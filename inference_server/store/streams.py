@@ -49,6 +49,10 @@ class Keys:
         """Marker: this media was already added to a window (redelivery is a no-op)."""
         return f"{self.prefix}:windowed:{media_id}"
 
+    def published(self, event_id: str, kind: str) -> str:
+        """Marker: the `kind` (preliminary | final) publication of an event is on the publish stream."""
+        return f"{self.prefix}:published:{event_id}:{kind}"
+
     @property
     def deadlines(self) -> str:
         """Sorted set of open windows by the wall-clock time they become idle."""
@@ -88,6 +92,46 @@ class Streams:
         }
         entry_id = await self.redis.xadd(self.keys.stream(stage), encoded, maxlen=maxlen, approximate=True)
         return _text(entry_id)
+
+    async def add_once(
+        self, stage: str, fields: dict[str, Any], *, marker: str, ttl_s: int, maxlen: int | None = None
+    ) -> str | None:
+        """Append an entry unless `marker` is set, and set it, in one atomic step: a retry after
+        a lost reply (or a redelivery) never appends it twice. None when it was appended before."""
+        encoded: list[EncodableT] = []
+        for k, v in fields.items():
+            encoded += [k, v if isinstance(v, str) else json.dumps(v)]
+        entry_id = await self.redis.eval(
+            _ADD_ONCE, 2, self.keys.stream(stage), marker, ttl_s, maxlen or 0, *encoded
+        )
+        return None if entry_id is None else _text(entry_id)
+
+    async def is_marked(self, marker: str) -> bool:
+        """Whether an `add_once` marker is set."""
+        return bool(await self.redis.exists(marker))
+
+    async def unfinished(self, stage: str, group: str, limit: int = 100_000) -> list[StreamEntry]:
+        """The entries `group` has not finished: delivered and pending, or not yet delivered
+        (from its oldest pending entry on; entries finished after that one come along)."""
+        stream = self.keys.stream(stage)
+        try:
+            groups = await self.redis.xinfo_groups(stream)
+        except ResponseError:
+            return []  # no stream yet
+        start = "-"
+        for g in groups:
+            if g["name"] == group:
+                last = _id_key(str(g.get("last-delivered-id") or "0-0"))
+                first = (last[0], last[1] + 1)
+                if int(g.get("pending", 0)):
+                    summary = await self.redis.xpending(stream, group)
+                    if summary and summary.get("min"):
+                        first = min(first, _id_key(str(summary["min"])))
+                start = f"{first[0]}-{first[1]}"
+        return [
+            StreamEntry(entry_id, fields)
+            for entry_id, fields in await stream_range(self.redis, stream, start=start, count=limit)
+        ]
 
     async def read(
         self, stage: str, group: str, consumer: str, count: int, block_ms: int
@@ -195,6 +239,18 @@ async def stream_range(
         for entry_id, fields in rows or []
         if entry_id is not None and fields is not None
     ]
+
+
+# KEYS: stream, marker; ARGV: marker TTL (s), MAXLEN (0: none), field, value, ...
+_ADD_ONCE = """
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  return false
+end
+if tonumber(ARGV[2]) > 0 then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+"""
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:
