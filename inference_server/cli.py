@@ -87,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="memory run: a real `hsi serve` child process on --cameras cameras; its peak RSS",
     )
+    b.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="soak: --rate uploads/s over --cameras cameras into a real `hsi serve` child for MINUTES; "
+        "its RSS and the stream depths sampled over time; fails when an upload is lost",
+    )
+    b.add_argument("--rate", type=float, default=1.0, help="uploads per second of --soak (default 1)")
+    b.add_argument(
+        "--sample-seconds", type=float, default=5.0, help="sampling interval of --soak (default 5)"
+    )
     b.add_argument("--compare", metavar="FILE", help="print ratios against an earlier run's --json file")
     b.add_argument("--api", action="store_true", help="also benchmark GET /api/events with 100,000 events")
     b.add_argument(
@@ -291,6 +302,9 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> int:
                 threads=args.threads,
                 int8=args.int8,
                 serve=args.serve,
+                soak_minutes=args.soak,
+                soak_rate=args.rate,
+                soak_sample_seconds=args.sample_seconds,
             )
         )
     except bench.BenchFailed as exc:

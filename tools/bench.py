@@ -112,9 +112,12 @@ async def run_bench(
     threads: int | None = None,
     int8: bool = False,
     serve: bool = False,
+    soak_minutes: float | None = None,
+    soak_rate: float = 1.0,
+    soak_sample_seconds: float = 5.0,
 ) -> int:
     """Run the benchmark, print the figures (and the ratios against `compare`); 0 on success."""
-    if images < 1 and not (api or alerts or int8):
+    if images < 1 and not (api or alerts or int8 or soak_minutes):
         raise BenchFailed("nothing to measure: --images must be at least 1")
     if detector == "replay" and not recorded:
         recorded = True  # the replay detector is the load generator
@@ -160,7 +163,18 @@ async def run_bench(
                 0.05 if not settings.is_set("detector_confidence") else settings.detection.confidence
             )
         bench_settings = settings.replace(**updates)
-        if images and serve:
+        if soak_minutes:
+            from tools.bench_soak import soak
+
+            results = await soak(
+                bench_settings,
+                minutes=soak_minutes,
+                rate=soak_rate,
+                cameras=cameras,
+                env=serve_env(bench_settings),
+                sample_s=soak_sample_seconds,
+            )
+        elif images and serve:
             results = await serve_memory(bench_settings, images, cameras=cameras, burst=burst)
         elif images:
             results = await _bench(
@@ -641,11 +655,9 @@ def _person_jpeg() -> bytes:
     return buf.tobytes()
 
 
-async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) -> dict[str, Any]:
-    """A real `hsi serve` child process (every stage, the API on a free port, the heuristic) on
-    this run's database: n files over `cameras` cameras; its peak RSS, sampled every 50 ms."""
-    import asyncpg
-
+def serve_env(settings: Settings) -> dict[str, str]:
+    """The environment of an `hsi serve` child on the bench's services and folders (every stage,
+    the API on a free port, the heuristic scorer)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HSI_")}
     env.update(
         {
@@ -665,10 +677,21 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
             "HSI_BATCH_IDLE_SECONDS": str(settings.window.idle_seconds),
             "HSI_BATCH_WINDOW_SECONDS": str(settings.window.max_seconds),
             "HSI_URGENT_RULES": "[]",
+            "HSI_MAX_FILE_BYTES": str(settings.ingest.max_file_bytes),
         }
     )
     if settings.detection.weights:
         env["HSI_DETECTOR_WEIGHTS"] = settings.detection.weights
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return env
+
+
+async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) -> dict[str, Any]:
+    """A real `hsi serve` child process (every stage, the API on a free port, the heuristic) on
+    this run's database: n files over `cameras` cameras; its peak RSS, sampled every 50 ms."""
+    import asyncpg
+
+    env = serve_env(settings)
     data = make_images(n)
     staging = settings.storage.data_dir / "staging"
     staging.mkdir(parents=True, exist_ok=True)
@@ -682,7 +705,6 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
     del data
     log_path = settings.storage.data_dir / "serve.log"
     root = Path(__file__).resolve().parent.parent
-    env["PYTHONPATH"] = str(root)
     print(f"Starting hsi serve (a child process) for {cameras} cameras ...", flush=True)
     with log_path.open("w") as log:
         child = subprocess.Popen(  # noqa: ASYNC220  (starts it; nothing blocks)
@@ -763,6 +785,11 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
 
 
 def _print(r: dict[str, Any]) -> None:
+    if r.get("mode") == "soak":
+        from tools.bench_soak import print_soak
+
+        print_soak(r)
+        return
     if r.get("mode") == "serve":
         m = r["memory"]
         print(

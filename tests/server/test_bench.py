@@ -202,3 +202,47 @@ async def test_the_serve_memory_run_measures_a_real_hsi_serve_child(tmp_path: Pa
     assert r["files_processed"] == r["files_dropped"] == 4
     assert r["memory"]["peak_rss_mib"] >= r["memory"]["rss_after_start_mib"] > 0
     assert r["memory"]["torch_loaded"] is False  # the OpenCV detector and the heuristic need no torch
+
+
+async def test_the_soak_samples_memory_and_depths_and_accounts_for_every_upload(tmp_path: Path) -> None:
+    out = tmp_path / "soak.json"
+    rc = await bench.run_bench(
+        _settings(tmp_path / "data"),
+        images=0,
+        detector="opencv",
+        batch=2,
+        api=False,
+        json_out=out,
+        cameras=2,
+        soak_minutes=0.1,
+        soak_rate=2.0,
+        soak_sample_seconds=1.0,
+    )
+    assert rc == 0
+    r = json.loads(out.read_text())
+    assert r["mode"] == "soak" and r["uploads"] == 12 and r["cameras"] == 2
+    assert r["stored"] == 12 and r["lost"] == 0 and r["duplicated"] == 0
+    assert r["events"] >= 1 and r["in_events"] >= 1
+    assert sum(r["statuses"].values()) == 12 and "queued" not in r["statuses"]
+    mem = r["memory"]
+    assert mem["peak_rss_mib"] >= max(mem["rss_start_mib"], mem["rss_end_mib"]) > 0
+    assert set(r["max_depth"]) == {"detect", "window", "assess", "publish"}
+    assert len(r["samples"]) >= 3 and r["samples"][-1]["media"] == 12
+    assert [s["uploaded"] for s in r["samples"]] == sorted(s["uploaded"] for s in r["samples"])
+
+
+async def test_a_soak_whose_uploads_are_all_rejected_fails_loudly(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data", HSI_MAX_FILE_BYTES="1000")
+    with pytest.raises(bench.BenchFailed, match="the soak processed nothing: 0 uploads stored"):
+        await bench.run_bench(
+            settings,
+            images=0,
+            detector="opencv",
+            batch=2,
+            api=False,
+            json_out=tmp_path / "r.json",
+            cameras=1,
+            soak_minutes=0.05,
+            soak_rate=2.0,
+            soak_sample_seconds=1.0,
+        )
