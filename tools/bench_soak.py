@@ -26,7 +26,7 @@ import psutil
 from inference_server.settings import Settings
 from tools.uploads import with_marker
 
-STREAMS = ("detect", "window", "assess", "publish")
+STREAMS = ("detect", "window", "enrich", "assess", "publish")
 
 
 async def stream_depths(redis: Any, prefix: str) -> dict[str, int]:
@@ -152,7 +152,7 @@ async def soak(
                 drained = (
                     point["media"] + rejected >= total
                     and point["queued"] == 0
-                    and not any(point["depths"][s] for s in ("detect", "window", "assess"))
+                    and not any(point["depths"][s] for s in ("detect", "window", "enrich", "assess"))
                 )
                 if drained:
                     break

@@ -226,7 +226,7 @@ async def test_the_soak_samples_memory_and_depths_and_accounts_for_every_upload(
     assert sum(r["statuses"].values()) == 12 and "queued" not in r["statuses"]
     mem = r["memory"]
     assert mem["peak_rss_mib"] >= max(mem["rss_start_mib"], mem["rss_end_mib"]) > 0
-    assert set(r["max_depth"]) == {"detect", "window", "assess", "publish"}
+    assert set(r["max_depth"]) == {"detect", "window", "enrich", "assess", "publish"}
     assert len(r["samples"]) >= 3 and r["samples"][-1]["media"] == 12
     assert [s["uploaded"] for s in r["samples"]] == sorted(s["uploaded"] for s in r["samples"])
 

@@ -243,7 +243,7 @@ class Rig:
             return False
         depth = 0
         assert self.redis is not None
-        for stage in ("detect", "window", "assess"):
+        for stage in ("detect", "window", "enrich", "assess"):
             with contextlib.suppress(Exception):
                 for group in await self.redis.xinfo_groups(self.keys.stream(stage)):
                     depth += int(group.get("pending", 0)) + int(group.get("lag") or 0)

@@ -101,7 +101,7 @@ async def test_sigkill_of_detect_and_assess_workers_mid_stream_loses_and_duplica
         await rig.start("front", "ingest", "window")
         await rig.start("detect-1", "detect")
         await rig.start("detect-2", "detect")
-        await rig.start("assess-1", "assess")
+        await rig.start("assess-1", "enrich", "assess")
         feeder = asyncio.create_task(rig.feed(uploads))
         detect_1 = consumer(rig.procs["detect-1"], "-d0")
         await rig.until(
@@ -117,7 +117,7 @@ async def test_sigkill_of_detect_and_assess_workers_mid_stream_loses_and_duplica
             interval=0.01,
         )
         rig.kill("assess-1")
-        await rig.start("assess-2", "assess")
+        await rig.start("assess-2", "enrich", "assess")
         await feeder
         tally = await rig.settle("SIGKILL of a detect and an assess worker mid-stream, restart", uploads)
         reclaimed = rig.log("detect-2").read_text() + rig.log("assess-2").read_text()
@@ -136,7 +136,7 @@ async def test_sigkill_of_the_ingest_and_window_process_mid_stream_loses_nothing
     async with rig_for(tmp_path, database_url, redis_prefix) as rig:
         await rig.start("front-1", "ingest", "window")
         await rig.start("detect", "detect")
-        await rig.start("assess", "assess")
+        await rig.start("assess", "enrich", "assess")
         feeder = asyncio.create_task(rig.feed(uploads))
         await rig.until(lambda: _at_least(rig, "SELECT count(*) FROM media_files", 6), "six uploads ingested")
         rig.kill("front-1")  # uploads keep landing while nobody ingests; windows stay open
@@ -182,7 +182,7 @@ async def test_redis_and_postgres_connections_cut_mid_stream_lose_and_duplicate_
     ) as rig:
         await rig.start("front", "ingest", "window")
         await rig.start("detect", "detect")
-        await rig.start("assess", "assess")
+        await rig.start("assess", "enrich", "assess")
         # Two cuts at the worst moments: ingest's hand-over to detect right after the media row is
         # committed, and assess's publication right after the event is committed.
         queued = rd.drop_on(_appends_to(rig.keys.stream("detect")))
@@ -271,7 +271,7 @@ async def test_a_dead_or_hanging_llm_falls_back_to_the_heuristic_for_every_event
     ):
         await rig.start("front", "ingest", "window")
         await rig.start("detect", "detect")
-        await rig.start("assess", "assess")
+        await rig.start("assess", "enrich", "assess")
         await rig.feed(uploads)
         tally = await rig.settle("LLM server hangs / 500 / garbage / closes (rotating)", uploads)
         by = await pg_pool.fetch("SELECT assessed_by, model, count(*) AS n FROM events GROUP BY 1, 2")
@@ -408,7 +408,7 @@ async def test_hostile_uploads_in_a_burst_are_quarantined_with_a_reason_and_the_
     async with rig_for(tmp_path, database_url, redis_prefix) as rig:
         await rig.start("front", "ingest", "window")
         await rig.start("detect", "detect")
-        await rig.start("assess", "assess")
+        await rig.start("assess", "enrich", "assess")
         await rig.feed(mixed, every_s=0.02)
         tally = await rig.settle("hostile uploads mixed into a burst", mixed)
         reasons = {
