@@ -105,6 +105,19 @@ class PlateSighting:
     name: str | None = None  # the gallery's name for a known plate ("our car")
 
 
+@dataclass(frozen=True, slots=True)
+class FaceSighting:
+    """A face seen on a person track (opt-in per camera, domain/faces.py).
+
+    The embedding stays in the face store and is shown to nobody: the context, and so the prompt,
+    the stored event and everything published from it, says only whether the face is known.
+    """
+
+    track_id: int
+    known: bool = False
+    name: str | None = None  # the gallery's name for a known face ("Alex")
+
+
 BEHAVIOUR_KINDS = contract_events.BEHAVIOUR_KINDS
 
 
@@ -161,6 +174,7 @@ class EventContext:
     behaviours: tuple[BehaviourFinding, ...] = ()
     known: tuple[KnownEntity, ...] = ()  # tracks matched to known people/vehicles
     plates: tuple[PlateSighting, ...] = ()  # plates read on vehicle tracks (cameras opted in only)
+    faces: tuple[FaceSighting, ...] = ()  # faces seen on person tracks (cameras opted in only)
     description: str = ""  # what the vision step saw in the key frames ("" without a vision step)
 
     def to_dict(self) -> dict[str, Any]:
@@ -229,6 +243,7 @@ _NESTED: dict[tuple[type, str], type] = {
     (EventContext, "behaviours"): BehaviourFinding,
     (EventContext, "known"): KnownEntity,
     (EventContext, "plates"): PlateSighting,
+    (EventContext, "faces"): FaceSighting,
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from inference_server.domain.context import EventContext
 from inference_server.domain.detections import Detection
+from inference_server.domain.faces import FaceObservation
 from inference_server.domain.plates import TextPiece
 from inference_server.domain.risk import RiskAssessment
 
@@ -59,4 +60,14 @@ class PlateReader(Protocol):
 
     def read(self, crop: np.ndarray) -> list[TextPiece]:
         """The text lines found in a BGR uint8 crop, each with its box position and confidence."""
+        ...
+
+
+class FaceReader(Protocol):
+    """Finds and embeds the faces in a person crop (faces). Synchronous: run in an executor."""
+
+    name: str
+
+    def read(self, crop: np.ndarray) -> list[FaceObservation]:
+        """The faces in a BGR uint8 person crop, each with its box, score and unit embedding."""
         ...

@@ -17,7 +17,10 @@ and counts replaced, each hour slot folded once), so a redelivered window change
   event loop and matched against the entities of the last `reid_window_hours` on every camera;
   the context lists where else the same entity was seen;
 - baseline: per object class, how unusual this hour's count is for the camera and hour of week;
-  the event's counts are filed so that the model learns from it once the hour is over.
+  the event's counts are filed so that the model learns from it once the hour is over;
+- plates and faces (cameras that opted in): plates read on vehicle tracks, faces found and
+  embedded on person tracks, matched against the residents' galleries; the context says only
+  known / not known (docs/behaviour.md).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from inference_server.domain.behaviour import DEFAULT_BEHAVIOUR_CONFIG, Behaviou
 from inference_server.domain.context import (
     BaselineInfo,
     EventContext,
+    FaceSighting,
     KnownEntity,
     PlateSighting,
     ReidSighting,
@@ -54,6 +58,13 @@ from inference_server.domain.context import (
     base_context,
 )
 from inference_server.domain.detections import Box, Detection, category_of
+from inference_server.domain.faces import (
+    DEFAULT_FACE_CONFIG,
+    FaceConfig,
+    FaceObservation,
+    best_face,
+    match_face,
+)
 from inference_server.domain.names import display_name
 from inference_server.domain.plates import (
     DEFAULT_PLATE_CONFIG,
@@ -66,8 +77,9 @@ from inference_server.domain.plates import (
 from inference_server.domain.tracking import FrameObservation, Track, summarize, track
 from inference_server.media.key_frames import MIN_CROP_PIXELS, load_frame
 from inference_server.ml.embedder_clip import crop
-from inference_server.ml.protocols import Embedder, PlateReader
+from inference_server.ml.protocols import Embedder, FaceReader, PlateReader
 from inference_server.store import events as event_store
+from inference_server.store import faces as face_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
 from inference_server.store import plates as plate_store
@@ -83,6 +95,8 @@ log = logging.getLogger(__name__)
 REID_CATEGORIES = ("person", "vehicle")
 # Licence plates: the largest boxes of a vehicle track are read (the closest views of the car).
 PLATE_FRAMES_PER_TRACK = 2
+# Faces: the largest boxes of a person track are searched (the closest views of the person).
+FACE_FRAMES_PER_TRACK = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +135,10 @@ class ContextBuilder:
         plate_cameras: frozenset[str] = frozenset(),
         plate_config: PlateConfig = DEFAULT_PLATE_CONFIG,
         plate_max_tracks: int = 4,
+        face_reader: FaceReader | None = None,
+        face_cameras: frozenset[str] = frozenset(),
+        face_config: FaceConfig = DEFAULT_FACE_CONFIG,
+        face_max_tracks: int = 4,
     ) -> None:
         self.pool = pool
         self.tz = tz
@@ -140,6 +158,11 @@ class ContextBuilder:
         self.plate_config = plate_config
         self.plate_max_tracks = plate_max_tracks
         self._plate_thread = ThreadPoolExecutor(1, thread_name_prefix="plates") if self.plate_reader else None
+        self.face_reader = face_reader if face_cameras else None
+        self.face_cameras = face_cameras
+        self.face_config = face_config
+        self.face_max_tracks = face_max_tracks
+        self._face_thread = ThreadPoolExecutor(1, thread_name_prefix="faces") if self.face_reader else None
         if embedder is not None and media_dir is None:
             log.warning("reid disabled reason=no media_dir to read crops from")
 
@@ -159,8 +182,8 @@ class ContextBuilder:
         return self._reid
 
     def close(self) -> None:
-        """Release the embedding and plate-reading threads."""
-        for thread in (self._embed_thread, self._plate_thread):
+        """Release the embedding, plate-reading and face threads."""
+        for thread in (self._embed_thread, self._plate_thread, self._face_thread):
             if thread is not None:
                 thread.shutdown(wait=False, cancel_futures=True)
 
@@ -196,8 +219,12 @@ class ContextBuilder:
         reid, track_entities = await self._reid_sightings(window, tracks, origin, records)
         entity_ids = set(track_entities.values())
         plates, unknown_plates = await self._plates(window, tracks, origin, records)
+        faces = await self._faces(window, tracks, origin, records)
         known, known_cues = await self._known(
-            summaries, track_entities, {p.track_id for p in plates if p.known}
+            summaries,
+            track_entities,
+            {p.track_id for p in plates if p.known},
+            {f.track_id for f in faces if f.known},
         )
         counts = {label: n for label, n in window.objects.items() if n > 0} or _counts(stored)
         baseline = await self._baseline(window, started, counts)
@@ -234,6 +261,7 @@ class ContextBuilder:
             behaviours=behaviours,
             known=known,
             plates=plates,
+            faces=faces,
             attributes=tuple(dict.fromkeys((*context.attributes, *known_cues))),
         )
         log.info(
@@ -367,14 +395,71 @@ class ContextBuilder:
         )
         return tuple(sightings), unknown
 
+    # --- faces ------------------------------------------------------------------------------------
+
+    async def _faces(
+        self,
+        window: ClosedWindow,
+        tracks: Sequence[Track],
+        origin: dict[tuple[float, Detection], StoredDetection],
+        records: dict[int, MediaRecord],
+    ) -> tuple[FaceSighting, ...]:
+        """Find and embed the faces of this event's person tracks (cameras that opted in only), store
+        the embeddings and match them against the gallery: the context's face entries. Nothing
+        about a face (embedding, box, name) is logged; the context holds no embedding."""
+        if self.face_reader is None or self.media_dir is None or window.camera not in self.face_cameras:
+            return ()
+        people = [tr for tr in tracks if category_of(tr.label) == "person"]
+        people.sort(key=lambda tr: -max(_area(p.box) for p in tr.points))
+        jobs: list[_CropJob] = []
+        for tr in people[: self.face_max_tracks]:
+            for p in sorted(tr.points, key=lambda p: -_area(p.box))[:FACE_FRAMES_PER_TRACK]:
+                sd = origin.get((p.t, Detection(p.label, p.confidence, p.box)))
+                if sd is None or sd.media_id not in records:
+                    continue
+                media = records[sd.media_id]
+                jobs.append(_CropJob(tr.label, tr.track_id, sd, media, self.media_dir / media.path))
+        if not jobs:
+            return ()
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(self._face_thread, _read_faces, self.face_reader, jobs)
+        except Exception as exc:  # a model or file problem must not lose the event
+            log.warning("faces skipped event=%s reason=%s", window.id, type(exc).__name__)
+            return ()
+        gallery = await face_store.gallery(self.pool)
+        sightings: list[FaceSighting] = []
+        rows: list[tuple[int, Sequence[float], float, datetime]] = []
+        for track_id, (job, face) in sorted(found.items()):
+            match = match_face(face.embedding, gallery, self.face_config)
+            sightings.append(
+                FaceSighting(track_id=track_id, known=match is not None, name=match.name if match else None)
+            )
+            seen_at = job.media.captured_at + timedelta(seconds=job.stored.frame_offset_s)
+            rows.append((track_id, face.embedding, min(1.0, max(0.0, face.score)), seen_at))
+        await face_store.save_faces(self.pool, camera=window.camera, event_id=window.id, faces=rows)
+        log.info(
+            "faces event=%s camera=%s seen=%d known=%d",
+            window.id,
+            window.camera,
+            len(sightings),
+            sum(1 for s in sightings if s.known),
+        )
+        return tuple(sightings)
+
     async def _known(
-        self, summaries: Sequence[TrackSummary], track_entities: dict[int, str], plate_known: set[int]
+        self,
+        summaries: Sequence[TrackSummary],
+        track_entities: dict[int, str],
+        plate_known: set[int],
+        face_known: frozenset[int] | set[int] = frozenset(),
     ) -> tuple[tuple[KnownEntity, ...], list[str]]:
         """The tracks matched to known entities, and the cues that follow.
 
         `known_resident` (`known_vehicle`) is added only when every person (vehicle) track of the
-        event was recognised as known (by re-ID, or for vehicles by a plate in the gallery,
-        `plate_known`): a stranger beside a resident is still a stranger.
+        event was recognised as known (by re-ID, for people by a face in the gallery, `face_known`,
+        for vehicles by a plate in the gallery, `plate_known`): a stranger beside a resident is
+        still a stranger.
         """
         found = await feedback_store.known_entities(self.pool, sorted(set(track_entities.values())))
         known = tuple(
@@ -382,7 +467,7 @@ class ContextBuilder:
             for t, e in sorted(track_entities.items())
             if e in found
         )
-        known_tracks = {k.track_id for k in known} | plate_known
+        known_tracks = {k.track_id for k in known} | plate_known | set(face_known)
         cues = []
         for category, cue in (("person", "known_resident"), ("vehicle", "known_vehicle")):
             ids = {s.track_id for s in summaries if category_of(s.label) == category}
@@ -542,4 +627,24 @@ def _read_plates(
         current = best.get(job.track_id)
         if current is None or read.confidence > current[1].confidence:
             best[job.track_id] = (job, read)
+    return best
+
+
+def _read_faces(reader: FaceReader, jobs: Sequence[_CropJob]) -> dict[int, tuple[_CropJob, FaceObservation]]:
+    """The best face per person track over its jobs' crops (runs in the face thread)."""
+    frames: dict[tuple[int, int], np.ndarray | None] = {}
+    best: dict[int, tuple[_CropJob, FaceObservation]] = {}
+    for job in jobs:
+        key = (job.media.id, job.stored.frame_index)
+        if key not in frames:
+            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
+        frame = frames[key]
+        if frame is None:
+            continue
+        face = best_face(reader.read(crop(frame, job.stored.detection.box, pad=0.05)))
+        if face is None:
+            continue
+        current = best.get(job.track_id)
+        if current is None or best_face([current[1], face]) is face:
+            best[job.track_id] = (job, face)
     return best

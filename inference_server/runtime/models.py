@@ -11,7 +11,7 @@ from typing import Any
 from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan, StageChoice
-from inference_server.ml.protocols import Detector, Embedder, PlateReader, RiskAssessor
+from inference_server.ml.protocols import Detector, Embedder, FaceReader, PlateReader, RiskAssessor
 from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,47 @@ def build_plate_reader(settings: Settings) -> PlateReader | None:
     from inference_server.ml.plates import RapidPlateReader
 
     return RapidPlateReader(threads=1)
+
+
+def build_face_reader(settings: Settings) -> FaceReader | None:
+    """The face detector + recogniser when any camera opted in (`cameras.<slug>.faces`), else None.
+
+    SFace is required: ModelUnavailable (exit 3) names the command that installs it. Without
+    YuNet the Haar cascade that ships with OpenCV finds the faces instead (announced here)."""
+    cameras = settings.face_cameras
+    if not cameras:
+        return None
+    from inference_server.ml.faces import OpenCvFaceReader
+    from inference_server.ml.models.manifest import load_manifest
+    from inference_server.ml.models.store import ModelStore
+    from inference_server.ml.protocols import ModelUnavailable
+
+    manifest = load_manifest(settings.models.manifest)
+    store = ModelStore(settings.models_path, manifest)
+    faces = manifest.family("face")
+
+    def installed(backend: str) -> tuple[str, Path | None]:
+        for entry in faces:
+            if backend in entry.backends:
+                return entry.id, store.usable(entry)
+        return backend, None
+
+    sface_id, sface = installed("opencv_sface")
+    yunet_id, yunet = installed("opencv_yunet")
+    if sface is None:
+        raise ModelUnavailable(
+            f"faces are on for camera(s) {', '.join(cameras)} but the face recogniser is not installed "
+            f"in {settings.models_path}: run `hsi models pull {yunet_id} {sface_id}` "
+            "(or set faces: false on those cameras)"
+        )
+    if yunet is None:
+        log.warning(
+            "model_fallback stage=faces using=haar wanted=%s reason=%r fix=%r",
+            yunet_id,
+            f"no YuNet face detector in {settings.models_path}: OpenCV's Haar cascade finds frontal faces only",
+            f"hsi models pull {yunet_id}",
+        )
+    return OpenCvFaceReader(sface, yunet)
 
 
 def only_stages_run(plan: ModelPlan, stages: tuple[str, ...]) -> ModelPlan:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inference_server.runtime.app import App
-from inference_server.settings import ConfigError
+from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ async def build_window(app: App) -> None:
 
 
 async def build_enrich(app: App) -> None:
-    """Closed windows -> context (zones, tracks, re-ID, plates, baseline; this stage's writes) -> the
-    assess stream; the hourly re-ID and plate retention."""
+    """Closed windows -> context (zones, tracks, re-ID, plates, faces, baseline; this stage's writes) -> the
+    assess stream; the hourly re-ID, plate and face retention."""
     from inference_server.domain.plates import PlateConfig
     from inference_server.pipeline.enrich import ContextBuilder, EnrichStage
-    from inference_server.runtime.models import build_plate_reader
+    from inference_server.runtime.models import build_face_reader, build_plate_reader
     from inference_server.store import plates as plate_store
     from inference_server.store.understanding import delete_expired
 
@@ -125,6 +125,7 @@ async def build_enrich(app: App) -> None:
             retention_days=s.plates.retention_days,
         ),
         plate_max_tracks=s.plates.max_tracks,
+        **_face_options(s, build_face_reader(s)),
     )
     app.on_stop(contexts.close)
     await contexts.prepare()  # pgvector index when the server has the extension
@@ -149,6 +150,7 @@ async def build_enrich(app: App) -> None:
                 expired = await plate_store.expire(svc.pool, datetime.now(UTC) - timedelta(days=plate_days))
                 if expired:
                     log.info("retention deleted_plate_reads=%d older_than_days=%s", expired, plate_days)
+                await _face_retention(svc.pool, s)
             except Exception as exc:
                 log.warning("retention: %s", exc)
             with contextlib.suppress(TimeoutError):
@@ -176,6 +178,36 @@ async def build_assess(app: App) -> None:
         media_dir=s.storage.media_dir,
     )
     app.add_worker(app.make_worker("assess", "assessors", app.assess.handle, 4))
+
+
+def _face_options(s: Settings, reader: Any) -> dict[str, Any]:
+    """The ContextBuilder arguments of faces (opt-in per camera, docs/behaviour.md)."""
+    from inference_server.domain.faces import FaceConfig
+
+    return {
+        "face_reader": reader,
+        "face_cameras": frozenset(s.face_cameras),
+        "face_config": FaceConfig(threshold=s.faces.threshold, retention_days=s.faces.retention_days),
+        "face_max_tracks": s.faces.max_tracks,
+    }
+
+
+async def _face_retention(pool: Any, s: Settings) -> None:
+    """Faces: a camera that opted out loses its embeddings, the rest expire after retention_days,
+    and with faces off on every camera the gallery of known faces is deleted too."""
+    from inference_server.store import faces as face_store
+
+    enabled = s.face_cameras
+    for camera, n in (await face_store.forget_cameras_except(pool, enabled)).items():
+        log.info("faces disabled camera=%s deleted_faces=%d", camera, n)
+    if not enabled:
+        cleared = await face_store.clear_gallery(pool)
+        if cleared:
+            log.info("faces disabled on every camera deleted_known_faces=%d", cleared)
+    days = s.faces.retention_days
+    expired = await face_store.expire(pool, datetime.now(UTC) - timedelta(days=days))
+    if expired:
+        log.info("retention deleted_faces=%d older_than_days=%s", expired, days)
 
 
 async def build_publish(app: App) -> None:

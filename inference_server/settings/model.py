@@ -21,6 +21,7 @@ from inference_server.settings.sections import (
     DatabaseConfig,
     DetectionConfig,
     EmailConfig,
+    FacesConfig,
     FtpConfig,
     IngestConfig,
     LlmConfig,
@@ -84,6 +85,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         embedder_weights="embedder_weights",
     ),
     **_prefixed("plates", "plate_", "min_confidence max_edit_distance retention_days max_tracks"),
+    **_prefixed("faces", "face_", "threshold retention_days max_tracks"),
     **_prefixed(
         "ask",
         "ask_",
@@ -142,6 +144,7 @@ class Settings(BaseSettings):
     llm: LlmConfig = Field(default_factory=LlmConfig)
     reid: ReidConfig = Field(default_factory=ReidConfig)
     plates: PlatesConfig = Field(default_factory=PlatesConfig)
+    faces: FacesConfig = Field(default_factory=FacesConfig)
     ask: AskConfig = Field(default_factory=AskConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     window: WindowConfig = Field(default_factory=WindowConfig)
@@ -182,6 +185,11 @@ class Settings(BaseSettings):
     def plate_cameras(self) -> list[str]:
         """The cameras that opted in to licence plates, sorted."""
         return sorted(slug for slug, camera in self.cameras.items() if camera.plates)
+
+    @property
+    def face_cameras(self) -> list[str]:
+        """The cameras that opted in to faces, sorted."""
+        return sorted(slug for slug, camera in self.cameras.items() if camera.faces)
 
     def is_set(self, flat_name: str) -> bool:
         """Whether the user chose this setting (a flat name), rather than it being a default."""

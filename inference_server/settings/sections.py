@@ -50,6 +50,9 @@ class CameraConfig(BaseModel):
     # Licence plates are read on this camera's vehicles (off by default; turning it off deletes
     # the camera's plate reads at the next start or housekeeping pass). docs/behaviour.md
     plates: bool = False
+    # Faces are detected and embedded on this camera's people (off by default; turning it off
+    # deletes the camera's face embeddings at the next start or housekeeping pass). docs/behaviour.md
+    faces: bool = False
 
 
 class DatabaseConfig(BaseModel):
@@ -238,6 +241,16 @@ class PlatesConfig(BaseModel):
     max_edit_distance: int = Field(1, ge=0, le=2)  # how far a read may be from a known plate
     retention_days: float = Field(30.0, gt=0)  # plate reads are deleted after this
     max_tracks: int = Field(4, ge=1, le=32)  # vehicle tracks read per event (the largest first)
+
+
+class FacesConfig(BaseModel):
+    """Faces on the cameras that opt in (`cameras.<slug>.faces`), docs/behaviour.md."""
+
+    model_config = _SECTION
+
+    threshold: float = Field(0.363, ge=-1.0, le=1.0)  # cosine similarity a known face needs (SFace's)
+    retention_days: float = Field(30.0, gt=0)  # face embeddings of events are deleted after this
+    max_tracks: int = Field(4, ge=1, le=32)  # person tracks looked at per event (the largest first)
 
 
 class AskConfig(BaseModel):

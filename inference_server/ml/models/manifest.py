@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA_VERSION = 1
-Family = Literal["detector", "llm", "embedder", "vlm"]
+Family = Literal["detector", "llm", "embedder", "vlm", "face"]
 
 
 class ManifestError(ValueError):

@@ -46,6 +46,7 @@ NEEDS = {
     "onnx": ("onnxruntime",),
     "llama_cpp": ("llama_cpp",),
     "clip": ("torch", "open_clip"),
+    "opencv": ("cv2",),
 }
 
 
@@ -62,6 +63,8 @@ def runtime_of(entry: ModelEntry) -> str:
         return "llama_cpp"
     if entry.family == "embedder":
         return "clip"
+    if entry.family == "face":
+        return "opencv"  # cv2.FaceDetectorYN / cv2.FaceRecognizerSF read the ONNX files themselves
     return "onnx" if entry.file.endswith(".onnx") else "torch"
 
 
@@ -83,6 +86,8 @@ def unusable_reason(entry: ModelEntry, detector_weights: str | None = None) -> s
         )
     if runtime_of(entry) == "clip":
         return f"{entry.id} needs PyTorch and open_clip, which this build does not have (re-ID stays off)"
+    if runtime_of(entry) == "opencv":
+        return f"{entry.id} needs OpenCV (cv2), which this build does not have"
     return f"{entry.id} needs ONNX Runtime, which this build does not have"
 
 
