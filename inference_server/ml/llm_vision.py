@@ -46,6 +46,11 @@ class ImageRejected(ValueError):
 
 def encode_image(data: bytes, max_pixels: int) -> str:
     """A JPEG data URL of `data` scaled to at most `max_pixels` pixels; raises ImageRejected."""
+    return "data:image/jpeg;base64," + base64.b64encode(scaled_jpeg(data, max_pixels)).decode("ascii")
+
+
+def scaled_jpeg(data: bytes, max_pixels: int) -> bytes:
+    """`data` re-encoded as JPEG (no metadata kept) at most `max_pixels` pixels; raises ImageRejected."""
     if not data:
         raise ImageRejected("the image is empty")
     if len(data) > MAX_INPUT_BYTES:
@@ -67,7 +72,7 @@ def encode_image(data: bytes, max_pixels: int) -> str:
         )
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return out.getvalue()
 
 
 class VisionAssessor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,10 +35,21 @@ class Detector(Protocol):
 class RiskAssessor(Protocol):
     """Scores one event context."""
 
-    name: str  # "llama_cpp" | "openai" | "heuristic"
+    name: str  # "llama_cpp" | "openai" | "home_assistant" | "heuristic"
 
     async def assess(self, context: EventContext) -> RiskAssessment:
         """Return a validated assessment or raise AssessmentFailed."""
+        ...
+
+
+@runtime_checkable
+class PictureRiskAssessor(RiskAssessor, Protocol):
+    """A text LLM backend that can also be shown an event's key frames (HA's AI Task)."""
+
+    max_images: int  # 0: text only
+
+    async def assess_with_images(self, context: EventContext, images: Sequence[bytes]) -> RiskAssessment:
+        """Like `assess`, with up to `max_images` of `images` shown to the model."""
         ...
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ from inference_server.domain.risk import RiskAssessment
 from inference_server.media.key_frames import key_frames
 from inference_server.metrics import Metrics
 from inference_server.ml.llm_vision import VisionAssessor
-from inference_server.ml.protocols import AssessmentFailed, RiskAssessor
+from inference_server.ml.protocols import AssessmentFailed, PictureRiskAssessor, RiskAssessor
 from inference_server.store import events as event_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
@@ -104,13 +105,26 @@ class FallbackAssessor:
                 reason = f"backend error: {exc}"
             self.metrics.assessor_fallbacks.labels("vision").inc()
             log.warning("assess fallback backend=vision next=%s reason=%s", self.name, reason)
-        return context, await self.assess(context)
+        return context, await self.assess(context, images)
 
-    async def assess(self, context: EventContext) -> RiskAssessment:
-        """An assessment from the LLM if it gives a valid one in time, else from the heuristic."""
+    @property
+    def max_images(self) -> int:
+        """How many key frames the chain can use (0: none, do not load them)."""
+        vision = self.vision.max_images if self.vision is not None else 0
+        primary = self.primary.max_images if isinstance(self.primary, PictureRiskAssessor) else 0
+        return max(vision, primary)
+
+    async def assess(self, context: EventContext, images: Sequence[bytes] = ()) -> RiskAssessment:
+        """An assessment from the LLM if it gives a valid one in time, else from the heuristic.
+
+        A backend that takes pictures (HA's AI Task) is shown `images` too."""
         if self.primary is not None:
             try:
-                result = await asyncio.wait_for(self.primary.assess(context), self.timeout_s)
+                if isinstance(self.primary, PictureRiskAssessor) and images:
+                    answer = self.primary.assess_with_images(context, images)
+                else:
+                    answer = self.primary.assess(context)
+                result = await asyncio.wait_for(answer, self.timeout_s)
                 if result.model is None:
                     model_id = getattr(self.primary, "model_id", None) or self.primary.name
                     result = dataclasses.replace(result, model=str(model_id))
@@ -190,12 +204,8 @@ class AssessStage:
             log.info("assess skip event=%s reason=already final", window.id)
             return None
         context = enriched.context
-        vision = self.assessor.vision
-        images = (
-            await key_frames(self.pool, self.media_dir, enriched.media_ids, vision.max_images)
-            if vision is not None
-            else []
-        )
+        wanted = self.assessor.max_images
+        images = await key_frames(self.pool, self.media_dir, enriched.media_ids, wanted) if wanted else []
         context, scored = await self.assessor.assess_scene(context, images)
         assessment = await self.with_feedback(context, scored, window.id)
         event, created = await event_store.save_event(

@@ -127,6 +127,8 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
             (settings.llm.ha_token.get_secret_value() if settings.llm.ha_token else None),
             entity_id=settings.llm.ha_ai_task_entity,
             timeout_s=settings.llm.timeout_seconds,
+            max_images=settings.llm.ha_max_images,
+            max_pixels=settings.llm.vlm_max_pixels,
         )
     return None
 

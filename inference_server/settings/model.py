@@ -73,7 +73,8 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         "llm",
         "llm_",
         "backend model_path url model api_key timeout_seconds",
-        **{n: n for n in ("ha_url", "ha_token", "ha_ai_task_entity", "vlm_url", "vlm_model", "vlm_api_key")},
+        **{n: n for n in ("ha_url", "ha_token", "ha_ai_task_entity", "ha_max_images")},
+        **{n: n for n in ("vlm_url", "vlm_model", "vlm_api_key")},
         **{n: n for n in ("vlm_timeout_seconds", "vlm_max_images", "vlm_max_pixels")},
     ),
     **_prefixed(

@@ -209,6 +209,7 @@ class LlmConfig(BaseModel):
     ha_url: str | None = None
     ha_token: SecretStr | None = None
     ha_ai_task_entity: str | None = None  # e.g. ai_task.openai; unset = HA's preferred AI Task entity
+    ha_max_images: int = Field(2, ge=0, le=10)  # key frames attached to the AI Task; 0 = text only
     # Vision step (docs/scoring.md): an OpenAI-compatible server with image input sees key frames.
     vlm_url: str | None = None  # unset = no vision step
     vlm_model: str = "vision"

@@ -244,6 +244,11 @@ class HAStandIn:
         }
     )
     calls: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)  # HA's local media folder
+    uploads: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    entity_takes_attachments: bool = True
+    media_folder: bool = True  # False: HA's local media folder does not exist (upload: 400)
 
 
 @pytest.fixture
@@ -275,13 +280,54 @@ async def ha_rest_standin() -> AsyncIterator[HAStandIn]:
         state.calls.append(body)
         assert set(body["structure"]) == {"risk_score", "summary", "reasoning"}
         assert "<event_data>" in body["instructions"]
+        for attachment in body.get("attachments", []):
+            if not state.entity_takes_attachments:  # HA: HomeAssistantError -> 500 + its message
+                message = f"AI Task entity {body.get('entity_id')} does not support attachments"
+                return web.json_response({"message": message}, status=500)
+            # HA resolves the media-source id to the uploaded file, or fails the call.
+            name = attachment["media_content_id"].removeprefix("media-source://media_source/local/")
+            assert name in state.media, attachment
         return web.json_response(
             {"changed_states": [], "service_response": {"conversation_id": "c1", "data": state.data}}
         )
 
+    async def upload(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        form = await request.post()
+        target, upload = form["media_content_id"], form["file"]
+        assert target == "media-source://media_source/local" and isinstance(upload, web.FileField)
+        if not state.media_folder:
+            return web.Response(status=400, text="400: Bad Request")
+        assert upload.content_type == "image/jpeg"
+        state.media[upload.filename] = upload.file.read()
+        state.uploads.append(upload.filename)
+        return web.json_response({"media_content_id": f"{target}/{upload.filename}"})
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "auth_required"})
+        auth = await ws.receive_json()
+        if auth.get("access_token") != TOKEN:
+            await ws.send_json({"type": "auth_invalid"})
+            await ws.close()
+            return ws
+        await ws.send_json({"type": "auth_ok"})
+        async for message in ws:
+            command = json.loads(message.data)
+            assert command["type"] == "media_source/local_source/remove"
+            name = command["media_content_id"].removeprefix("media-source://media_source/local/")
+            state.removed.append(name)
+            found = state.media.pop(name, None) is not None
+            await ws.send_json({"id": command["id"], "type": "result", "success": found, "result": None})
+        return ws
+
     app = web.Application()
     app.router.add_get("/api/services", services)
     app.router.add_post("/api/services/{domain}/{service}", call)
+    app.router.add_post("/api/media_source/local_source/upload", upload)
+    app.router.add_get("/api/websocket", websocket)
     runner, state.url = await _serve(app)
     yield state
     await runner.cleanup()
@@ -302,6 +348,61 @@ async def test_home_assistant_ai_task_backend(ha_rest_standin: HAStandIn) -> Non
     with pytest.raises(AssessmentFailed, match="token"):
         await wrong.assess(CONTEXT)
     await wrong.close()
+
+
+async def test_home_assistant_gets_key_frames_as_attachments_removed_afterwards(
+    ha_rest_standin: HAStandIn,
+) -> None:
+    ha = HomeAssistantAssessor(ha_rest_standin.url, TOKEN, max_images=2, max_pixels=100 * 100)
+    frames = [_jpeg(400, 300), b"not an image", _jpeg(64, 64), _jpeg(32, 32)]
+    try:
+        chain = FallbackAssessor(ha, Metrics(), 5)
+        assert chain.max_images == 2  # the assess stage loads this many key frames for it
+        assert (
+            FallbackAssessor(HomeAssistantAssessor(ha.base, TOKEN, max_images=0), Metrics(), 5).max_images
+            == 0
+        )
+        result = await chain.assess(CONTEXT, frames)
+        assert result.assessed_by == "home_assistant"
+        [call] = ha_rest_standin.calls
+        # At most max_images are taken; the undecodable one is skipped, the others re-encoded small.
+        assert [a["media_content_type"] for a in call["attachments"]] == ["image/jpeg"]
+        assert "1 key frame(s) of this event are attached" in call["instructions"]
+        [name] = ha_rest_standin.uploads
+        assert name.startswith("hsi-ai-task-") and name.endswith(".jpg")
+        assert ha_rest_standin.removed == [name] and ha_rest_standin.media == {}
+        # Text-only callers (calibrate, ask) attach nothing.
+        await ha.assess(CONTEXT)
+        assert "attachments" not in ha_rest_standin.calls[1]
+        assert len(ha_rest_standin.uploads) == 1
+    finally:
+        await ha.close()
+
+
+async def test_home_assistant_refusing_attachments_gets_the_task_text_only(
+    ha_rest_standin: HAStandIn,
+) -> None:
+    ha_rest_standin.entity_takes_attachments = False
+    ha = HomeAssistantAssessor(ha_rest_standin.url, TOKEN)
+    try:
+        result = await ha.assess_with_images(CONTEXT, [_jpeg(64, 64)])
+        assert result.assessed_by == "home_assistant"
+        assert ["attachments" in c for c in ha_rest_standin.calls] == [True, False]
+        assert ha_rest_standin.media == {}  # the upload was removed all the same
+        await ha.assess_with_images(CONTEXT, [_jpeg(64, 64)])  # not tried again
+        assert len(ha_rest_standin.uploads) == 1 and "attachments" not in ha_rest_standin.calls[2]
+    finally:
+        await ha.close()
+    # No local media folder in HA: the upload is refused, the task goes text-only.
+    ha_rest_standin.entity_takes_attachments = True
+    ha_rest_standin.media_folder = False
+    ha_rest_standin.calls.clear()
+    folderless = HomeAssistantAssessor(ha_rest_standin.url, TOKEN)
+    try:
+        assert (await folderless.assess_with_images(CONTEXT, [_jpeg(64, 64)])).assessed_by == "home_assistant"
+        assert ["attachments" in c for c in ha_rest_standin.calls] == [False]
+    finally:
+        await folderless.close()
 
 
 async def test_home_assistant_without_ai_task_or_down_falls_back(ha_rest_standin: HAStandIn) -> None:
