@@ -5,7 +5,9 @@ OpenAI chat-completions protocol that checks the multimodal request shape (image
 decodable JPEG data URLs within the pixel bound) and answers what each test scripts; the client
 code path is the production one (ml/llm_vision.py). `ha_rest_standin` is an aiohttp server speaking
 Home Assistant's REST protocol (`GET /api/services`, `POST /api/services/<domain>/<service>?
-return_response`, bearer token) as HA 2025.8+ does for ai_task.generate_data.
+return_response`, `POST /api/media_source/local_source/upload`, bearer token) and its websocket
+(`media_source/local_source/remove`) as HA 2025.8+ does for ai_task.generate_data with
+attachments; the real Home Assistant is tests/integration_ha/test_ai_task_real.py.
 """
 
 from __future__ import annotations
