@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 from yarl import URL
@@ -75,6 +76,31 @@ def quote_segment(value: object) -> str:
     return quote(text, safe="")
 
 
+def _redact(text: str, private: tuple[str, ...]) -> str:
+    """`text` without any of the `private` values (licence plates): an error message reaches Home
+    Assistant's log, so it must not carry them in any form a URL or the server may have given them
+    (as typed, percent- or form-encoded, in the server's normal form), whatever the case."""
+    forms: set[str] = set()
+    for value in private:
+        normal = "".join(c for c in value.upper() if c.isascii() and c.isalnum())
+        query = URL.build(query={"q": value}).raw_query_string.removeprefix("q=")
+        forms |= {value, quote(value, safe=""), quote_plus(value), query, normal}
+    # Text shorter than 3 characters is no plate (the server wants 4 to 10); as whole words only,
+    # so that the message around it stays readable.
+    forms = {form for form in forms if len(form) >= 3}
+    if not forms:
+        return text
+    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+    pattern = f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])"
+    return re.sub(pattern, "<redacted>", text, flags=re.IGNORECASE)
+
+
+def _cause(err: BaseException, private: tuple[str, ...]) -> BaseException | None:
+    """The cause to chain: none for a request with private values, whose library error may quote
+    the URL (a logged traceback prints the chain); the redacted message says what happened."""
+    return None if private else err
+
+
 def _clean(params: Mapping[str, Any]) -> dict[str, str]:
     """Drop unset filters and render values the way the API expects."""
     out: dict[str, str] = {}
@@ -118,7 +144,11 @@ class HsiClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
+        private: tuple[str, ...] = (),
     ) -> aiohttp.ClientResponse:
+        """Send a request; an error answer raises. `private` values never appear in an error's
+        message (see _redact)."""
+        where = _redact(path, private)
         try:
             response = await self._session.request(
                 method,
@@ -131,9 +161,12 @@ class HsiClient:
         except aiohttp.ClientResponseError as err:
             # Raised by the response parser only (no raise_for_status): something listens there,
             # but it does not speak HTTP (an SSH or MQTT port, say).
-            raise HsiInvalidResponseError(f"{method} {path}: not an HTTP answer: {err.message}") from err
+            raise HsiInvalidResponseError(
+                f"{method} {where}: not an HTTP answer: {_redact(str(err.message), private)}"
+            ) from _cause(err, private)
         except (aiohttp.ClientError, TimeoutError) as err:
-            raise HsiConnectionError(f"{method} {path}: {err or type(err).__name__}") from err
+            detail = _redact(str(err) or type(err).__name__, private)
+            raise HsiConnectionError(f"{method} {where}: {detail}") from _cause(err, private)
         if response.status < 400:
             return response
         try:
@@ -143,22 +176,25 @@ class HsiClient:
             error = {}
         finally:
             response.release()
-        code = str(error.get("code", "error"))
-        message = str(error.get("message", response.reason or ""))
+        code = _redact(str(error.get("code", "error")), private)
+        message = _redact(str(error.get("message", response.reason or "")), private)
         if response.status in (401, 403):
             raise HsiAuthError(message or "API key refused", response.status)
         if response.status >= 500:
-            raise HsiConnectionError(f"{method} {path}: {response.status} {message}")
+            raise HsiConnectionError(f"{method} {where}: {response.status} {message}")
         raise HsiApiError(response.status, code, message)
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._raw(method, path, **kwargs)
+    async def _json(self, method: str, path: str, *, private: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        response = await self._raw(method, path, private=private, **kwargs)
         try:
             if response.status == 204:
                 return None
             return await response.json(content_type=None)
         except (aiohttp.ClientError, ValueError, TimeoutError) as err:
-            raise HsiInvalidResponseError(f"{method} {path}: invalid response: {err}") from err
+            where = _redact(path, private)
+            raise HsiInvalidResponseError(
+                f"{method} {where}: invalid response: {_redact(str(err), private)}"
+            ) from _cause(err, private)
         finally:
             response.release()
 
@@ -313,6 +349,39 @@ class HsiClient:
     async def delete_tripwire(self, tripwire_id: str) -> None:
         """Delete a tripwire."""
         await self._json("DELETE", f"tripwires/{quote_segment(tripwire_id)}")
+
+    # --- licence plates (admin key; plate text is identity data: kept out of error messages) ---
+    async def get_known_plates(self) -> list[dict[str, Any]]:
+        """The gallery of known plates."""
+        return _listing(await self._json("GET", "plates/known"), "plates")
+
+    async def set_known_plate(self, plate: str, name: str | None = None) -> dict[str, Any]:
+        """Add a plate to the gallery (or rename it); the server stores its normal form."""
+        body: dict[str, Any] = {"plate": plate}
+        if name is not None:
+            body["name"] = name
+        return dict(await self._json("POST", "plates/known", json=body, private=(plate,)))
+
+    async def delete_known_plate(self, plate: str) -> None:
+        """Remove a plate from the gallery."""
+        await self._json("DELETE", f"plates/known/{quote_segment(plate)}", private=(plate,))
+
+    async def get_plate_reads(
+        self,
+        *,
+        camera: str | None = None,
+        plate: str | None = None,
+        limit: int | None = None,
+        before: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Plates read on the cameras that opted in, newest first."""
+        params = {"camera": camera, "plate": plate, "limit": limit, "before": before}
+        payload = await self._json("GET", "plates/reads", params=params, private=(plate,) if plate else ())
+        return _listing(payload, "reads")
+
+    async def forget_plates(self, camera: str) -> dict[str, Any]:
+        """Delete every plate read of a camera: {"camera", "deleted"}."""
+        return dict(await self._json("POST", "plates/forget", json={"camera": camera}))
 
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:

@@ -16,6 +16,7 @@ from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -34,6 +35,7 @@ from .api import HsiApiError, HsiAuthError, HsiClient, HsiError, HsiInvalidRespo
 from .const import (
     CONF_CAMERAS,
     CONF_EVENT_HISTORY,
+    CONF_IDENTITY_CONSENT,
     CONF_MIN_RISK,
     DEFAULT_EVENT_HISTORY,
     DEFAULT_MIN_RISK,
@@ -63,7 +65,7 @@ class HsiConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: HsiConfigEntry) -> HsiOptionsFlow:
-        """Options: cameras, threshold, history size."""
+        """Options: cameras, threshold, history size, consent to identity features."""
         return HsiOptionsFlow()
 
     async def _async_validate(self, url: str, api_key: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -204,7 +206,8 @@ class HsiConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class HsiOptionsFlow(OptionsFlow):
-    """Which cameras get entities, the high-risk threshold and the event history size."""
+    """Which cameras get entities, the high-risk threshold, the event history size and the
+    consent to identity features (licence plates), whose description is the consent text."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form for all options."""
@@ -214,6 +217,7 @@ class HsiOptionsFlow(OptionsFlow):
                     CONF_CAMERAS: list(user_input.get(CONF_CAMERAS, [])),
                     CONF_MIN_RISK: int(user_input[CONF_MIN_RISK]),
                     CONF_EVENT_HISTORY: int(user_input[CONF_EVENT_HISTORY]),
+                    CONF_IDENTITY_CONSENT: bool(user_input.get(CONF_IDENTITY_CONSENT, False)),
                 }
             )
         options = self.config_entry.options
@@ -241,6 +245,10 @@ class HsiOptionsFlow(OptionsFlow):
                 ): NumberSelector(
                     NumberSelectorConfig(min=1, max=MAX_EVENT_HISTORY, step=1, mode=NumberSelectorMode.BOX)
                 ),
+                # Off until the user turns it on after reading the consent text (en.json).
+                vol.Required(
+                    CONF_IDENTITY_CONSENT, default=bool(options.get(CONF_IDENTITY_CONSENT, False))
+                ): BooleanSelector(),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

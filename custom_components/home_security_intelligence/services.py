@@ -1,5 +1,5 @@
-"""Actions: query, review and answer events, ask the history, manage zones, tripwires, alert rules
-and known people/vehicles, snooze a camera."""
+"""Actions: query, review and answer events, ask the history, manage zones, tripwires, alert rules,
+known people/vehicles and (with the user's consent) known licence plates, snooze a camera."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from . import contract
 from .api import RULE_FIELDS, ZONE_FIELDS, writable
-from .const import DOMAIN
+from .const import CONF_IDENTITY_CONSENT, DOMAIN
 from .data import HsiConfigEntry
 from .errors import translate_errors
 
@@ -37,6 +37,11 @@ SERVICE_ASK = "ask"
 SERVICE_GET_DIGEST = "get_digest"
 SERVICE_SET_TRIPWIRE = "set_tripwire"
 SERVICE_DELETE_TRIPWIRE = "delete_tripwire"
+SERVICE_LIST_KNOWN_PLATES = "list_known_plates"
+SERVICE_SET_KNOWN_PLATE = "set_known_plate"
+SERVICE_DELETE_KNOWN_PLATE = "delete_known_plate"
+SERVICE_GET_PLATE_READS = "get_plate_reads"
+SERVICE_FORGET_PLATES = "forget_plates"
 
 RISK_LEVELS = list(contract.RISK_LEVELS)
 ZONE_TYPES = list(contract.ZONE_TYPES)
@@ -58,6 +63,8 @@ _FILTERS: dict[vol.Marker, Any] = {
     vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=200)),
     vol.Optional("cursor"): cv.string,
 }
+# As the server's KnownPlateIn: spaces, dashes and dots are ignored there, so up to 20 as typed.
+_PLATE = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=20))
 _POINT = vol.All(
     vol.ExactSequence([vol.Coerce(float), vol.Coerce(float)]),
     [vol.Range(min=0.0, max=1.0)],
@@ -172,6 +179,25 @@ SCHEMAS: dict[str, vol.Schema] = {
         }
     ),
     SERVICE_DELETE_TRIPWIRE: vol.Schema({**_ENTRY, vol.Required("tripwire_id"): cv.string}),
+    SERVICE_LIST_KNOWN_PLATES: vol.Schema(_ENTRY),
+    SERVICE_SET_KNOWN_PLATE: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("plate"): _PLATE,
+            vol.Optional("name"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
+        }
+    ),
+    SERVICE_DELETE_KNOWN_PLATE: vol.Schema({**_ENTRY, vol.Required("plate"): _PLATE}),
+    SERVICE_GET_PLATE_READS: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Optional("camera"): cv.string,
+            vol.Optional("plate"): _PLATE,
+            vol.Optional("limit"): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+            vol.Optional("before"): cv.datetime,
+        }
+    ),
+    SERVICE_FORGET_PLATES: vol.Schema({**_ENTRY, vol.Required("camera"): cv.string}),
 }
 
 
@@ -195,6 +221,18 @@ def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
         translation_domain=DOMAIN,
         translation_key="no_entry_loaded" if not loaded else "entry_ambiguous",
     )
+
+
+def _identity_entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
+    """The entry of a licence plate action, refused unless its options hold the user's consent."""
+    entry = _entry(hass, call)
+    if not entry.options.get(CONF_IDENTITY_CONSENT, False):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="identity_consent_required",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
 
 
 def _filters(data: dict[str, Any], default_limit: int) -> dict[str, Any]:
@@ -435,6 +473,50 @@ async def _delete_tripwire(call: ServiceCall) -> None:
         await entry.runtime_data.client.delete_tripwire(call.data["tripwire_id"])
 
 
+# Licence plates: the plate text is passed through, never logged (see api._redact for errors).
+async def _list_known_plates(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        plates: list[Any] = await entry.runtime_data.client.get_known_plates()
+    return {"plates": plates}
+
+
+async def _set_known_plate(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        plate = await entry.runtime_data.client.set_known_plate(call.data["plate"], call.data.get("name"))
+    return {"plate": plate}
+
+
+async def _delete_known_plate(call: ServiceCall) -> None:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        await entry.runtime_data.client.delete_known_plate(call.data["plate"])
+
+
+async def _get_plate_reads(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    before = call.data.get("before")
+    async with translate_errors():
+        reads: list[Any] = await entry.runtime_data.client.get_plate_reads(
+            camera=call.data.get("camera"),
+            plate=call.data.get("plate"),
+            limit=call.data.get("limit"),
+            before=dt_util.as_utc(before).isoformat() if before else None,
+        )
+    return {"reads": reads}
+
+
+async def _forget_plates(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        result = await entry.runtime_data.client.forget_plates(call.data["camera"])
+    return {
+        "camera": str(result.get("camera", call.data["camera"])),
+        "deleted": int(result.get("deleted", 0)),
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
@@ -456,6 +538,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_GET_DIGEST: (_get_digest, SupportsResponse.ONLY),
         SERVICE_SET_TRIPWIRE: (_set_tripwire, SupportsResponse.OPTIONAL),
         SERVICE_DELETE_TRIPWIRE: (_delete_tripwire, SupportsResponse.NONE),
+        SERVICE_LIST_KNOWN_PLATES: (_list_known_plates, SupportsResponse.ONLY),
+        SERVICE_SET_KNOWN_PLATE: (_set_known_plate, SupportsResponse.OPTIONAL),
+        SERVICE_DELETE_KNOWN_PLATE: (_delete_known_plate, SupportsResponse.NONE),
+        SERVICE_GET_PLATE_READS: (_get_plate_reads, SupportsResponse.ONLY),
+        SERVICE_FORGET_PLATES: (_forget_plates, SupportsResponse.OPTIONAL),
     }
     for name, (handler, supports_response) in handlers.items():
         hass.services.async_register(

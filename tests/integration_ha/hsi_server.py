@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,9 @@ INSTANCE_ID = "0f8e3c2a-5b1d-4c7e-9a6f-1d2c3b4a5e6f"
 # A re-ID entity (the server's ids are UUIDs).
 ENTITY_ID = "5b0c6f1e-2f7d-4c1a-9a51-0e6f3c2d1b4a"
 TRIPWIRE_FIELDS = {"camera", "name", "a", "b", "enabled"}
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the server's camera ids (schemas.SLUG_PATTERN)
+# A plate read on the garage camera (the server's plate_reads), in the server's normal form.
+READ_PLATE = "XY987Z"
 # A tiny valid JPEG header is enough: the integration passes the bytes through.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 # Stands for an MP4 clip: the integration streams the bytes through, with Range.
@@ -49,6 +53,12 @@ def find_device(registry: Any, identifier: tuple[str, str], entry_id: str) -> An
     if by_identifier is not None:
         return by_identifier(identifier, entry_id)
     return registry.async_get_device(identifiers={identifier})
+
+
+def normal_plate(text: str) -> str | None:
+    """The server's normal form of a plate (domain/plates.parse_plate), None when it is no plate."""
+    plate = "".join(c for c in text.upper() if c.isascii() and c.isalnum())
+    return plate if 4 <= len(plate) <= 10 else None
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -119,6 +129,21 @@ class FakeHsiServer:
             }
         }
         self.tripwires: dict[str, dict[str, Any]] = {}
+        # plate (normal form) -> gallery entry; reads newest first, as the server stores them.
+        self.known_plates: dict[str, dict[str, Any]] = {}
+        self.plate_reads: list[dict[str, Any]] = [
+            {
+                "id": seq,
+                "camera": "garage",
+                "event_id": "evt-1",
+                "track_id": seq,
+                "label": "car",
+                "plate": READ_PLATE if seq == 2 else "KL55MN",
+                "confidence": 0.9,
+                "read_at": f"2025-01-0{seq}T03:04:05+00:00",
+            }
+            for seq in (2, 1)
+        ]
         self.asked: list[dict[str, Any]] = []
         self.read_only_key = "read-only-key"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -249,6 +274,11 @@ class FakeHsiServer:
                 web.post("/api/tripwires", self._create_tripwire),
                 web.put("/api/tripwires/{id}", self._update_tripwire),
                 web.delete("/api/tripwires/{id}", self._delete_tripwire),
+                web.get("/api/plates/known", self._known_plates),
+                web.post("/api/plates/known", self._set_known_plate),
+                web.delete("/api/plates/known/{plate}", self._delete_known_plate),
+                web.get("/api/plates/reads", self._plate_reads),
+                web.post("/api/plates/forget", self._forget_plates),
                 web.get("/api/ws", self._ws),
             ]
         )
@@ -280,7 +310,8 @@ class FakeHsiServer:
         if self.fail_status is not None:
             return _error(self.fail_status, "unavailable", "server is failing")
         key = request.headers.get("X-API-Key") or request.query.get("api_key")
-        if key == self.read_only_key and request.method != "GET":
+        # Plates are identity data: the server wants an admin key for every plate route, reads too.
+        if key == self.read_only_key and (request.method != "GET" or request.path.startswith("/api/plates")):
             return _error(403, "forbidden", "this API key's scope (read) does not allow this")
         if key not in (self.api_key, self.read_only_key):
             return _error(401, "unauthorized", "invalid API key")
@@ -613,6 +644,66 @@ class FakeHsiServer:
         if self.tripwires.pop(request.match_info["id"], None) is None:
             return _error(404, "not_found", f"no tripwire {request.match_info['id']}")
         return web.Response(status=204)
+
+    async def _known_plates(self, request: web.Request) -> web.Response:
+        return web.json_response({"plates": list(self.known_plates.values())})
+
+    async def _set_known_plate(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if extra := set(body) - {"plate", "name"}:
+            return _error(400, "invalid_field", f"unexpected fields {sorted(extra)}")
+        plate = normal_plate(str(body.get("plate", "")))
+        if plate is None:
+            return _error(400, "invalid_field", "plate: a plate has 4-10 letters or digits")
+        created = self.known_plates.get(plate, {}).get("created_at", "2025-01-03T00:00:00+00:00")
+        name = (body.get("name") or "").strip() or None
+        self.known_plates[plate] = {"plate": plate, "name": name, "created_at": created}
+        return web.json_response(self.known_plates[plate])
+
+    async def _delete_known_plate(self, request: web.Request) -> web.Response:
+        plate = normal_plate(request.match_info["plate"])
+        if plate is None:
+            return _error(400, "invalid_field", "plate: a plate has 4-10 letters or digits")
+        if self.known_plates.pop(plate, None) is None:
+            return _error(404, "not_found", "that plate is not in the gallery")
+        return web.Response(status=204)
+
+    async def _plate_reads(self, request: web.Request) -> web.Response:
+        query = request.query
+        reads = self.plate_reads
+        if "plate" in query:
+            plate = normal_plate(query["plate"])
+            if plate is None:
+                return _error(400, "invalid_field", "plate: a plate has 4-10 letters or digits")
+            reads = [r for r in reads if r["plate"] == plate]
+        if "camera" in query:
+            if not SLUG.match(query["camera"]):
+                return _error(400, "invalid_parameter", "invalid query: camera: String should match pattern")
+            reads = [r for r in reads if r["camera"] == query["camera"]]
+        if "before" in query:
+            before = datetime.fromisoformat(query["before"])
+            reads = [r for r in reads if datetime.fromisoformat(r["read_at"]) < before]
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 500:
+            return _error(400, "invalid_parameter", "invalid query: limit: out of range")
+        known = self.known_plates
+        return web.json_response(
+            {
+                "reads": [
+                    {**r, "known": r["plate"] in known, "name": known.get(r["plate"], {}).get("name")}
+                    for r in reads[:limit]
+                ]
+            }
+        )
+
+    async def _forget_plates(self, request: web.Request) -> web.Response:
+        camera = (await request.json()).get("camera")
+        if not isinstance(camera, str) or not SLUG.match(camera):
+            return _error(400, "invalid_field", "invalid body: camera: String should match pattern")
+        kept = [r for r in self.plate_reads if r["camera"] != camera]
+        deleted = len(self.plate_reads) - len(kept)
+        self.plate_reads = kept
+        return web.json_response({"camera": camera, "deleted": deleted})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         self.ws_queries.append(dict(request.query))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from unittest.mock import patch
 
 from aiohttp import web
@@ -17,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.home_security_intelligence.const import (
     CONF_CAMERAS,
     CONF_EVENT_HISTORY,
+    CONF_IDENTITY_CONSENT,
     CONF_MIN_RISK,
     DOMAIN,
 )
@@ -313,7 +316,12 @@ async def test_options_flow_lists_cameras_and_reloads(
         result["flow_id"], {CONF_CAMERAS: ["garage"], CONF_MIN_RISK: 80.0, CONF_EVENT_HISTORY: 5.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert setup_entry.options == {CONF_CAMERAS: ["garage"], CONF_MIN_RISK: 80, CONF_EVENT_HISTORY: 5}
+    assert setup_entry.options == {
+        CONF_CAMERAS: ["garage"],
+        CONF_MIN_RISK: 80,
+        CONF_EVENT_HISTORY: 5,
+        CONF_IDENTITY_CONSENT: False,  # not given unless turned on
+    }
     await hass.async_block_till_done()
     # Reloaded: only the selected camera keeps entities, and the threshold is applied.
     assert hass.states.get("sensor.front_door_risk_score") is None
@@ -328,3 +336,46 @@ async def test_options_flow_when_not_loaded(hass: HomeAssistant, mock_entry: Moc
     schema = result["data_schema"].schema
     camera_selector = next(v for k, v in schema.items() if k == CONF_CAMERAS)
     assert [o["value"] for o in camera_selector.config["options"]] == ["porch"]
+
+
+async def test_options_flow_asks_for_consent_to_identity_features(
+    hass: HomeAssistant, hsi_server: FakeHsiServer, setup_entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(setup_entry.entry_id)
+    assert result["data_schema"] is not None
+    schema = result["data_schema"].schema
+    consent = next(k for k in schema if k == CONF_IDENTITY_CONSENT)
+    assert consent.default() is False  # off until the user turns it on
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_CAMERAS: [], CONF_MIN_RISK: 60, CONF_EVENT_HISTORY: 20, CONF_IDENTITY_CONSENT: True},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert setup_entry.options[CONF_IDENTITY_CONSENT] is True
+    await hass.async_block_till_done()
+    # The form remembers it, and withdrawing it is one switch.
+    result = await hass.config_entries.options.async_init(setup_entry.entry_id)
+    assert result["data_schema"] is not None
+    assert next(k for k in result["data_schema"].schema if k == CONF_IDENTITY_CONSENT).default() is True
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_CAMERAS: [], CONF_MIN_RISK: 60, CONF_EVENT_HISTORY: 20, CONF_IDENTITY_CONSENT: False},
+    )
+    assert setup_entry.options[CONF_IDENTITY_CONSENT] is False
+    await hass.async_block_till_done()
+
+
+def test_the_consent_text_says_what_is_stored_where_for_how_long_and_the_law() -> None:
+    strings = json.loads(
+        (Path(__file__).parents[2] / "custom_components" / DOMAIN / "translations" / "en.json").read_text()
+    )
+    text = strings["options"]["step"]["init"]["data_description"][CONF_IDENTITY_CONSENT]
+    for needed in (
+        "server's database only",  # where
+        "admin API",  # who can see it
+        "plate_retention_days",  # retention
+        "turning a camera's `plates` off deletes all its reads",  # deletion on opt-out
+        "may be regulated where you live",  # local law
+        "call_service",  # what Home Assistant itself keeps
+    ):
+        assert needed in text, needed

@@ -82,6 +82,18 @@ _CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", "/api/tripwires/9", {"camera": "garage", "name": "Fence", "a": [0.1, 0.5], "b": [0.9, 0.6]}),
     ("DELETE", "/api/tripwires/1", None),
     ("DELETE", "/api/tripwires/1", None),
+    ("GET", "/api/plates/known", None),
+    ("POST", "/api/plates/known", {"plate": "AB-123 CD", "name": "our car"}),
+    ("POST", "/api/plates/known", {"plate": "KL55MN"}),
+    ("POST", "/api/plates/known", {"plate": "A-1"}),
+    ("GET", "/api/plates/known", None),
+    ("GET", "/api/plates/reads", None),
+    ("GET", "/api/plates/reads?camera=garage&plate=xy-987z&limit=1&before=2025-01-03T00:00:00%2B00:00", None),
+    ("GET", "/api/plates/reads?camera=Front%20Door", None),
+    ("DELETE", "/api/plates/known/AB123CD", None),
+    ("DELETE", "/api/plates/known/AB123CD", None),
+    ("POST", "/api/plates/forget", {"camera": "garage"}),
+    ("POST", "/api/plates/forget", {"camera": "Front Door"}),
 ]
 
 
