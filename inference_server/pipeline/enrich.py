@@ -347,16 +347,9 @@ class ContextBuilder:
         plates read (plate -> vehicle class) for repeated visits. Plate text is never logged."""
         if self.plate_reader is None or self.media_dir is None or window.camera not in self.plate_cameras:
             return (), {}
-        vehicles = [tr for tr in tracks if category_of(tr.label) == "vehicle"]
-        vehicles.sort(key=lambda tr: -max(_area(p.box) for p in tr.points))
-        jobs: list[_CropJob] = []
-        for tr in vehicles[: self.plate_max_tracks]:
-            for p in sorted(tr.points, key=lambda p: -_area(p.box))[:PLATE_FRAMES_PER_TRACK]:
-                sd = origin.get((p.t, Detection(p.label, p.confidence, p.box)))
-                if sd is None or sd.media_id not in records:
-                    continue
-                media = records[sd.media_id]
-                jobs.append(_CropJob(tr.label, tr.track_id, sd, media, self.media_dir / media.path))
+        jobs = _largest_crops(
+            tracks, "vehicle", self.plate_max_tracks, PLATE_FRAMES_PER_TRACK, origin, records, self.media_dir
+        )
         if not jobs:
             return (), {}
         loop = asyncio.get_running_loop()
@@ -409,16 +402,9 @@ class ContextBuilder:
         about a face (embedding, box, name) is logged; the context holds no embedding."""
         if self.face_reader is None or self.media_dir is None or window.camera not in self.face_cameras:
             return ()
-        people = [tr for tr in tracks if category_of(tr.label) == "person"]
-        people.sort(key=lambda tr: -max(_area(p.box) for p in tr.points))
-        jobs: list[_CropJob] = []
-        for tr in people[: self.face_max_tracks]:
-            for p in sorted(tr.points, key=lambda p: -_area(p.box))[:FACE_FRAMES_PER_TRACK]:
-                sd = origin.get((p.t, Detection(p.label, p.confidence, p.box)))
-                if sd is None or sd.media_id not in records:
-                    continue
-                media = records[sd.media_id]
-                jobs.append(_CropJob(tr.label, tr.track_id, sd, media, self.media_dir / media.path))
+        jobs = _largest_crops(
+            tracks, "person", self.face_max_tracks, FACE_FRAMES_PER_TRACK, origin, records, self.media_dir
+        )
         if not jobs:
             return ()
         loop = asyncio.get_running_loop()
@@ -602,6 +588,30 @@ def _embed_jobs(embedder: Embedder, jobs: Sequence[_CropJob]) -> list[list[float
         for i, vector in zip(index, vectors, strict=True):
             out[i] = [float(v) for v in vector]
     return out
+
+
+def _largest_crops(
+    tracks: Sequence[Track],
+    category: str,
+    max_tracks: int,
+    per_track: int,
+    origin: dict[tuple[float, Detection], StoredDetection],
+    records: dict[int, MediaRecord],
+    media_dir: Path,
+) -> list[_CropJob]:
+    """Crop jobs for identity readers (plates, faces): the `max_tracks` tracks of `category` with
+    the largest boxes, and each track's `per_track` largest boxes (the closest views)."""
+    chosen = [tr for tr in tracks if category_of(tr.label) == category]
+    chosen.sort(key=lambda tr: -max(_area(p.box) for p in tr.points))
+    jobs: list[_CropJob] = []
+    for tr in chosen[:max_tracks]:
+        for p in sorted(tr.points, key=lambda p: -_area(p.box))[:per_track]:
+            sd = origin.get((p.t, Detection(p.label, p.confidence, p.box)))
+            if sd is None or sd.media_id not in records:
+                continue
+            media = records[sd.media_id]
+            jobs.append(_CropJob(tr.label, tr.track_id, sd, media, media_dir / media.path))
+    return jobs
 
 
 def _area(box: Box) -> float:
