@@ -114,12 +114,34 @@ def test_every_option_reaches_its_setting() -> None:
     assert s.cameras["back_yard"].name == "back_yard"  # the slug when no name is given
 
 
+def test_home_assistant_assessor_through_the_supervisor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """llm_backend home_assistant needs no URL or token in the add-on: the server asks HA's AI Task
+    through the Supervisor proxy with SUPERVISOR_TOKEN (config.yaml grants homeassistant_api)."""
+    from inference_server.ml.llm_home_assistant import SUPERVISOR_URL, HomeAssistantAssessor
+    from inference_server.runtime.models import build_llm
+
+    assert CONFIG["homeassistant_api"] is True
+    env = addon.map_options(_options(llm_backend="home_assistant", ha_ai_task_entity="ai_task.ollama"))
+    s = load_settings(environ=env)
+    assert s.llm.backend == "home_assistant" and s.llm.ha_ai_task_entity == "ai_task.ollama"
+    assert s.llm.ha_url is None and s.llm.ha_token is None
+    monkeypatch.setenv("SUPERVISOR_TOKEN", "supervisor-token")
+    assessor = build_llm(s)
+    assert isinstance(assessor, HomeAssistantAssessor) and assessor.base == SUPERVISOR_URL
+    # Unset entity: HA's preferred AI Task entity.
+    assert "HSI_HA_AI_TASK_ENTITY" not in addon.map_options(_options(llm_backend="home_assistant"))
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"timezone": "Mars/Olympus_Mons"}, "option 'timezone': unknown time zone 'Mars/Olympus_Mons'"),
         ({"detector": "yolo"}, "option 'detector': must be one of auto, onnx, opencv, got 'yolo'"),
-        ({"llm_backend": "llama_cpp"}, "option 'llm_backend': must be one of heuristic, openai"),
+        (
+            {"llm_backend": "llama_cpp"},
+            "option 'llm_backend': must be one of heuristic, openai, home_assistant",
+        ),
+        ({"ha_ai_task_entity": "sensor.x"}, "option 'ha_ai_task_entity': must be an AI Task entity id"),
         ({"llm_backend": "openai"}, "option 'llm_url': llm_backend openai needs the URL"),
         ({"llm_url": "ftp://x"}, "option 'llm_url': must start with http:// or https://"),
         ({"batch_window_seconds": 5}, "option 'batch_window_seconds': must be a whole number from 10 to 600"),

@@ -41,7 +41,8 @@ INGRESS_PEER = "172.30.32.2"  # the Supervisor's ingress proxy (the panel's stat
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DETECTORS = ("auto", "onnx", "opencv")
-LLM_BACKENDS = ("heuristic", "openai")
+LLM_BACKENDS = ("heuristic", "openai", "home_assistant")
+ENTITY_RE = re.compile(r"^ai_task\.[a-z0-9_]+$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The manifest's CPU profiles (HA OS add-ons cannot use NVIDIA GPUs); auto: by hardware.
 MODELS_PROFILES = ("auto", "none", "cpu-small", "cpu")
@@ -57,6 +58,7 @@ OPTIONS: dict[str, str] = {
     "llm_url": "str?",
     "llm_model": "str",
     "llm_api_key": "str?",
+    "ha_ai_task_entity": "str?",
     "mqtt_discovery": "bool",
     "batch_window_seconds": "int",
     "batch_idle_seconds": "int",
@@ -171,6 +173,14 @@ def map_options(options: Mapping[str, Any]) -> dict[str, str]:
     env["HSI_LLM_MODEL"] = _text(options, "llm_model") or "nemotron"
     if key := _text(options, "llm_api_key"):
         env["HSI_LLM_API_KEY"] = key
+    # home_assistant: HA's REST API through the Supervisor proxy, authenticated by SUPERVISOR_TOKEN
+    # (homeassistant_api: true); no URL or token to set. Unset entity: HA's preferred AI Task.
+    if entity := _text(options, "ha_ai_task_entity"):
+        if not ENTITY_RE.match(entity):
+            raise OptionError(
+                f"option 'ha_ai_task_entity': must be an AI Task entity id like ai_task.ollama, got {entity!r}"
+            )
+        env["HSI_HA_AI_TASK_ENTITY"] = entity
     discovery = options.get("mqtt_discovery", False)
     if not isinstance(discovery, bool):
         raise OptionError(f"option 'mqtt_discovery': must be true or false, got {discovery!r}")
