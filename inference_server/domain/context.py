@@ -1,19 +1,29 @@
 """The event context: everything the pipeline knows about one event window.
 
 It is the single input of every risk assessor (LLM or heuristic) and the JSON accepted by
-`hsi assess CONTEXT.json`. Unknown keys are rejected so a typo never silently changes a score.
+`hsi assess CONTEXT.json`. The models are frozen dataclasses (built positionally or by keyword all
+over the pipeline, cheap to copy with dataclasses.replace) whose JSON form pydantic validates:
+`from_dict` uses a TypeAdapter in strict JSON mode with unknown keys refused, so a typo or a wrong
+type never silently changes a score.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from inference_server.contract import events as contract_events
 from inference_server.domain.detections import Detection
+
+# Strict JSON types, unknown keys refused: every model of the context carries this.
+_STRICT = ConfigDict(extra="forbid", strict=True)
+Count = Annotated[int, Field(ge=0)]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -26,6 +36,8 @@ class InvalidContext(ValueError):
 class ZoneHit:
     """A zone an object of the event stood in."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     name: str
     zone_type: str  # entry_point | driveway | sidewalk | yard | other
     priority: int = 0
@@ -37,6 +49,8 @@ class ZoneHit:
 class LineCrossing:
     """A track crossing a directed tripwire."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     line: str
     direction: str  # "in" (left-to-right of the line's direction) or "out"
     label: str = "person"
@@ -45,6 +59,8 @@ class LineCrossing:
 @dataclass(frozen=True, slots=True)
 class Approach:
     """Where a track was heading."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     direction: str  # e.g. "toward:front_door", "away", "across"
     speed: float  # frame widths per second
@@ -55,6 +71,8 @@ class Approach:
 @dataclass(frozen=True, slots=True)
 class TrackSummary:
     """One object followed across the frames of the window."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     track_id: int
     label: str
@@ -74,6 +92,8 @@ class TrackSummary:
 class ReidSighting:
     """The same entity (by appearance) seen elsewhere recently."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     entity_id: str
     label: str
     camera: str
@@ -84,6 +104,8 @@ class ReidSighting:
 @dataclass(frozen=True, slots=True)
 class KnownEntity:
     """A track of this event that re-ID matched to an entity the residents marked as known."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     track_id: int
     entity_id: str
@@ -99,6 +121,8 @@ class PlateSighting:
     prompt, the stored event and everything published from it, says only whether it is known.
     """
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     track_id: int
     label: str
     known: bool = False
@@ -113,6 +137,8 @@ class FaceSighting:
     the stored event and everything published from it, says only whether the face is known.
     """
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     track_id: int
     known: bool = False
     name: str | None = None  # the gallery's name for a known face ("Alex")
@@ -124,6 +150,8 @@ BEHAVIOUR_KINDS = contract_events.BEHAVIOUR_KINDS
 @dataclass(frozen=True, slots=True)
 class BehaviourFinding:
     """A pattern over time (domain/behaviour.py), e.g. loitering or a perimeter walk."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     kind: str  # one of BEHAVIOUR_KINDS
     subject: str  # the object class it is about
@@ -142,6 +170,8 @@ class BehaviourFinding:
 class BaselineInfo:
     """How usual this activity is for this camera, hour of week and class."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     status: str  # "ok" | "no_baseline"
     label: str = "person"
     expected: float = 0.0
@@ -155,6 +185,8 @@ class BaselineInfo:
 class EventContext:
     """The facts of one event window, as given to assessors."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     camera: str
     camera_name: str
     started_at: str  # ISO 8601 with offset
@@ -162,7 +194,7 @@ class EventContext:
     local_time: str  # HH:MM in the home's time zone
     weekday: str  # Monday..Sunday
     is_night: bool
-    objects: dict[str, int]
+    objects: dict[str, Count]
     max_confidence: dict[str, float] = field(default_factory=dict)
     frames: int = 1
     zones: tuple[ZoneHit, ...] = ()
@@ -185,8 +217,7 @@ class EventContext:
     @classmethod
     def from_dict(cls, data: Any) -> EventContext:
         """Parse the JSON form, raising InvalidContext with the offending key on bad input."""
-        context: EventContext = _build(cls, data, "context")
-        return context
+        return _parse(data)
 
 
 def is_night(hour: int) -> bool:
@@ -234,75 +265,47 @@ def _lists(value: Any) -> Any:
     return value
 
 
-_NESTED: dict[tuple[type, str], type] = {
-    (EventContext, "zones"): ZoneHit,
-    (EventContext, "tracks"): TrackSummary,
-    (EventContext, "reid"): ReidSighting,
-    (EventContext, "baseline"): BaselineInfo,
-    (TrackSummary, "crossings"): LineCrossing,
-    (EventContext, "behaviours"): BehaviourFinding,
-    (EventContext, "known"): KnownEntity,
-    (EventContext, "plates"): PlateSighting,
-    (EventContext, "faces"): FaceSighting,
-}
+def _adapter() -> TypeAdapter[EventContext]:
+    global _ADAPTER
+    if _ADAPTER is None:
+        _ADAPTER = TypeAdapter(EventContext)
+    return _ADAPTER
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
+_ADAPTER: TypeAdapter[EventContext] | None = None
+
+
+def _parse(data: Any) -> EventContext:
+    """Validate the JSON form with pydantic over the dataclasses above (strict JSON types, unknown
+    keys refused), naming each offending key in InvalidContext."""
     if not isinstance(data, dict):
-        raise InvalidContext(f"{where}: expected an object, got {type(data).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise InvalidContext(f"{where}: unknown key(s) {', '.join(unknown)}")
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        path = f"{where}.{name}"
-        nested = _NESTED.get((cls, name))
-        if nested is not None:
-            if not isinstance(value, (list, tuple)):
-                raise InvalidContext(f"{path}: expected a list")
-            value = tuple(_build(nested, item, f"{path}[{i}]") for i, item in enumerate(value))
-        elif name == "approach" and value is not None:
-            value = _build(Approach, value, path)
-        elif name in ("labels", "zones", "attributes") and isinstance(value, (list, tuple)):
-            if not all(isinstance(v, str) for v in value):
-                raise InvalidContext(f"{path}: expected a list of strings")
-            value = tuple(value)
-        kwargs[name] = value
+        raise InvalidContext(f"context: expected an object, got {type(data).__name__}")
     try:
-        obj = cls(**kwargs)
-    except TypeError as exc:
-        raise InvalidContext(f"{where}: {exc}") from exc
-    _check_types(obj, where)
-    return obj
+        text = json.dumps(data, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidContext(f"context: not JSON data: {exc}") from None
+    try:
+        return _adapter().validate_json(text)
+    except ValidationError as exc:
+        raise InvalidContext(_describe(exc)) from None
 
 
-def _check_types(obj: Any, where: str) -> None:
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        expected = str(f.type)
-        ok = True
-        if expected == "str":
-            ok = isinstance(value, str)
-        elif expected == "bool":
-            ok = isinstance(value, bool)
-        elif expected == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif expected == "float":
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        elif expected == "str | None":
-            ok = value is None or isinstance(value, str)
-        elif expected == "float | None":
-            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-        elif expected == "dict[str, int]":
-            ok = isinstance(value, dict) and all(
-                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                for k, v in value.items()
-            )
-        elif expected == "dict[str, float]":
-            ok = isinstance(value, dict) and all(
-                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
-                for k, v in value.items()
-            )
-        if not ok:
-            raise InvalidContext(f"{where}.{f.name}: expected {expected}, got {value!r:.60}")
+def _describe(exc: ValidationError) -> str:
+    problems: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) if isinstance(part, str) else f"[{part}]" for part in error["loc"]]
+        if error["type"] in ("unexpected_keyword_argument", "extra_forbidden") and loc:
+            where = "context" + "".join(p if p.startswith("[") else f".{p}" for p in loc[:-1])
+            problems.append(f"{where}: unknown key(s) {loc[-1]}")
+            continue
+        where = "context" + "".join(p if p.startswith("[") else f".{p}" for p in loc)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] in ("missing", "missing_argument"):
+            problems.append(f"{where}: required")
+        elif error["type"] == "value_error":
+            problems.append(f"{where}: {message}")
+        else:
+            problems.append(f"{where}: {message}, got {error.get('input')!r:.60}")
+    shown = problems[:3]
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(shown) + more

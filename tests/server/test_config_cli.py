@@ -101,7 +101,10 @@ def test_assess_scores_a_context_file(tmp_path: Path) -> None:
     [
         ("{broken", "is not valid JSON"),
         (json.dumps({**CONTEXT, "camra": "x"}), "unknown key(s) camra"),
-        (json.dumps({**CONTEXT, "objects": {"person": "many"}}), "context.objects: expected dict[str, int]"),
+        (
+            json.dumps({**CONTEXT, "objects": {"person": "many"}}),
+            "context.objects.person: Input should be a valid integer, got 'many'",
+        ),
     ],
 )
 def test_assess_rejects_bad_context_clearly(payload: str, message: str) -> None:
