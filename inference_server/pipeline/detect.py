@@ -28,6 +28,7 @@ from inference_server.store import media as media_store
 from inference_server.store.errors import LocalFileError
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry, Streams
+from inference_server.store.windows import clear_pending
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,13 @@ class DetectStage:
             if media_id in with_objects:
                 await self.streams.add("window", {"media_id": str(media_id)})
             done.extend(by_media[media_id])
+        # Nothing of the others reaches a window: they no longer hold their camera's open (the
+        # window stage clears the ones it adds).
+        await clear_pending(
+            self.streams.redis,
+            self.streams.keys,
+            ((m.camera, m.id) for m in records.values() if m.id not in with_objects),
+        )
         return done
 
     async def _decode(self, media: MediaRecord) -> _Decoded | None:

@@ -39,6 +39,7 @@ from inference_server.pipeline.watch import (
 from inference_server.store import media as media_store
 from inference_server.store.errors import is_transient
 from inference_server.store.streams import Keys, Streams
+from inference_server.store.windows import mark_pending
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +442,12 @@ class Ingest:
                 with contextlib.suppress(KeyError, ValueError):
                     waiting.add(int(entry.fields["media_id"]))
             missing = [media_id for media_id in ids if media_id not in waiting]
+            records = await media_store.get_media_many(self.pool, missing) if missing else {}
             for media_id in missing:
+                if (record := records.get(media_id)) is not None:
+                    await mark_pending(
+                        self.redis, self.keys, record.camera, media_id, record.captured_at.timestamp()
+                    )
                 await self.streams.add("detect", {"media_id": str(media_id)})
             if missing:
                 log.info("ingest recovered count=%d", len(missing))
@@ -625,6 +631,9 @@ class Ingest:
                     target.unlink()
             return await self._drop_duplicate(absolute, sha, shown=shown)
         await asyncio.to_thread(_remove_upload, absolute)
+        # Pending first: a window of this camera waits for it (store/windows.py) until detect or
+        # the window stage is done with it.
+        await mark_pending(self.redis, self.keys, camera, media_id, captured.timestamp())
         await self.streams.add("detect", {"media_id": str(media_id)})
         log.info("ingest accepted media_id=%d camera=%s kind=%s bytes=%d", media_id, camera, kind, st.st_size)
         return IngestResult("accepted", media_id=media_id)

@@ -25,7 +25,7 @@ from inference_server.settings import UrgentRule
 from inference_server.store import media as media_store
 from inference_server.store.media import MediaRecord
 from inference_server.store.streams import StreamEntry
-from inference_server.store.windows import WindowStore
+from inference_server.store.windows import WindowStore, clear_pending
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,13 @@ class WindowStage:
             if media is None:
                 log.warning("window unknown media_id=%d", media_id)
             elif media_id in frames:
-                await self._add(media, frames[media_id])
+                await self._add(media, frames[media_id])  # also clears it from the pending set
             done.extend(by_media[media_id])
+        await clear_pending(
+            self.windows.redis,
+            self.windows.keys,
+            ((m.camera, m.id) for m in records.values() if m.id not in frames),
+        )
         return done
 
     async def _add(self, media: MediaRecord, frames: Frames) -> None:

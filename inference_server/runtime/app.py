@@ -146,7 +146,11 @@ class App:
         self._supervisor = Supervisor(services.metrics)
         self._streams = Streams(services.redis, services.keys)
         self._windows = WindowStore(
-            services.redis, services.keys, idle_s=s.window.idle_seconds, max_s=s.window.max_seconds
+            services.redis,
+            services.keys,
+            idle_s=s.window.idle_seconds,
+            max_s=s.window.max_seconds,
+            hold_s=s.window.backlog_hold_seconds,
         )
         try:
             for stage in self.stages:

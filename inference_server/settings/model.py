@@ -99,6 +99,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         "urgent_rules",
         batch_window_seconds="max_seconds",
         batch_idle_seconds="idle_seconds",
+        batch_backlog_hold_seconds="backlog_hold_seconds",
     ),
     **_prefixed(
         "ingest",

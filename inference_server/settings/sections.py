@@ -299,6 +299,9 @@ class WindowConfig(BaseModel):
 
     max_seconds: float = Field(90.0, gt=0)
     idle_seconds: float = Field(30.0, gt=0)
+    # An idle window waits for media of its camera still being detected, up to this long past
+    # max_seconds (0: close on the wall clock alone).
+    backlog_hold_seconds: float = Field(300.0, ge=0)
     urgent_rules: list[UrgentRule] = Field(default_factory=lambda: [UrgentRule()])
 
 

@@ -53,6 +53,10 @@ class Keys:
         """Marker: the `kind` (preliminary | final) publication of an event is on the publish stream."""
         return f"{self.prefix}:published:{event_id}:{kind}"
 
+    def pending(self, camera: str) -> str:
+        """Sorted set of a camera's media between ingest and the window stage, by capture time."""
+        return f"{self.prefix}:pending:{camera}"
+
     @property
     def deadlines(self) -> str:
         """Sorted set of open windows by the wall-clock time they become idle."""

@@ -2,7 +2,10 @@
 
 A window opens with the first detection of a camera, grows while detections keep coming, and
 closes when the camera has been idle `idle` seconds (wall clock) or when a detection arrives
-more than `max` seconds (capture time) after the window opened. Closing moves the window onto the
+more than `max` seconds (capture time) after the window opened. An idle window is held open while
+a media of its camera captured within its reach is still on its way (ingested, not yet detected
+or windowed: the camera's `pending` set), up to `hold` seconds past its wall-clock maximum, so a
+detect backlog on a busy machine does not split one burst into two events. Closing moves the window onto the
 enrich stream (`window`) in the same atomic step, so concurrent workers can never close it twice,
 and a restarted server finds every open window where it left it. The enrich stage puts the window
 with its context on the assess stream (`enriched`, `EnrichedWindow`).
@@ -15,6 +18,8 @@ so the assess stage publishes a preliminary event at once; the enriched window r
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +28,11 @@ import redis.asyncio as aioredis
 from inference_server.domain.context import EventContext
 from inference_server.store.streams import Keys
 
-# KEYS: window hash, window media set, deadlines zset, assess stream, windowed marker, enrich stream
+# KEYS: window hash, window media set, deadlines zset, assess stream, windowed marker, enrich stream,
+#       the camera's pending set
 # ARGV: camera, new_id, captured, now, idle, max, media_id, counts_json, urgent, marker_ttl
 _ADD = """
+redis.call('ZREM', KEYS[7], ARGV[7])
 local function close(camera)
   local w = redis.call('HGETALL', KEYS[1])
   if #w == 0 then return nil end
@@ -94,8 +101,8 @@ redis.call('SET', KEYS[5], id, 'EX', tonumber(ARGV[10]))
 return {id, closed, fast, opened, 0}
 """
 
-# KEYS: window hash, window media set, deadlines zset, enrich stream
-# ARGV: camera, now, idle, max, force
+# KEYS: window hash, window media set, deadlines zset, enrich stream, the camera's pending set
+# ARGV: camera, now, idle, max, force, hold
 _CLOSE = """
 local w = redis.call('HGETALL', KEYS[1])
 if #w == 0 then
@@ -105,9 +112,21 @@ end
 local h = {}
 for i = 1, #w, 2 do h[w[i]] = w[i + 1] end
 local now = tonumber(ARGV[2])
-if ARGV[5] ~= '1' and now < tonumber(h.touched) + tonumber(ARGV[3])
-    and now < tonumber(h.opened) + tonumber(ARGV[4]) then
-  return ''
+local idle = tonumber(ARGV[3])
+local opened = tonumber(h.opened)
+local too_long = now >= opened + tonumber(ARGV[4])
+if ARGV[5] ~= '1' then
+  if now < tonumber(h.touched) + idle and not too_long then
+    return ''
+  end
+  -- Idle (or long) on the wall clock, but a media that would join it is still on its way: wait,
+  -- at most `hold` seconds past the maximum (a pending entry lost in a crash cannot hold forever).
+  local hold = tonumber(ARGV[6])
+  if hold > 0 and now < opened + tonumber(ARGV[4]) + hold then
+    local reach = redis.call('ZRANGEBYSCORE', KEYS[5], tonumber(h.started) - idle,
+      tonumber(h.last) + idle, 'LIMIT', 0, 1)
+    if #reach > 0 then return '' end
+  end
 end
 local objects = {}
 for k, v in pairs(h) do
@@ -243,11 +262,14 @@ def _ids(value: Any) -> list[int]:
 class WindowStore:
     """Atomic window operations."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, *, idle_s: float, max_s: float) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, keys: Keys, *, idle_s: float, max_s: float, hold_s: float = 300.0
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.idle_s = idle_s
         self.max_s = max_s
+        self.hold_s = hold_s
         self._add = redis.register_script(_ADD)
         self._close = redis.register_script(_CLOSE)
 
@@ -270,6 +292,7 @@ class WindowStore:
             self.keys.stream("assess"),
             self.keys.windowed(media_id),
             self.keys.stream("enrich"),
+            self.keys.pending(camera),
         ]
         args = [
             camera,
@@ -303,8 +326,16 @@ class WindowStore:
                 self.keys.window_media(camera),
                 self.keys.deadlines,
                 self.keys.stream("enrich"),
+                self.keys.pending(camera),
             ]
-            args = [camera, repr(now), repr(self.idle_s), repr(self.max_s), "1" if force else "0"]
+            args = [
+                camera,
+                repr(now),
+                repr(self.idle_s),
+                repr(self.max_s),
+                "1" if force else "0",
+                repr(self.hold_s),
+            ]
             window_id = _s(await self._close(keys=keys, args=args))
             if window_id:
                 closed.append(window_id)
@@ -313,6 +344,29 @@ class WindowStore:
     async def open_count(self) -> int:
         """Number of open windows."""
         return int(await self.redis.zcard(self.keys.deadlines))
+
+
+async def mark_pending(
+    redis: aioredis.Redis, keys: Keys, camera: str, media_id: int, captured: float
+) -> None:
+    """A media of `camera` is on its way to the window stage (ingest, before queueing it)."""
+    await redis.zadd(keys.pending(camera), {str(media_id): captured})
+
+
+async def clear_pending(redis: aioredis.Redis, keys: Keys, done: Iterable[tuple[str, int]]) -> None:
+    """These (camera, media id) will never reach the window stage (no detections, dead letter):
+    they hold no window open any longer. Entries of those cameras captured over a week ago (lost
+    in a crash) are dropped at the same time."""
+    by_camera: dict[str, list[str]] = {}
+    for camera, media_id in done:
+        by_camera.setdefault(camera, []).append(str(media_id))
+    if not by_camera:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for camera, ids in by_camera.items():
+            pipe.zrem(keys.pending(camera), *ids)
+            pipe.zremrangebyscore(keys.pending(camera), "-inf", time.time() - 7 * 24 * 3600)
+        await pipe.execute()
 
 
 def _s(value: Any) -> str:

@@ -59,6 +59,8 @@ async def test_upload_burst_becomes_one_scored_event(
         assert [r["detector"] for r in detectors] == ["opencv-hog"]  # which model found them, kept per row
         statuses = await services.pool.fetch("SELECT status, event_id FROM media_files")
         assert {r["status"] for r in statuses} == {"detected"}
+        # Each held the window while on its way; none holds anything now.
+        assert await redis_client.zcard(keys.pending("front_door")) == 0
         assert {r["event_id"] for r in statuses} == {event["id"]}
         messages = await published(redis_client, keys)
         assert [m["type"] for m in messages] == ["event.created"]
@@ -115,7 +117,7 @@ async def test_files_present_at_start_and_arriving_while_down_are_processed_once
 
 
 async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
-    tmp_path: Path, database_url: str, redis_prefix: str
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     good = person_jpeg(20)
@@ -142,10 +144,11 @@ async def test_corrupt_media_becomes_a_dead_letter_and_others_continue(
         assert (
             await services.pool.fetchval("SELECT count(*) FROM media_files WHERE status = 'dead_letter'") == 2
         )
+        assert await redis_client.zcard(keys.pending("cam")) == 0  # dead letters hold no window open
 
 
 async def test_image_without_objects_makes_no_event(
-    tmp_path: Path, database_url: str, redis_prefix: str
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     settings = make_settings(tmp_path, database_url, redis_prefix)
     async with running(settings) as (services, _):
@@ -157,6 +160,26 @@ async def test_image_without_objects_makes_no_event(
         await wait_for(done, what="the blank image to be processed")
         await _settle(1.5)
         assert await services.pool.fetchval("SELECT count(*) FROM events") == 0
+        assert await redis_client.zcard(keys.pending("garage")) == 0  # detect let go of it
+
+
+async def test_ingest_marks_each_media_pending_for_its_camera(
+    tmp_path: Path, database_url: str, redis_prefix: str, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    """Until detect (or the window stage) is done with it, a media holds its camera's idle window
+    open (store/windows.py): ingest marks it, by capture time, before queueing it."""
+    settings = make_settings(tmp_path, database_url, redis_prefix)
+    captured = time.time() - 30
+    async with running(settings, stages=("ingest",)) as (services, _):
+        drop(settings.storage.watch_dir, "porch", "MDAlarm_1.jpg", person_jpeg(3), mtime=captured)
+
+        async def queued() -> bool:
+            return bool(await services.pool.fetchval("SELECT count(*) FROM media_files") == 1)
+
+        await wait_for(queued, what="the upload to be stored")
+        media_id = await services.pool.fetchval("SELECT id FROM media_files")
+        [(member, score)] = await redis_client.zrange(keys.pending("porch"), 0, -1, withscores=True)
+        assert int(member) == media_id and abs(score - captured) < 1.0
 
 
 async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(

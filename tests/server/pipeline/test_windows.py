@@ -9,7 +9,14 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from inference_server.store.streams import Keys
-from inference_server.store.windows import ClosedWindow, FastPathDecision, WindowStore, WindowUpdate
+from inference_server.store.windows import (
+    ClosedWindow,
+    FastPathDecision,
+    WindowStore,
+    WindowUpdate,
+    clear_pending,
+    mark_pending,
+)
 from tests.support.streams import stream_entries
 
 REDIS_URL = "redis://localhost:6379/0"
@@ -152,3 +159,48 @@ def test_closed_window_rejects_garbage() -> None:
         ClosedWindow.from_json("not json")
     with pytest.raises(KeyError):
         ClosedWindow.from_json(json.dumps({"camera": "x"}))
+
+
+async def test_an_idle_window_waits_for_media_still_being_detected(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    """A detect backlog: the camera's next upload (captured 3 s later) is ingested but not yet
+    detected when the window is idle on the wall clock. It holds the window, which then closes
+    with both media, not as two events."""
+    ws = store(redis_client, keys, idle=5.0, maximum=60.0)
+    await add(ws, 1, captured=100.0, now=100.0)
+    await mark_pending(redis_client, keys, "cam", 2, 103.0)
+    await mark_pending(redis_client, keys, "other", 9, 101.0)  # another camera's: no effect here
+    assert await ws.close_due(now=120.0) == []  # idle for 20 s, but media 2 is on its way
+    update = await add(ws, 2, captured=103.0, now=121.0)
+    assert update.window_id == "w-1" and not update.opened  # it joined, and left the pending set
+    assert await redis_client.zscore(keys.pending("cam"), "2") is None
+    assert await ws.close_due(now=125.0) == []
+    assert await ws.close_due(now=126.5) == ["w-1"]
+    [window] = await closed(redis_client, keys)
+    assert window.media_ids == [1, 2]
+
+
+async def test_only_media_within_reach_hold_and_never_beyond_the_hold(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    ws = store(redis_client, keys, idle=5.0, maximum=60.0)
+    ws.hold_s = 30.0
+    await add(ws, 1, captured=100.0, now=100.0)
+    await mark_pending(redis_client, keys, "cam", 2, 106.0)  # captured > last + idle: a new window
+    assert await ws.close_due(now=105.5) == ["w-1"]
+    await add(ws, 3, captured=200.0, now=200.0)
+    await mark_pending(redis_client, keys, "cam", 4, 202.0)  # lost in a crash: never arrives
+    assert await ws.close_due(now=289.0) == []  # held past the 60 s maximum ...
+    assert await ws.close_due(now=290.5) == ["w-3"]  # ... but no longer than 30 s more
+    # Detect found nothing on media 2 (or dead-lettered it): it no longer holds anything.
+    await clear_pending(redis_client, keys, [("cam", 2), ("cam", 4)])
+    assert await redis_client.zcard(keys.pending("cam")) == 0
+
+
+async def test_a_zero_hold_closes_on_the_wall_clock_alone(redis_client: aioredis.Redis, keys: Keys) -> None:
+    ws = store(redis_client, keys, idle=5.0, maximum=60.0)
+    ws.hold_s = 0.0
+    await add(ws, 1, captured=100.0, now=100.0)
+    await mark_pending(redis_client, keys, "cam", 2, 101.0)
+    assert await ws.close_due(now=105.5) == ["w-1"]  # idle: closed, media 2 opens the next
