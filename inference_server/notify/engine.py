@@ -189,9 +189,17 @@ class AlertEngine:
         assert rule.id is not None
         held_back = quiet_bypass is not None and severity_rank(rule.severity) < quiet_bypass
         existing = await store.alert_for_event(self.pool, rule.id, facts.event_id)
+        unsent = False
         if existing is not None:
             alert, escalated = await store.update_alert_with_event(self.pool, existing["id"], event)
             created = False
+            # Committed by an attempt that stopped before any delivery (killed, or its connection
+            # lost after the commit): the redelivered message delivers it now.
+            unsent = (
+                existing["status"] == "sent"
+                and bool(rule.channels)
+                and not await store.has_deliveries(self.pool, existing["id"])
+            )
         else:
             keys = cooldown_keys(rule, facts)
             won = await store.claim_cooldowns(self.pool, keys, rule.cooldown_seconds)
@@ -206,12 +214,12 @@ class AlertEngine:
                 objects=matched_objects(rule, facts),
                 status="quiet" if held_back else "sent",
             )
-        deliver = (created or escalated) and not held_back
+        deliver = (created or escalated or unsent) and not held_back
         link = f"{self.settings.public_url}/api/events/{facts.event_id}"
         snapshot_url = f"{self.settings.public_url}/api/events/{facts.event_id}/snapshot"
         payload: dict[str, Any] = {
             **alert,
-            "new": created,
+            "new": created or unsent,
             "escalated": escalated,
             "quiet": held_back,
             "event": event,
@@ -223,6 +231,9 @@ class AlertEngine:
         deliveries: list[Delivery] = []
         if deliver:
             deliveries = await self._deliver_direct(rule, payload, event, link)
+            # Recorded before publishing: a retry after a failed publication finds them and does
+            # not send e-mails and webhooks twice.
+            await self._record(alert["id"], deliveries)
             handed = [ch for ch in rule.channels if ch.type in ("mqtt", "ha")]
             payload["channels"] = sorted({ch.type for ch in handed})
             for ch in handed:
@@ -239,21 +250,14 @@ class AlertEngine:
                 raise
             error = f"{type(exc).__name__}: {exc}"
         if deliver:
+            handed_off: list[Delivery] = []
             for ch in rule.channels:
                 if ch.type == "mqtt":
-                    deliveries.append(self.mqtt.handed_off(stream_id, error))
+                    handed_off.append(self.mqtt.handed_off(stream_id, error))
                 elif ch.type == "ha":
-                    deliveries.append(self.ha.handed_off(stream_id, ch.settings.get("notify_service"), error))
-        for d in deliveries:
-            await store.record_delivery(
-                self.pool,
-                alert["id"],
-                d.channel,
-                d.outcome,
-                target=d.target,
-                detail=d.detail,
-                attempts=d.attempts,
-            )
+                    handed_off.append(self.ha.handed_off(stream_id, ch.settings.get("notify_service"), error))
+            await self._record(alert["id"], handed_off)
+            deliveries += handed_off
         await self._dead_letter_failures(rule, alert["id"], facts.event_id, deliveries)
         log.info(
             "alert id=%s rule=%s event=%s new=%s escalated=%s quiet=%s deliveries=%s",
@@ -266,6 +270,18 @@ class AlertEngine:
             ",".join(f"{d.channel}:{d.outcome}" for d in deliveries) or "-",
         )
         return payload
+
+    async def _record(self, alert_id: int, deliveries: list[Delivery]) -> None:
+        for d in deliveries:
+            await store.record_delivery(
+                self.pool,
+                alert_id,
+                d.channel,
+                d.outcome,
+                target=d.target,
+                detail=d.detail,
+                attempts=d.attempts,
+            )
 
     async def _dead_letter_failures(
         self, rule: AlertRule, alert_id: int, event_id: str, deliveries: list[Delivery]

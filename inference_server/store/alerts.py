@@ -342,6 +342,13 @@ async def _merge(
     return _alert_json(updated), False, escalated
 
 
+async def has_deliveries(pool: asyncpg.Pool, alert_id: int) -> bool:
+    """Whether any delivery of the alert was recorded (any outcome)."""
+    return bool(
+        await pool.fetchval("SELECT EXISTS (SELECT 1 FROM alert_deliveries WHERE alert_id = $1)", alert_id)
+    )
+
+
 async def record_delivery(
     pool: asyncpg.Pool,
     alert_id: int,

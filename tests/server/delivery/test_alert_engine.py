@@ -317,3 +317,65 @@ async def test_a_refused_email_is_a_dead_letter_and_replay_delivers(
         assert mailbox.delivered == [["me@home.test"]]
     finally:
         controller.stop()
+
+
+async def test_an_alert_committed_but_never_delivered_is_delivered_on_redelivery(
+    engine: AlertEngine, pg_pool: asyncpg.Pool, hook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """An attempt that committed the alert and then died (SIGKILL, a lost connection) before any
+    delivery: the redelivered event message delivers it, once."""
+    url, received = hook
+    created = await alerts_store.create_rule(
+        pg_pool, rule_doc(url, channels=[{"type": "webhook", "url": url}])
+    )
+    rule_id = created["id"]
+    event = await add_event(pg_pool, camera="front", risk_score=70)
+    # What the dead attempt left: the alert row, no delivery.
+    [rule] = [r for r in await alerts_store.enabled_rules(pg_pool) if r.id == rule_id]
+    await alerts_store.raise_alert(pg_pool, rule=rule, group_key="g", event=event, objects=["person"])
+    entry = StreamEntry("1-0", {"message": json.dumps({"type": "event.created", "data": event})})
+    assert await engine.handle([entry]) == ["1-0"]
+    assert len(received) == 1 and received[0]["new"] is True
+    [alert] = await alerts_store.list_alerts(pg_pool)
+    assert [(d["channel"], d["outcome"]) for d in alert["deliveries"]] == [("webhook", "ok")]
+    await engine.handle([entry])  # and again: delivered already, not twice
+    assert len(received) == 1
+
+
+async def test_a_publication_cut_off_after_delivery_is_retried_without_sending_twice(
+    pg_pool: asyncpg.Pool,
+    redis_client: aioredis.Redis,
+    keys: Keys,
+    tmp_path: Path,
+    hook: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Redis is gone when the alert message is published: the batch fails (the worker retries
+    it), the webhook already went and is recorded, so the retry publishes without sending it
+    again."""
+    url, received = hook
+    settings = AlertSettings(
+        public_url="http://hsi.test:8000",
+        media_dir=tmp_path,
+        webhook=WebhookSettings(allow_private=("127.0.0.1/32",), backoff_seconds=0.01),
+    )
+    with socket.socket() as probe:  # a port nothing listens on: Redis is down
+        probe.bind(("127.0.0.1", 0))
+        dead_port = int(probe.getsockname()[1])
+    dead = aioredis.Redis(host="127.0.0.1", port=dead_port, socket_connect_timeout=1)
+    try:
+        down = AlertEngine(pool=pg_pool, publisher=Publisher(dead, keys), tz=UTC, settings=settings)
+        await alerts_store.create_rule(pg_pool, rule_doc(url, channels=[{"type": "webhook", "url": url}]))
+        event = await add_event(pg_pool, camera="front", risk_score=70)
+        entry = StreamEntry("1-0", {"message": json.dumps({"type": "event.created", "data": event})})
+        with pytest.raises(aioredis.ConnectionError):
+            await down.handle([entry])
+        assert len(received) == 1
+    finally:
+        await dead.aclose()
+    up = AlertEngine(pool=pg_pool, publisher=Publisher(redis_client, keys), tz=UTC, settings=settings)
+    assert await up.handle([entry]) == ["1-0"]
+    assert len(received) == 1  # not sent twice
+    [message] = await published_alerts(redis_client, keys)
+    assert message["event"]["id"] == event["id"]
+    [alert] = await alerts_store.list_alerts(pg_pool)
+    assert [(d["channel"], d["outcome"]) for d in alert["deliveries"]] == [("webhook", "ok")]
