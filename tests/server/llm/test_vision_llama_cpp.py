@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,30 +114,26 @@ async def test_sampled_answers_under_the_vision_grammar_all_parse(
     files: tuple[Path, Path], bus_jpeg: bytes
 ) -> None:
     model, mmproj = files
-    vision = LlamaCppVisionAssessor(
-        model, mmproj, n_ctx=N_CTX, n_threads=1, n_gpu_layers=0, temperature=1.0, probe=False
-    )
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "Answer."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Rate this."},
+                {"type": "image_url", "image_url": {"url": encode_image(bus_jpeg, 320 * 240)}},
+            ],
+        },
+    ]
     texts = []
-    try:
-        for seed in range(4):
-            vision._llm._seed = seed
-            text = await vision._llm.complete_text(
-                [
-                    {"role": "system", "content": "Answer."},
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "text", "text": "Rate this."},
-                            {"type": "image_url", "image_url": {"url": encode_image(bus_jpeg, 320 * 240)}},
-                        ],
-                    },
-                ],
-                grammar=vision_gbnf(),
-                max_tokens=2000,
-            )
-            texts.append(text)
-    finally:
-        await vision.close()
+    for seed in range(4):
+        vision = LlamaCppVisionAssessor(
+            model, mmproj, n_ctx=N_CTX, n_threads=1, n_gpu_layers=0, temperature=1.0, seed=seed, probe=False
+        )
+        try:
+            # The generation the assessor runs, with a budget no random answer runs out of.
+            texts.append(await vision._llm.complete_text(messages, grammar=vision_gbnf(), max_tokens=2000))
+        finally:
+            await vision.close()
     for text in texts:
         parse_vision_answer(text, "vision")  # raises InvalidAssessment when it does not parse
     assert len(set(texts)) > 1  # really sampled
@@ -256,3 +253,25 @@ def test_hsi_assess_image_with_the_vision_model_in_process(
     assert main(["assess", "--image", str(bus)]) == 0
     out = json.loads((printed := capsys.readouterr().out)[printed.index("{") :])
     assert out["assessed_by"] == "heuristic" and "vision_seconds" not in out
+
+
+async def test_an_assess_worker_loads_the_vision_model_and_releases_it_at_stop(
+    files: tuple[Path, Path], tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    from inference_server.runtime.app import App
+    from tests.server.pipeline.helpers import make_settings
+
+    model, mmproj = files
+    settings = make_settings(
+        tmp_path, database_url, redis_prefix, vlm_model_path=str(model), vlm_mmproj_path=str(mmproj)
+    )
+    app = App(settings, ("assess",))
+    await app.start()
+    try:
+        assert app.assess is not None
+        vision = app.assess.assessor.vision
+        assert isinstance(vision, LlamaCppVisionAssessor) and vision.model_id == "tiny-vlm"
+        assert app.assess.assessor.max_images == settings.llm.vlm_max_images
+    finally:
+        await app.stop()
+    assert vision._llm._executor._shutdown  # closed with the app
