@@ -14,9 +14,9 @@ falls back to the text LLM, then the heuristic, recording which one answered.
 
 libmtmd aborts the whole process (GGML_ASSERT) on some malformed projectors instead of
 reporting an error, so before loading, `check_vision_files` checks both files (readable, GGUF
-magic, a text model and a projector with a vision encoder, not swapped) and `probe_vision_load`
-loads the projector against the text model's vocabulary and encodes one small image in a
-child process: a bad file is a ModelUnavailable with the child's last log lines, never a crash.
+magic, a text model and a projector, not swapped) and `probe_vision_load` loads both in a child
+process, checks the projector has a vision encoder and fits the text model, and encodes one small
+image: a bad file is a ModelUnavailable quoting llama.cpp's error lines, never a crash.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def _skip_value(handle: BinaryIO, kind: int) -> None:
 def probe_vision_load(
     model_path: Path, mmproj_path: Path, *, use_gpu: bool, timeout_s: float = PROBE_TIMEOUT_S
 ) -> None:
-    """Load the projector with the text model's vocabulary and encode one image, in a child process.
+    """Load the text model (CPU, memory-mapped) and the projector and encode one image, in a child process.
 
     Raises ModelUnavailable with the child's last log lines when it fails, aborts or hangs."""
     command = [sys.executable, "-m", __name__, str(model_path), str(mmproj_path), "1" if use_gpu else "0"]
