@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import inspect
 import json
 import logging
 import signal
@@ -129,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="a JPEG/PNG: detected with the configured detector (without a context file) and shown to "
-        "the vision model when vlm_url is set (repeatable)",
+        "the vision model when one is set (vlm_url, or vlm_model_path + vlm_mmproj_path; repeatable)",
     )
     s.add_argument(
         "--camera", default="cli", help="camera id of the context built from --image (default cli)"
@@ -384,7 +385,7 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
     if args.backend:
         settings = settings.replace(llm_backend=args.backend)
     llm = build_llm(settings)
-    vision = build_vision(settings)
+    vision = await asyncio.to_thread(build_vision, settings)
     assessor = FallbackAssessor(
         llm, Metrics(), settings.llm.timeout_seconds + 5, vision, settings.llm.vlm_timeout_seconds + 5
     )
@@ -394,7 +395,9 @@ async def _assess(args: argparse.Namespace, settings: Settings) -> int:
         for backend in (llm, vision):
             close = getattr(backend, "close", None)
             if close is not None:
-                await close()
+                closed = close()  # LlamaCppAssessor.close is synchronous, the others are not
+                if inspect.isawaitable(closed):
+                    await closed
     out: dict[str, Any] = {
         "risk_score": result.risk_score,
         "risk_level": result.risk_level.value,

@@ -13,6 +13,11 @@ by hand so that every complete output parses with `parse_assessment`:
 - at most one space or one line break plus a short indent between tokens, so a small model
   cannot burn its token budget on whitespace.
 
+`vision_gbnf` extends the same rules to the vision step's answer (domain/vision.py): the three
+risk keys, then `description` (a one-line string of at most DESCRIPTION_MAX_CHARS) and
+`attributes` (at most MAX_ATTRIBUTES values, each one of VISION_ATTRIBUTES), so that every
+complete output parses with `parse_vision_answer`.
+
 It relies on the `{m,n}` repetition of llama.cpp's grammar parser (present in the llama.cpp
 vendored by llama-cpp-python 0.3.36; its limit is 2,000 repetitions).
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 from functools import cache
 
 from inference_server.domain.assessment import REASONING_MAX_CHARS, SUMMARY_MAX_CHARS
+from inference_server.domain.vision import DESCRIPTION_MAX_CHARS, MAX_ATTRIBUTES, VISION_ATTRIBUTES
 
 # Characters a string may start with: printable, not whitespace (Python's str.isspace()),
 # not a quote or backslash. Unicode whitespace above U+00A0 is cut out of the range.
@@ -32,6 +38,26 @@ _LEAD_CLASS = (
 )
 
 
+_RISK_KEYS = (
+    '"{" ws "\\"risk_score\\"" ws ":" ws score ws "," ws "\\"summary\\"" ws ":" ws summary'
+    ' ws "," ws "\\"reasoning\\"" ws ":" ws reasoning'
+)
+
+
+def _shared_rules(summary_max_chars: int, reasoning_max_chars: int) -> tuple[str, ...]:
+    if not 1 <= summary_max_chars <= 2000 or not 1 <= reasoning_max_chars <= 2000:
+        raise ValueError("llama.cpp allows at most 2000 repetitions in a grammar")
+    return (
+        'score ::= "100" | [1-9] [0-9]? | "0"',
+        f'summary ::= "\\"" lead char{{0,{summary_max_chars - 1}}} "\\""',
+        f'reasoning ::= "\\"" lead rchar{{0,{reasoning_max_chars - 1}}} "\\""',
+        f'lead ::= {_LEAD_CLASS} | "\\\\" ["\\\\/]',
+        'char ::= [^"\\\\\\x00-\\x1F\\x7F-\\x9F] | "\\\\" ["\\\\/]',
+        'rchar ::= char | "\\\\" [nt]',
+        'ws ::= ("\\n" [ ]{0,4} | " ")?',
+    )
+
+
 @cache
 def assessment_gbnf(
     summary_max_chars: int = SUMMARY_MAX_CHARS, reasoning_max_chars: int = REASONING_MAX_CHARS
@@ -40,19 +66,28 @@ def assessment_gbnf(
 
     The defaults match parse_assessment; smaller limits are only for experiments.
     """
-    if not 1 <= summary_max_chars <= 2000 or not 1 <= reasoning_max_chars <= 2000:
-        raise ValueError("llama.cpp allows at most 2000 repetitions in a grammar")
+    rules = _shared_rules(summary_max_chars, reasoning_max_chars)
+    return "\n".join((f'root ::= {_RISK_KEYS} ws "}}"', *rules, ""))
+
+
+@cache
+def vision_gbnf(
+    summary_max_chars: int = SUMMARY_MAX_CHARS, reasoning_max_chars: int = REASONING_MAX_CHARS
+) -> str:
+    """The GBNF grammar of one vision answer: the assessment's keys, description and attributes.
+
+    The defaults match parse_vision_answer; smaller limits are only for experiments.
+    """
+    rules = _shared_rules(summary_max_chars, reasoning_max_chars)
+    names = " | ".join(f'"\\"{name}\\""' for name in VISION_ATTRIBUTES)
     return "\n".join(
         (
-            'root ::= "{" ws "\\"risk_score\\"" ws ":" ws score ws "," ws "\\"summary\\"" ws ":" ws summary'
-            ' ws "," ws "\\"reasoning\\"" ws ":" ws reasoning ws "}"',
-            'score ::= "100" | [1-9] [0-9]? | "0"',
-            f'summary ::= "\\"" lead char{{0,{summary_max_chars - 1}}} "\\""',
-            f'reasoning ::= "\\"" lead rchar{{0,{reasoning_max_chars - 1}}} "\\""',
-            f'lead ::= {_LEAD_CLASS} | "\\\\" ["\\\\/]',
-            'char ::= [^"\\\\\\x00-\\x1F\\x7F-\\x9F] | "\\\\" ["\\\\/]',
-            'rchar ::= char | "\\\\" [nt]',
-            'ws ::= ("\\n" [ ]{0,4} | " ")?',
+            f'root ::= {_RISK_KEYS} ws "," ws "\\"description\\"" ws ":" ws description'
+            ' ws "," ws "\\"attributes\\"" ws ":" ws attributes ws "}"',
+            *rules,
+            f'description ::= "\\"" lead char{{0,{DESCRIPTION_MAX_CHARS - 1}}} "\\""',
+            f'attributes ::= "[" ws ( attribute ( ws "," ws attribute ){{0,{MAX_ATTRIBUTES - 1}}} )? ws "]"',
+            f"attribute ::= {names}",
             "",
         )
     )

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ from inference_server.ml.grammar import assessment_gbnf
 from inference_server.ml.protocols import AssessmentFailed, ModelUnavailable
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=8)
+def _compiled(grammar: str) -> Any:
+    """The parsed grammar (parsing a long grammar costs milliseconds; the same few recur)."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(grammar, verbose=False)
 
 
 class LlamaCppAssessor:
@@ -43,8 +52,12 @@ class LlamaCppAssessor:
         temperature: float = 0.1,
         seed: int | None = None,
         verbose: bool = False,
+        chat_handler: Any = None,
     ) -> None:
-        """Load the model; `n_gpu_layers=None` offloads every layer when llama.cpp was built with GPU support."""
+        """Load the model; `n_gpu_layers=None` offloads every layer when llama.cpp was built with GPU support.
+
+        `chat_handler`: a llama-cpp-python chat handler that replaces the model's own chat
+        formatting (the in-process vision step passes its multimodal one, which also takes images)."""
         path = Path(model_path).expanduser()
         if not path.is_file():
             raise ModelUnavailable(
@@ -65,6 +78,7 @@ class LlamaCppAssessor:
                 n_gpu_layers=n_gpu_layers,
                 seed=seed if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
                 verbose=verbose,
+                chat_handler=chat_handler,
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelUnavailable(
@@ -78,6 +92,8 @@ class LlamaCppAssessor:
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-cpp")
         self.model_path = path
+        self.n_gpu_layers = n_gpu_layers
+        self.last_usage: dict[str, int] = {}  # token counts of the last completion (prompt_tokens, ...)
         log.info(
             "llm_loaded backend=llama_cpp model=%s n_ctx=%d n_gpu_layers=%d seconds=%.2f",
             path.name,
@@ -128,9 +144,10 @@ class LlamaCppAssessor:
             return choice["message"]["content"] or "", choice.get("finish_reason") or "stop"
 
     async def complete_text(
-        self, messages: list[dict[str, str]], *, grammar: str | None = None, max_tokens: int = 300
+        self, messages: list[dict[str, Any]], *, grammar: str | None = None, max_tokens: int = 300
     ) -> str:
-        """Free text for `messages` under a GBNF `grammar` (the ask answers), in the worker thread.
+        """Free text for `messages` under a GBNF `grammar` (the ask answers, the vision step), in
+        the worker thread; `last_usage` then holds its token counts.
 
         Raises AssessmentFailed on a timeout, a failure or an answer cut off at max_tokens."""
         loop = asyncio.get_running_loop()
@@ -151,20 +168,19 @@ class LlamaCppAssessor:
         return text
 
     def _generate_text(
-        self, messages: list[dict[str, str]], grammar: str | None, max_tokens: int, deadline: float
+        self, messages: list[dict[str, Any]], grammar: str | None, max_tokens: int, deadline: float
     ) -> tuple[str, str]:
-        from llama_cpp.llama_grammar import LlamaGrammar
-
         with self._lock:
             if time.monotonic() > deadline:
                 return "", "cancelled"
             result: Any = self._llm.create_chat_completion(
                 messages=messages,  # type: ignore[arg-type]
-                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                grammar=_compiled(grammar) if grammar else None,
                 temperature=self._temperature,
                 max_tokens=max_tokens,
                 seed=self._seed,
             )
+            self.last_usage = dict(result.get("usage") or {})
             choice = result["choices"][0]
             return choice["message"]["content"] or "", choice.get("finish_reason") or "stop"
 

@@ -61,7 +61,9 @@ def scaled_jpeg(data: bytes, max_pixels: int) -> bytes:
             if width * height > MAX_INPUT_PIXELS:
                 raise ImageRejected(f"the image is {width}x{height} pixels, above {MAX_INPUT_PIXELS}")
             image = probe.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+    # ImportError: once ultralytics is imported (the detector, same process), its patched
+    # Image.open answers unidentifiable data by importing pi-heif, which is not installed.
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, ImportError) as exc:
         if isinstance(exc, ImageRejected):
             raise
         raise ImageRejected(f"the image cannot be decoded: {exc}") from exc

@@ -12,6 +12,7 @@ from inference_server.domain.detections import Detection
 from inference_server.domain.faces import FaceObservation
 from inference_server.domain.plates import TextPiece
 from inference_server.domain.risk import RiskAssessment
+from inference_server.domain.vision import VisionAnswer
 
 
 class ModelUnavailable(RuntimeError):
@@ -50,6 +51,26 @@ class PictureRiskAssessor(RiskAssessor, Protocol):
 
     async def assess_with_images(self, context: EventContext, images: Sequence[bytes]) -> RiskAssessment:
         """Like `assess`, with up to `max_images` of `images` shown to the model."""
+        ...
+
+
+class SceneAssessor(Protocol):
+    """The vision step: scores an event from its context plus key frames (a vision-language model).
+
+    Backends: an OpenAI-compatible server (ml/llm_vision.py) or a multimodal GGUF in this process
+    (ml/llm_vision_llama_cpp.py). Their answers say `assessed_by: vision`; `model_id` names the model."""
+
+    name: str  # "vision"
+    model_id: str
+    max_images: int
+    last_seconds: float  # wall time of the last request (logged; `hsi assess` prints it)
+
+    async def assess_images(self, context: EventContext, images: Sequence[bytes]) -> VisionAnswer:
+        """A validated answer for the context and images, or AssessmentFailed saying why."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the backend holds (HTTP session, model)."""
         ...
 
 

@@ -36,8 +36,12 @@ from inference_server.domain.names import display_name
 from inference_server.domain.risk import RiskAssessment
 from inference_server.media.key_frames import key_frames
 from inference_server.metrics import Metrics
-from inference_server.ml.llm_vision import VisionAssessor
-from inference_server.ml.protocols import AssessmentFailed, PictureRiskAssessor, RiskAssessor
+from inference_server.ml.protocols import (
+    AssessmentFailed,
+    PictureRiskAssessor,
+    RiskAssessor,
+    SceneAssessor,
+)
 from inference_server.store import events as event_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import media as media_store
@@ -70,7 +74,7 @@ class FallbackAssessor:
         primary: RiskAssessor | None,
         metrics: Metrics,
         timeout_s: float,
-        vision: VisionAssessor | None = None,
+        vision: SceneAssessor | None = None,
         vision_timeout_s: float = 65.0,
     ) -> None:
         self.primary = primary

@@ -11,7 +11,14 @@ from typing import Any
 from inference_server.ml.llm_vision import VisionAssessor
 from inference_server.ml.models.hardware import Hardware
 from inference_server.ml.models.plan import OPENCV_MODEL_ID, ModelPlan, StageChoice
-from inference_server.ml.protocols import Detector, Embedder, FaceReader, PlateReader, RiskAssessor
+from inference_server.ml.protocols import (
+    Detector,
+    Embedder,
+    FaceReader,
+    PlateReader,
+    RiskAssessor,
+    SceneAssessor,
+)
 from inference_server.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -133,18 +140,58 @@ def build_llm(settings: Settings, plan: ModelPlan | None = None) -> RiskAssessor
     return None
 
 
-def build_vision(settings: Settings) -> VisionAssessor | None:
-    """The vision step's backend when `vlm_url` is set, else None."""
-    if not settings.llm.vlm_url:
+def build_vision(settings: Settings) -> SceneAssessor | None:
+    """The vision step's backend: an OpenAI-compatible server when `vlm_url` is set, else a
+    multimodal GGUF in this process when `vlm_model_path` and `vlm_mmproj_path` are set, else None.
+
+    A multimodal GGUF that does not load is announced and leaves the vision step off (the text
+    LLM, then the heuristic, score the events); only one of the two paths is a ConfigError."""
+    llm = settings.llm
+    if llm.vlm_url:
+        if llm.vlm_model_path or llm.vlm_mmproj_path:
+            log.warning(
+                "vlm_model_path/vlm_mmproj_path ignored: vlm_url %s is set and serves the vision step",
+                llm.vlm_url,
+            )
+        return VisionAssessor(
+            llm.vlm_url,
+            llm.vlm_model,
+            api_key=(llm.vlm_api_key.get_secret_value() if llm.vlm_api_key else None),
+            timeout_s=llm.vlm_timeout_seconds,
+            max_images=llm.vlm_max_images,
+            max_pixels=llm.vlm_max_pixels,
+        )
+    if llm.vlm_model_path is None and llm.vlm_mmproj_path is None:
         return None
-    return VisionAssessor(
-        settings.llm.vlm_url,
-        settings.llm.vlm_model,
-        api_key=(settings.llm.vlm_api_key.get_secret_value() if settings.llm.vlm_api_key else None),
-        timeout_s=settings.llm.vlm_timeout_seconds,
-        max_images=settings.llm.vlm_max_images,
-        max_pixels=settings.llm.vlm_max_pixels,
-    )
+    if llm.vlm_model_path is None or llm.vlm_mmproj_path is None:
+        missing, given = (
+            ("vlm_model_path", "vlm_mmproj_path")
+            if llm.vlm_model_path is None
+            else ("vlm_mmproj_path", "vlm_model_path")
+        )
+        raise ConfigError(
+            f"setting '{missing}': required with '{given}' (a vision model in GGUF is two files: "
+            "the text model and its multimodal projector, mmproj)"
+        )
+    from inference_server.ml.llm_vision_llama_cpp import LlamaCppVisionAssessor
+    from inference_server.ml.protocols import ModelUnavailable
+
+    try:
+        return LlamaCppVisionAssessor(
+            llm.vlm_model_path,
+            llm.vlm_mmproj_path,
+            timeout_s=llm.vlm_timeout_seconds,
+            max_images=llm.vlm_max_images,
+            max_pixels=llm.vlm_max_pixels,
+        )
+    except ModelUnavailable as exc:
+        log.warning(
+            "model_fallback stage=vision using=none wanted=%s reason=%r fix=%r",
+            Path(llm.vlm_model_path).name,
+            str(exc),
+            "set vlm_model_path and vlm_mmproj_path to a vision model and its own projector",
+        )
+        return None
 
 
 def build_plate_reader(settings: Settings) -> PlateReader | None:

@@ -165,8 +165,11 @@ async def build_assess(app: App) -> None:
     from inference_server.runtime.models import build_vision
 
     s, svc = app.settings, app.services
+    vision = await asyncio.to_thread(build_vision, s)  # an in-process model loads for seconds
+    if vision is not None:
+        app.on_stop(vision.close)
     assessor = FallbackAssessor(
-        app.llm, svc.metrics, s.llm.timeout_seconds + 5, build_vision(s), s.llm.vlm_timeout_seconds + 5
+        app.llm, svc.metrics, s.llm.timeout_seconds + 5, vision, s.llm.vlm_timeout_seconds + 5
     )
     app.assess = AssessStage(
         pool=svc.pool,

@@ -76,6 +76,7 @@ FLAT_NAMES: Final[dict[str, tuple[str, str]]] = {
         **{n: n for n in ("ha_url", "ha_token", "ha_ai_task_entity", "ha_max_images")},
         **{n: n for n in ("vlm_url", "vlm_model", "vlm_api_key")},
         **{n: n for n in ("vlm_timeout_seconds", "vlm_max_images", "vlm_max_pixels")},
+        **{n: n for n in ("vlm_model_path", "vlm_mmproj_path")},
     ),
     **_prefixed(
         "reid",

@@ -217,6 +217,9 @@ class LlmConfig(BaseModel):
     vlm_timeout_seconds: float = Field(60.0, gt=0)
     vlm_max_images: int = Field(4, ge=1, le=20)
     vlm_max_pixels: int = Field(640 * 640, ge=64 * 64, le=4096 * 4096)  # per image, after scaling down
+    # Or in this process: a multimodal GGUF (text model + its projector); used when vlm_url is unset.
+    vlm_model_path: Path | None = None
+    vlm_mmproj_path: Path | None = None
 
 
 class ReidConfig(BaseModel):
