@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from inference_server.contract.risk import RiskLevelName, level_for_score
 
-AssessedBy = Literal["llama_cpp", "openai", "home_assistant", "heuristic"]
+# Who scored an event: a text LLM backend, the vision step (on the key frames) or the heuristic.
+AssessedBy = Literal["llama_cpp", "openai", "home_assistant", "vision", "heuristic"]
 ASSESSED_BY: Final[tuple[str, ...]] = get_args(AssessedBy)
 # The residents' answer on an event (docs/scoring.md, "Feedback").
 FeedbackKind = Literal["false_alarm", "expected", "threat"]

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from inference_server import contract
 from inference_server.api import schemas
 from inference_server.contract import messages
-from inference_server.contract.events import EVENT_FIELDS, Event, event_json
+from inference_server.contract.events import ASSESSED_BY, EVENT_FIELDS, Event, event_json
 from inference_server.contract.risk import RISK_BANDS, RiskLevel, level_for_score
 from inference_server.domain.events import Event as DomainEvent
 from tools import sync_contract
@@ -165,3 +166,41 @@ def test_publish_codec_round_trip_and_bad_entries() -> None:
         {"message": '{"type": "x", "data": 3}'},
     ):
         assert messages.decode(bad) is None, bad
+
+
+@pytest.mark.parametrize("assessed_by", ASSESSED_BY)
+async def test_every_assessor_of_the_contract_is_stored_and_read_back(pg_pool: Any, assessed_by: str) -> None:
+    """Each name an assessor answers with (the vision step's "vision", HA's AI Task's
+    "home_assistant", ...) passes the events table's check and the Event JSON model."""
+    import uuid
+
+    from inference_server.domain.assessment import RiskAssessment
+    from inference_server.store import events as event_store
+
+    await pg_pool.execute("INSERT INTO cameras (id, name) VALUES ('porch', 'Porch') ON CONFLICT DO NOTHING")
+    at = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    event, created = await event_store.save_event(
+        pg_pool,
+        event_id=str(uuid.uuid4()),
+        camera="porch",
+        started_at=at,
+        ended_at=at + timedelta(seconds=20),
+        assessment=RiskAssessment(61, "A person at the door.", "r", assessed_by),
+        objects={"person": 1},
+        zones=[],
+        context={},
+        fast_path=False,
+        final=True,
+        media_ids=[],
+        detection_ids=[],
+    )
+    assert created and event.to_json()["assessed_by"] == assessed_by
+
+
+def test_every_assessor_name_is_in_the_contract() -> None:
+    from inference_server.ml.llm_home_assistant import HomeAssistantAssessor
+    from inference_server.ml.llm_vision import VisionAssessor
+    from inference_server.ml.llm_vision_llama_cpp import LlamaCppVisionAssessor
+
+    for cls in (HomeAssistantAssessor, VisionAssessor, LlamaCppVisionAssessor):
+        assert cls.name in ASSESSED_BY, cls
