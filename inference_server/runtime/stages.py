@@ -168,6 +168,9 @@ async def build_assess(app: App) -> None:
     vision = await asyncio.to_thread(build_vision, s)  # an in-process model loads for seconds
     if vision is not None:
         app.on_stop(vision.close)
+    close_llm = getattr(app.llm, "close", None)  # an HTTP session (remote backends) or a model
+    if callable(close_llm):
+        app.on_stop(close_llm)
     assessor = FallbackAssessor(
         app.llm, svc.metrics, s.llm.timeout_seconds + 5, vision, s.llm.vlm_timeout_seconds + 5
     )

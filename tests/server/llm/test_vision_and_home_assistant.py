@@ -485,3 +485,79 @@ def test_hsi_assess_image(
     monkeypatch.setenv("HSI_VLM_URL", _dead_url())
     assert main(["assess", "--image", str(bus)]) == 0
     assert json.loads(capsys.readouterr().out)["assessed_by"] == "heuristic"
+
+
+async def _one_final_event(settings: Any, redis_client: Any, keys: Any) -> tuple[Any, dict[str, Any]]:
+    """Drop a burst of person pictures, run every stage until its event is final, return the
+    stored row and the published Event JSON."""
+    import time
+
+    from tests.server.pipeline.helpers import drop, person_jpeg, running, wait_for
+    from tests.support.streams import stream_entries
+
+    async with running(settings) as (services, _app):
+        now = time.time()
+        for i in range(2):
+            drop(
+                settings.storage.watch_dir, "back_door", f"MDAlarm_{i}.jpg", person_jpeg(i), mtime=now - 5 + i
+            )
+
+        async def final() -> bool:
+            return bool(await services.pool.fetchval("SELECT count(*) FROM events WHERE final") == 1)
+
+        await wait_for(final, what="the burst's final event")
+        row = await services.pool.fetchrow("SELECT * FROM events WHERE final")
+    messages = [
+        json.loads(f["message"]) for _id, f in await stream_entries(redis_client, keys.stream("publish"))
+    ]
+    [event] = [m["data"] for m in messages if m["type"] == "event.created"]
+    return row, event
+
+
+async def test_the_pipeline_stores_and_publishes_an_event_the_vision_step_scored(
+    vision_server: VisionStandIn,
+    tmp_path: Path,
+    database_url: str,
+    redis_prefix: str,
+    redis_client: Any,
+    keys: Any,
+) -> None:
+    """Upload to published event with the vision step configured: its answer is the event's score,
+    stored (the events table accepts `vision`) and published with the seen attributes' effect."""
+    from tests.server.pipeline.helpers import make_settings
+
+    settings = make_settings(
+        tmp_path, database_url, redis_prefix, vlm_url=f"{vision_server.url}/v1", vlm_model="vlm"
+    )
+    row, event = await _one_final_event(settings, redis_client, keys)
+    assert vision_server.requests and vision_server.images  # the key frames went to the model
+    assert (row["assessed_by"], row["model"], row["risk_score"]) == ("vision", "vlm", 88)
+    assert (event["assessed_by"], event["risk_score"], event["risk_level"]) == ("vision", 88, "critical")
+    context = row["context"] if isinstance(row["context"], dict) else json.loads(row["context"])
+    assert context["description"] == GOOD["description"]
+    assert {"face_covered", "tried_door"} <= set(context["attributes"])
+
+
+async def test_the_pipeline_stores_and_publishes_an_event_home_assistant_scored(
+    ha_rest_standin: HAStandIn,
+    tmp_path: Path,
+    database_url: str,
+    redis_prefix: str,
+    redis_client: Any,
+    keys: Any,
+) -> None:
+    from tests.server.pipeline.helpers import make_settings
+
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        redis_prefix,
+        llm_backend="home_assistant",
+        ha_url=ha_rest_standin.url,
+        ha_token=TOKEN,
+        ha_ai_task_entity="ai_task.ollama",
+    )
+    row, event = await _one_final_event(settings, redis_client, keys)
+    assert ha_rest_standin.calls and ha_rest_standin.calls[-1]["entity_id"] == "ai_task.ollama"
+    assert (row["assessed_by"], row["risk_score"]) == ("home_assistant", 41)
+    assert (event["assessed_by"], event["risk_score"]) == ("home_assistant", 41)
