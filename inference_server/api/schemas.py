@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from inference_server.contract import rules
 from inference_server.contract.events import Event as Event
@@ -641,6 +651,66 @@ class PlateForget(BaseModel):
 
 class PlateForgetResult(BaseModel):
     """How many reads were deleted."""
+
+    camera: str
+    deleted: int
+
+
+# --- faces (opt-in per camera) -------------------------------------------------------------------
+
+# A person's name in the face gallery: 1-64 characters once the spaces around it are cut.
+FaceName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_nul),
+    Field(description="e.g. 'Sam' (spaces around it are cut)"),
+]
+
+
+class KnownFaceIn(BaseModel):
+    """Enrol the face seen on a person track of an event under a name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: uuid.UUID = Field(..., description="the event the face was seen in")
+    track_id: StrictInt = Field(
+        ..., ge=0, le=2**31 - 1, description="the person track: `track_id` of the event's `faces` entries"
+    )
+    name: FaceName
+
+
+class KnownFaceRename(BaseModel):
+    """A new name for a gallery entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: FaceName
+
+
+class KnownFace(BaseModel):
+    """A gallery entry: one enrolled face (its embedding is never returned)."""
+
+    id: int
+    name: str
+    created_at: str
+
+
+class KnownFaceList(BaseModel):
+    """The gallery of known faces, name then id order."""
+
+    faces: list[KnownFace]
+
+
+class FaceForget(BaseModel):
+    """Delete every face embedding of one camera."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: str = Field(..., pattern=SLUG_PATTERN)
+
+
+class FaceForgetResult(BaseModel):
+    """How many face embeddings were deleted."""
 
     camera: str
     deleted: int

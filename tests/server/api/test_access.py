@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from inference_server.api import ApiLimits
 from inference_server.api.app import all_operations
 from inference_server.api.routing import Operation
 from inference_server.store import api_keys
+from inference_server.store import faces as faces_store
 from inference_server.store import media as media_store
 from tests.server.api.conftest import LiveApi, Seeder
 
@@ -32,6 +34,8 @@ TABLES = (
     "feedback",
     "known_plates",
     "plate_reads",
+    "face_embeddings",
+    "known_faces",
 )
 
 
@@ -96,6 +100,11 @@ async def seed_everything(api: LiveApi, seed: Seeder, pool: asyncpg.Pool) -> dic
     )
     letter = await media_store.add_dead_letter(pool, stage="detect", reason="decoder crashed")
     await pool.execute("INSERT INTO known_plates (plate, name) VALUES ('AB123CD', 'our car')")
+    await faces_store.save_faces(
+        pool, camera="porch", event_id=event["id"], faces=[(1, [0.5] * 128, 0.9, datetime.now(UTC))]
+    )
+    face = await faces_store.enrol(pool, event_id=event["id"], track_id=1, name="Sam")
+    assert face is not None
     return {
         "/api/cameras/": "porch",
         "/api/events/": event["id"],
@@ -105,6 +114,7 @@ async def seed_everything(api: LiveApi, seed: Seeder, pool: asyncpg.Pool) -> dic
         "/api/entities/": entity,
         "/api/dlq/": letter,
         "/api/plates/known/": "AB123CD",
+        "/api/faces/known/": face["id"],
     }
 
 
@@ -116,9 +126,15 @@ async def test_keyless_mode_refuses_every_write_route_without_a_key(
     before = await fingerprint(pg_pool)
     writes = write_operations()
     # The route table really holds the writes this test is about (a rename must not empty it).
-    assert {("PATCH", "/api/events/{id}"), ("POST", "/api/dlq/{id}/replay"), ("POST", "/api/ask")} <= {
-        (op.method, op.path) for op in writes
-    }
+    assert {
+        ("PATCH", "/api/events/{id}"),
+        ("POST", "/api/dlq/{id}/replay"),
+        ("POST", "/api/ask"),
+        ("POST", "/api/faces/known"),
+        ("PATCH", "/api/faces/known/{id}"),
+        ("DELETE", "/api/faces/known/{id}"),
+        ("POST", "/api/faces/forget"),
+    } <= {(op.method, op.path) for op in writes}
     _, read_key = await api_keys.create_key(pg_pool, "reader", "read")
     async with aiohttp.ClientSession() as anonymous:
         # Reads work without a key: this is keyless mode.
@@ -141,6 +157,21 @@ async def test_keyless_mode_refuses_every_write_route_without_a_key(
     assert await fingerprint(pg_pool) == before  # nothing changed
     denied = await pg_pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'auth.forbidden'")
     assert denied >= 1  # refusals are audited (throttled: one row per second and address)
+
+
+async def test_a_read_key_is_refused_on_every_admin_read_route(
+    start_api: Callable[..., Awaitable[LiveApi]], pg_pool: asyncpg.Pool
+) -> None:
+    api = await start_api(keys_required=True)
+    _, read_key = await api_keys.create_key(pg_pool, "reader", "read")
+    admin_reads = [op for op in all_operations() if op.method in READ_METHODS and op.scope == "admin"]
+    # Identity data is behind the admin scope even to read (a rename must not empty this).
+    assert {"/api/plates/known", "/api/plates/reads", "/api/faces/known"} <= {op.path for op in admin_reads}
+    async with aiohttp.ClientSession(headers={"X-API-Key": read_key}) as reader:
+        for op in admin_reads:
+            async with reader.request(op.method, api.url + fill(op, {})) as resp:
+                assert resp.status == 403, f"{op.method} {op.path}"
+                assert (await resp.json())["error"]["code"] == "forbidden"
 
 
 async def test_the_ingress_peer_reads_without_a_key_but_never_writes(
