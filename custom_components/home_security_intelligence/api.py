@@ -77,17 +77,19 @@ def quote_segment(value: object) -> str:
 
 
 def _redact(text: str, private: tuple[str, ...]) -> str:
-    """`text` without any of the `private` values (licence plates): an error message reaches Home
-    Assistant's log, so it must not carry them in any form a URL or the server may have given them
-    (as typed, percent- or form-encoded, in the server's normal form), whatever the case."""
+    """`text` without any of the `private` values (licence plates, names of people): an error
+    message reaches Home Assistant's log, so it must not carry them in any form a URL or the server
+    may have given them (as typed, percent- or form-encoded, in the server's normal form of a
+    plate), whatever the case."""
     forms: set[str] = set()
     for value in private:
         normal = "".join(c for c in value.upper() if c.isascii() and c.isalnum())
         query = URL.build(query={"q": value}).raw_query_string.removeprefix("q=")
         forms |= {value, quote(value, safe=""), quote_plus(value), query, normal}
-    # Text shorter than 3 characters is no plate (the server wants 4 to 10); as whole words only,
+    # A derived form shorter than 3 characters is no plate (the server wants 4 to 10), but a value
+    # as given is redacted whatever its length (a person may be called "Al"). As whole words only,
     # so that the message around it stays readable.
-    forms = {form for form in forms if len(form) >= 3}
+    forms = {form for form in forms if len(form) >= 3} | {value for value in private if value.strip()}
     if not forms:
         return text
     alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
@@ -382,6 +384,30 @@ class HsiClient:
     async def forget_plates(self, camera: str) -> dict[str, Any]:
         """Delete every plate read of a camera: {"camera", "deleted"}."""
         return dict(await self._json("POST", "plates/forget", json={"camera": camera}))
+
+    # --- known faces (admin key; a person's name is identity data: kept out of error messages) --
+    async def get_known_faces(self) -> list[dict[str, Any]]:
+        """The gallery of known faces: {"id", "name", "created_at"} each, never an embedding."""
+        return _listing(await self._json("GET", "faces/known"), "faces")
+
+    async def enrol_face(self, event_id: str, track_id: int, name: str) -> dict[str, Any]:
+        """Copy the face the server stored for a person track of an event into the gallery under
+        `name`; a 404 when that track has no stored face."""
+        body = {"event_id": event_id, "track_id": track_id, "name": name}
+        return dict(await self._json("POST", "faces/known", json=body, private=(name,)))
+
+    async def rename_known_face(self, face_id: int, name: str) -> dict[str, Any]:
+        """Give a gallery entry another name."""
+        path = f"faces/known/{quote_segment(face_id)}"
+        return dict(await self._json("PATCH", path, json={"name": name}, private=(name,)))
+
+    async def delete_known_face(self, face_id: int) -> None:
+        """Remove a gallery entry."""
+        await self._json("DELETE", f"faces/known/{quote_segment(face_id)}")
+
+    async def forget_faces(self, camera: str) -> dict[str, Any]:
+        """Delete every face the server stored for a camera's events: {"camera", "deleted"}."""
+        return dict(await self._json("POST", "faces/forget", json={"camera": camera}))
 
     # --- push -----------------------------------------------------------------------------
     async def ws_connect(self, since: str | None, heartbeat: float) -> aiohttp.ClientWebSocketResponse:

@@ -207,7 +207,7 @@ class HsiConfigFlow(ConfigFlow, domain=DOMAIN):
 
 class HsiOptionsFlow(OptionsFlow):
     """Which cameras get entities, the high-risk threshold, the event history size and the
-    consent to identity features (licence plates), whose description is the consent text."""
+    consent to identity features (licence plates, faces), whose description is the consent text."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form for all options."""

@@ -14,7 +14,7 @@ MANUFACTURER: Final = "Home Security Intelligence"
 CONF_CAMERAS: Final = "cameras"
 CONF_MIN_RISK: Final = "min_risk"
 CONF_EVENT_HISTORY: Final = "event_history"
-# The user's consent to identity features (licence plates): off until given in the options.
+# The user's consent to identity features (licence plates, faces): off until given in the options.
 CONF_IDENTITY_CONSENT: Final = "identity_consent"
 
 DEFAULT_MIN_RISK: Final = 60

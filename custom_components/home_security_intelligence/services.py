@@ -1,5 +1,6 @@
 """Actions: query, review and answer events, ask the history, manage zones, tripwires, alert rules,
-known people/vehicles and (with the user's consent) known licence plates, snooze a camera."""
+known people/vehicles and (with the user's consent) known licence plates and faces, snooze a
+camera."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from . import contract
-from .api import RULE_FIELDS, ZONE_FIELDS, writable
+from .api import RULE_FIELDS, ZONE_FIELDS, HsiApiError, writable
 from .const import CONF_IDENTITY_CONSENT, DOMAIN
 from .data import HsiConfigEntry
 from .errors import translate_errors
@@ -42,6 +43,11 @@ SERVICE_SET_KNOWN_PLATE = "set_known_plate"
 SERVICE_DELETE_KNOWN_PLATE = "delete_known_plate"
 SERVICE_GET_PLATE_READS = "get_plate_reads"
 SERVICE_FORGET_PLATES = "forget_plates"
+SERVICE_LIST_KNOWN_FACES = "list_known_faces"
+SERVICE_ENROL_FACE = "enrol_face"
+SERVICE_RENAME_KNOWN_FACE = "rename_known_face"
+SERVICE_DELETE_KNOWN_FACE = "delete_known_face"
+SERVICE_FORGET_FACES = "forget_faces"
 
 RISK_LEVELS = list(contract.RISK_LEVELS)
 ZONE_TYPES = list(contract.ZONE_TYPES)
@@ -65,6 +71,9 @@ _FILTERS: dict[vol.Marker, Any] = {
 }
 # As the server's KnownPlateIn: spaces, dashes and dots are ignored there, so up to 20 as typed.
 _PLATE = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=20))
+# A person's name in the face gallery (the server's known_faces.name: 1 to 64 characters).
+_PERSON_NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
+_FACE_ID = vol.All(vol.Coerce(int), vol.Range(min=1))
 _POINT = vol.All(
     vol.ExactSequence([vol.Coerce(float), vol.Coerce(float)]),
     [vol.Range(min=0.0, max=1.0)],
@@ -198,6 +207,20 @@ SCHEMAS: dict[str, vol.Schema] = {
         }
     ),
     SERVICE_FORGET_PLATES: vol.Schema({**_ENTRY, vol.Required("camera"): cv.string}),
+    SERVICE_LIST_KNOWN_FACES: vol.Schema(_ENTRY),
+    SERVICE_ENROL_FACE: vol.Schema(
+        {
+            **_ENTRY,
+            vol.Required("event_id"): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+            vol.Required("track_id"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+            vol.Required("name"): _PERSON_NAME,
+        }
+    ),
+    SERVICE_RENAME_KNOWN_FACE: vol.Schema(
+        {**_ENTRY, vol.Required("face_id"): _FACE_ID, vol.Required("name"): _PERSON_NAME}
+    ),
+    SERVICE_DELETE_KNOWN_FACE: vol.Schema({**_ENTRY, vol.Required("face_id"): _FACE_ID}),
+    SERVICE_FORGET_FACES: vol.Schema({**_ENTRY, vol.Required("camera"): cv.string}),
 }
 
 
@@ -224,7 +247,8 @@ def _entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
 
 
 def _identity_entry(hass: HomeAssistant, call: ServiceCall) -> HsiConfigEntry:
-    """The entry of a licence plate action, refused unless its options hold the user's consent."""
+    """The entry of a licence plate or face action, refused unless its options hold the user's
+    consent."""
     entry = _entry(hass, call)
     if not entry.options.get(CONF_IDENTITY_CONSENT, False):
         raise ServiceValidationError(
@@ -517,6 +541,55 @@ async def _forget_plates(call: ServiceCall) -> ServiceResponse:
     }
 
 
+# Faces: a person's name is passed through, never logged (see api._redact for errors).
+async def _list_known_faces(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        faces: list[Any] = await entry.runtime_data.client.get_known_faces()
+    return {"faces": faces}
+
+
+async def _enrol_face(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    event_id, track_id = call.data["event_id"], call.data["track_id"]
+    async with translate_errors():
+        try:
+            face = await entry.runtime_data.client.enrol_face(event_id, track_id, call.data["name"])
+        except HsiApiError as err:
+            if err.status != 404:
+                raise
+            # The server keeps a face only for cameras that opted in, and only for a while.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="face_not_stored",
+                translation_placeholders={"event_id": event_id, "track_id": str(track_id)},
+            ) from err
+    return {"face": face}
+
+
+async def _rename_known_face(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        face = await entry.runtime_data.client.rename_known_face(call.data["face_id"], call.data["name"])
+    return {"face": face}
+
+
+async def _delete_known_face(call: ServiceCall) -> None:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        await entry.runtime_data.client.delete_known_face(call.data["face_id"])
+
+
+async def _forget_faces(call: ServiceCall) -> ServiceResponse:
+    entry = _identity_entry(call.hass, call)
+    async with translate_errors():
+        result = await entry.runtime_data.client.forget_faces(call.data["camera"])
+    return {
+        "camera": str(result.get("camera", call.data["camera"])),
+        "deleted": int(result.get("deleted", 0)),
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
@@ -543,6 +616,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_DELETE_KNOWN_PLATE: (_delete_known_plate, SupportsResponse.NONE),
         SERVICE_GET_PLATE_READS: (_get_plate_reads, SupportsResponse.ONLY),
         SERVICE_FORGET_PLATES: (_forget_plates, SupportsResponse.OPTIONAL),
+        SERVICE_LIST_KNOWN_FACES: (_list_known_faces, SupportsResponse.ONLY),
+        SERVICE_ENROL_FACE: (_enrol_face, SupportsResponse.OPTIONAL),
+        SERVICE_RENAME_KNOWN_FACE: (_rename_known_face, SupportsResponse.OPTIONAL),
+        SERVICE_DELETE_KNOWN_FACE: (_delete_known_face, SupportsResponse.NONE),
+        SERVICE_FORGET_FACES: (_forget_faces, SupportsResponse.OPTIONAL),
     }
     for name, (handler, supports_response) in handlers.items():
         hass.services.async_register(

@@ -40,6 +40,8 @@ TRIPWIRE_FIELDS = {"camera", "name", "a", "b", "enabled"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the server's camera ids (schemas.SLUG_PATTERN)
 # A plate read on the garage camera (the server's plate_reads), in the server's normal form.
 READ_PLATE = "XY987Z"
+# The person tracks of evt-1 (front door) for which the server stored a face (face_embeddings).
+FACE_TRACKS = (1, 2)
 # A tiny valid JPEG header is enough: the integration passes the bytes through.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 # Stands for an MP4 clip: the integration streams the bytes through, with Range.
@@ -144,6 +146,13 @@ class FakeHsiServer:
             }
             for seq in (2, 1)
         ]
+        # (event id, track id) -> camera of each stored face; the gallery by id, as the server's
+        # known_faces (never an embedding: the fake has none to give).
+        self.stored_faces: dict[tuple[str, int], str] = {
+            ("evt-1", track): "front_door" for track in FACE_TRACKS
+        }
+        self.known_faces: dict[int, dict[str, Any]] = {}
+        self._face_seq = 0
         self.asked: list[dict[str, Any]] = []
         self.read_only_key = "read-only-key"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -151,6 +160,7 @@ class FakeHsiServer:
         self.ws_clients: set[web.WebSocketResponse] = set()
         self.log: list[dict[str, Any]] = []  # every pushed message, cursor order
         self.fail_status: int | None = None  # answer every /api request with this status
+        self.fail_message = "server is failing"  # ... and this message
         self.snapshot_status = 200
         self._seq = 0
         self._runner: web.AppRunner | None = None
@@ -279,6 +289,11 @@ class FakeHsiServer:
                 web.delete("/api/plates/known/{plate}", self._delete_known_plate),
                 web.get("/api/plates/reads", self._plate_reads),
                 web.post("/api/plates/forget", self._forget_plates),
+                web.get("/api/faces/known", self._known_faces),
+                web.post("/api/faces/known", self._enrol_face),
+                web.patch("/api/faces/known/{id}", self._rename_known_face),
+                web.delete("/api/faces/known/{id}", self._delete_known_face),
+                web.post("/api/faces/forget", self._forget_faces),
                 web.get("/api/ws", self._ws),
             ]
         )
@@ -308,10 +323,12 @@ class FakeHsiServer:
         if request.path == "/api/system/health":
             return await handler(request)
         if self.fail_status is not None:
-            return _error(self.fail_status, "unavailable", "server is failing")
+            return _error(self.fail_status, "unavailable", self.fail_message)
         key = request.headers.get("X-API-Key") or request.query.get("api_key")
-        # Plates are identity data: the server wants an admin key for every plate route, reads too.
-        if key == self.read_only_key and (request.method != "GET" or request.path.startswith("/api/plates")):
+        # Plates and faces are identity data: the server wants an admin key for all their routes,
+        # reads too.
+        identity = request.path.startswith(("/api/plates", "/api/faces"))
+        if key == self.read_only_key and (request.method != "GET" or identity):
             return _error(403, "forbidden", "this API key's scope (read) does not allow this")
         if key not in (self.api_key, self.read_only_key):
             return _error(401, "unauthorized", "invalid API key")
@@ -704,6 +721,61 @@ class FakeHsiServer:
         deleted = len(self.plate_reads) - len(kept)
         self.plate_reads = kept
         return web.json_response({"camera": camera, "deleted": deleted})
+
+    def _known_face(self, request: web.Request) -> int | web.Response:
+        """The gallery id of a /api/faces/known/{id} request, or the server's error answer."""
+        text = request.match_info["id"]
+        if not text.isascii() or not text.isdigit():
+            return _error(400, "invalid_parameter", "id: a face id is a whole number")
+        if int(text) not in self.known_faces:
+            return _error(404, "not_found", "that face is not in the gallery")
+        return int(text)
+
+    async def _known_faces(self, request: web.Request) -> web.Response:
+        faces = sorted(self.known_faces.values(), key=lambda f: (f["name"], f["id"]))
+        return web.json_response({"faces": faces})
+
+    async def _enrol_face(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if set(body) != {"event_id", "track_id", "name"}:
+            return _error(400, "invalid_field", "invalid body: event_id, track_id and name, nothing else")
+        event_id, track_id, name = body["event_id"], body["track_id"], body["name"]
+        if not isinstance(event_id, str) or not isinstance(track_id, int) or isinstance(track_id, bool):
+            return _error(400, "invalid_field", "invalid body: event_id is a string, track_id an integer")
+        if not isinstance(name, str) or not 1 <= len(name) <= 64:
+            return _error(400, "invalid_field", "invalid body: name: 1 to 64 characters")
+        if (event_id, track_id) not in self.stored_faces:
+            return _error(404, "not_found", "no stored face for that track")
+        self._face_seq += 1
+        face = {"id": self._face_seq, "name": name, "created_at": "2025-01-03T00:00:00+00:00"}
+        self.known_faces[self._face_seq] = face
+        return web.json_response(face, status=201)
+
+    async def _rename_known_face(self, request: web.Request) -> web.Response:
+        face_id = self._known_face(request)
+        if isinstance(face_id, web.Response):
+            return face_id
+        body = await request.json()
+        if set(body) != {"name"} or not isinstance(body["name"], str) or not 1 <= len(body["name"]) <= 64:
+            return _error(400, "invalid_field", "invalid body: name: 1 to 64 characters, nothing else")
+        self.known_faces[face_id]["name"] = body["name"]
+        return web.json_response(self.known_faces[face_id])
+
+    async def _delete_known_face(self, request: web.Request) -> web.Response:
+        face_id = self._known_face(request)
+        if isinstance(face_id, web.Response):
+            return face_id
+        del self.known_faces[face_id]
+        return web.Response(status=204)
+
+    async def _forget_faces(self, request: web.Request) -> web.Response:
+        camera = (await request.json()).get("camera")
+        if not isinstance(camera, str) or not SLUG.match(camera):
+            return _error(400, "invalid_field", "invalid body: camera: String should match pattern")
+        forgotten = [key for key, seen_on in self.stored_faces.items() if seen_on == camera]
+        for key in forgotten:
+            del self.stored_faces[key]
+        return web.json_response({"camera": camera, "deleted": len(forgotten)})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         self.ws_queries.append(dict(request.query))

@@ -377,5 +377,13 @@ def test_the_consent_text_says_what_is_stored_where_for_how_long_and_the_law() -
         "turning a camera's `plates` off deletes all its reads",  # deletion on opt-out
         "may be regulated where you live",  # local law
         "call_service",  # what Home Assistant itself keeps
+        # Faces: biometric data, the same questions.
+        "table face_embeddings",  # where
+        "biometric data",  # what it is
+        "`face_retention_days`",  # retention
+        "turning a camera's `faces` off deletes all its embeddings",  # deletion on opt-out
+        "with the person's name you give",  # names of people are stored
+        "until you delete them",  # how long the gallery is kept
+        "enrol only people who agreed",  # the people's own consent
     ):
         assert needed in text, needed

@@ -61,7 +61,9 @@ async def test_plate_actions_are_refused_without_consent(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "identity_consent_required"
     assert err.value.translation_placeholders == {"title": "HSI Test"}
-    assert str(err.value).startswith("Licence plate actions are off for HSI Test: they need your consent.")
+    assert str(err.value).startswith(
+        "Licence plate and face actions are off for HSI Test: they need your consent."
+    )
     # Nothing reached the server: no plate was sent, nothing deleted.
     assert [r for r in hsi_server.requests[before:] if r[1].startswith("/api/plates")] == []
     assert len(hsi_server.plate_reads) == 2

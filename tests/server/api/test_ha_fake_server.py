@@ -94,6 +94,17 @@ _CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("DELETE", "/api/plates/known/AB123CD", None),
     ("POST", "/api/plates/forget", {"camera": "garage"}),
     ("POST", "/api/plates/forget", {"camera": "Front Door"}),
+    ("GET", "/api/faces/known", None),
+    ("POST", "/api/faces/known", {"event_id": "evt-1", "track_id": 1, "name": "Alex"}),
+    ("POST", "/api/faces/known", {"event_id": "evt-1", "track_id": 9, "name": "Alex"}),
+    ("POST", "/api/faces/known", {"event_id": "evt-1", "track_id": 1, "name": ""}),
+    ("GET", "/api/faces/known", None),
+    ("PATCH", "/api/faces/known/1", {"name": "Sam"}),
+    ("PATCH", "/api/faces/known/99", {"name": "Sam"}),
+    ("DELETE", "/api/faces/known/1", None),
+    ("DELETE", "/api/faces/known/1", None),
+    ("POST", "/api/faces/forget", {"camera": "front_door"}),
+    ("POST", "/api/faces/forget", {"camera": "Front Door"}),
 ]
 
 
