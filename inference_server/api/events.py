@@ -15,6 +15,7 @@ from inference_server.api.media import resolve_media_path
 from inference_server.api.routing import Call, Reply, Router
 from inference_server.api.snapshot import SnapshotUnavailable, snapshot_file
 from inference_server.media.event_clips import ClipUnavailable, event_clip
+from inference_server.store import faces as face_store
 from inference_server.store import feedback as feedback_store
 from inference_server.store import queries
 
@@ -116,6 +117,7 @@ async def get_event(call: Call) -> web.StreamResponse:
     body = event.to_json()
     body["detections"] = await queries.event_detections(call.ctx.pool, event.id)
     body["sightings"] = await queries.event_sightings(call.ctx.pool, event.id)
+    body["faces"] = await face_store.event_faces(call.ctx.pool, event.id)
     return web.json_response(body)
 
 

@@ -258,12 +258,25 @@ class EventSighting(BaseModel):
     risk_level: str | None
 
 
+class EventFace(BaseModel):
+    """A face seen on a person track of the event (cameras with faces on only)."""
+
+    track_id: int = Field(description="The person track; what POST /api/faces/known enrols")
+    known: bool = Field(description="Matched a face of the gallery")
+    name: str | None = Field(description="The gallery's name for a known face")
+    enrollable: bool = Field(description="Its face is still stored (not expired, camera still opted in)")
+
+
 class EventDetail(Event):
     """An event with its detections and re-ID sightings on other cameras."""
 
     detections: list[Detection]
     sightings: list[EventSighting] = Field(
         description="The same people/vehicles on other cameras within 24 h, nearest in time first"
+    )
+    faces: list[EventFace] = Field(
+        default_factory=list,
+        description="Faces seen on its person tracks (cameras with faces on), track order",
     )
 
 

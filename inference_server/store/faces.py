@@ -48,6 +48,26 @@ async def enrol(pool: asyncpg.Pool, *, event_id: str, track_id: int, name: str) 
     return _known(row) if row is not None else None
 
 
+async def event_faces(pool: asyncpg.Pool, event_id: str) -> list[dict[str, Any]]:
+    """The faces of an event's person tracks as its context records them (known or not, the
+    gallery's name), each with whether its face is still stored (`enrollable`: `enrol` can copy
+    it; False once expired or its camera opted out). Track order; no embeddings."""
+    rows = await pool.fetch(
+        """
+        SELECT (f->>'track_id')::int AS track_id, coalesce((f->>'known')::boolean, false) AS known,
+               f->>'name' AS name,
+               EXISTS (SELECT 1 FROM face_embeddings s
+                       WHERE s.event_id = e.id AND s.track_id = (f->>'track_id')::int) AS enrollable
+        FROM events e, jsonb_array_elements(
+            CASE WHEN jsonb_typeof(e.context->'faces') = 'array' THEN e.context->'faces' ELSE '[]' END) f
+        WHERE e.id = $1::uuid AND jsonb_typeof(f->'track_id') = 'number'
+        ORDER BY 1
+        """,
+        event_id,
+    )
+    return [dict(r) for r in rows]
+
+
 async def rename_known(pool: asyncpg.Pool, known_id: int, name: str) -> dict[str, Any] | None:
     """Rename one gallery entry; None when there is no such entry."""
     row = await pool.fetchrow(

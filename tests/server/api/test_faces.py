@@ -226,3 +226,34 @@ async def test_faces_need_an_admin_key_even_to_read(
             assert resp.status == 403, (method, path)
     assert await face_store.list_known(pg_pool) == [known]
     assert await face_store.count_faces(pg_pool, "porch") == 1
+
+
+async def test_an_events_detail_lists_its_faces_and_which_can_be_enrolled(
+    api: LiveApi, seed: Seeder, pg_pool: asyncpg.Pool
+) -> None:
+    """GET /api/events/{id} names the tracks to enrol: the context's faces, with `enrollable`
+    while the face is stored; never an embedding."""
+    event = await seed.event(
+        "porch",
+        context={
+            "faces": [
+                {"track_id": 5, "known": True, "name": "Alex"},
+                {"track_id": 2, "known": False, "name": None},
+            ]
+        },
+    )
+    await face_store.save_faces(
+        pg_pool, camera="porch", event_id=event["id"], faces=[(2, EMBEDDING, 0.9, datetime.now(UTC))]
+    )
+    detail = await _json(await api.get(f"/api/events/{event['id']}"))
+    assert detail["faces"] == [
+        {"track_id": 2, "known": False, "name": None, "enrollable": True},
+        {"track_id": 5, "known": True, "name": "Alex", "enrollable": False},
+    ]
+    assert "embedding" not in json.dumps(detail)
+    # An event without faces (a camera without them) has an empty list.
+    plain = await seed.event("garden")
+    assert (await _json(await api.get(f"/api/events/{plain['id']}")))["faces"] == []
+    # After forgetting the camera nothing can be enrolled from it.
+    await _json(await api.request("POST", "/api/faces/forget", json={"camera": "porch"}))
+    assert (await _json(await api.get(f"/api/events/{event['id']}")))["faces"] == []
