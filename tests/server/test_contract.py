@@ -174,7 +174,7 @@ async def test_every_assessor_of_the_contract_is_stored_and_read_back(pg_pool: A
     "home_assistant", ...) passes the events table's check and the Event JSON model."""
     import uuid
 
-    from inference_server.domain.assessment import RiskAssessment
+    from inference_server.domain.risk import RiskAssessment
     from inference_server.store import events as event_store
 
     await pg_pool.execute("INSERT INTO cameras (id, name) VALUES ('porch', 'Porch') ON CONFLICT DO NOTHING")

@@ -178,8 +178,9 @@ async def test_ingest_marks_each_media_pending_for_its_camera(
 
         await wait_for(queued, what="the upload to be stored")
         media_id = await services.pool.fetchval("SELECT id FROM media_files")
-        [(member, score)] = await redis_client.zrange(keys.pending("porch"), 0, -1, withscores=True)
-        assert int(member) == media_id and abs(score - captured) < 1.0
+        pending: list[Any] = await redis_client.zrange(keys.pending("porch"), 0, -1, withscores=True)
+        assert [int(m) for m, _s in pending] == [media_id]
+        assert abs(float(pending[0][1]) - captured) < 1.0
 
 
 async def test_urgent_detection_publishes_a_preliminary_event_then_refines_it(
