@@ -93,7 +93,7 @@ def test_api_schemas_accept_exactly_the_contract_fields() -> None:
     assert tuple(schemas.AlertRuleIn.model_fields) == contract.rules.RULE_FIELDS
     assert tuple(schemas.ZoneIn.model_fields) == contract.zones.ZONE_FIELDS
     assert schemas.Event is Event
-    assert set(schemas.EventDetail.model_fields) - set(EVENT_FIELDS) == {"detections", "sightings"}
+    assert set(schemas.EventDetail.model_fields) - set(EVENT_FIELDS) == {"detections", "sightings", "faces"}
 
 
 def _event(**changes: object) -> DomainEvent:
