@@ -77,6 +77,20 @@ def scaled_jpeg(data: bytes, max_pixels: int) -> bytes:
     return out.getvalue()
 
 
+def frame_urls(images: Sequence[bytes], max_images: int, max_pixels: int) -> list[str]:
+    """The first `max_images` key frames as JPEG data URLs (scaled to `max_pixels`); frames that
+    cannot be decoded are skipped (logged), none left is AssessmentFailed."""
+    urls: list[str] = []
+    for n, data in enumerate(images[:max_images]):
+        try:
+            urls.append(encode_image(data, max_pixels))
+        except ImageRejected as exc:
+            log.warning("vision image=%d skipped: %s", n, exc)
+    if not urls:
+        raise AssessmentFailed("no usable key frame to show the vision model")
+    return urls
+
+
 class VisionAssessor:
     """Scores an event from its context plus key frames through POST {base_url}/v1/chat/completions."""
 
@@ -113,14 +127,7 @@ class VisionAssessor:
         """A validated answer for the context and images, or AssessmentFailed saying why.
 
         Images that cannot be decoded are skipped (logged); none left is a failure."""
-        urls: list[str] = []
-        for n, data in enumerate(images[: self.max_images]):
-            try:
-                urls.append(encode_image(data, self.max_pixels))
-            except ImageRejected as exc:
-                log.warning("vision image=%d skipped: %s", n, exc)
-        if not urls:
-            raise AssessmentFailed("no usable key frame to show the vision model")
+        urls = frame_urls(images, self.max_images, self.max_pixels)
         messages = build_vision_messages(context, urls)
         started = time.perf_counter()
         try:

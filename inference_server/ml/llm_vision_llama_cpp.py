@@ -38,7 +38,7 @@ from inference_server.domain.assessment import InvalidAssessment
 from inference_server.domain.context import EventContext
 from inference_server.domain.vision import VisionAnswer, build_vision_messages, parse_vision_answer
 from inference_server.ml.grammar import vision_gbnf
-from inference_server.ml.llm_vision import ImageRejected, encode_image
+from inference_server.ml.llm_vision import frame_urls
 from inference_server.ml.protocols import AssessmentFailed, ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -334,14 +334,7 @@ class LlamaCppVisionAssessor:
         """A validated answer for the context and images, or AssessmentFailed saying why.
 
         Images that cannot be decoded are skipped (logged); none left is a failure."""
-        urls: list[str] = []
-        for n, data in enumerate(images[: self.max_images]):
-            try:
-                urls.append(encode_image(data, self.max_pixels))
-            except ImageRejected as exc:
-                log.warning("vision image=%d skipped: %s", n, exc)
-        if not urls:
-            raise AssessmentFailed("no usable key frame to show the vision model")
+        urls = frame_urls(images, self.max_images, self.max_pixels)
         messages = build_vision_messages(context, urls)
         started = time.perf_counter()
         try:
