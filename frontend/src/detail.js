@@ -1,11 +1,21 @@
 // The event detail dialog: snapshots, the clip, the reasoning, zones, re-ID sightings (with
-// naming and forgetting the person or vehicle, and its timeline) and the review buttons. It fires `hsi-action`
+// naming and forgetting the person or vehicle, and its timeline), the faces (with enrolling an
+// unknown one) and the review buttons. It fires `hsi-action`
 // ({action, event, ...}); the card calls the actions.
 import { LitElement, css, html, nothing } from "lit";
 import { formatDateTime, formatDuration, formatObjects } from "./format.js";
 import { levelStyle } from "./levels.js";
 
 const FEEDBACK_LABELS = { false_alarm: "false alarm", expected: "expected", threat: "a threat" };
+
+// What the dialog offers for one face of the event: its name, the Enrol button, or neither
+// (its face expired or its camera opted out). Older servers send no `faces`.
+export const faceState = (face) => (face.known ? "known" : face.enrollable ? "enrollable" : "gone");
+
+// The event's faces after one was enrolled under a name: the event's record keeps what was
+// recognised when it happened, so the card marks the enrolled one itself.
+export const withEnrolled = (faces, track, name) =>
+  (faces || []).map((face) => (face.track_id === track ? { ...face, known: true, name, enrollable: false } : face));
 
 export class EventDetail extends LitElement {
   static properties = {
@@ -168,6 +178,44 @@ export class EventDetail extends LitElement {
     </li>`;
   }
 
+  // The faces of the event's person tracks (cameras with faces on); an unknown one whose face the
+  // server still stores can be enrolled under a name.
+  _renderFace(face) {
+    const enrolling = this._editing && this._editing.face === face.track_id;
+    const state = faceState(face);
+    let controls;
+    if (state === "known") {
+      controls = html`<span class="face-name">Known: <b>${face.name || "?"}</b></span>`;
+    } else if (enrolling) {
+      controls = html`<form class="naming" @submit=${(e) => this._saveFace(e, face)}>
+        <input name="name" maxlength="64" required placeholder="e.g. Alex" aria-label="Name" />
+        <button class="save" type="submit" ?disabled=${this._busy}>Enrol</button>
+        <button type="button" @click=${() => (this._editing = null)}>Cancel</button>
+      </form>`;
+    } else if (state === "enrollable") {
+      controls = html`<button class="enrol" @click=${() => (this._editing = { face: face.track_id })}>Enrol…</button>`;
+    } else {
+      controls = html`<span class="muted">Unknown (its face is no longer stored)</span>`;
+    }
+    return html`<li class="face" data-track-id=${face.track_id} data-known=${face.known ? "true" : "false"}>
+      <div class="who"><b>Person (track ${face.track_id})</b> ${controls}</div>
+    </li>`;
+  }
+
+  _saveFace(e, face) {
+    e.preventDefault();
+    const name = e.target.querySelector("input").value.trim();
+    if (!name) return;
+    this._busy = true;
+    this._message = null;
+    this._editing = null;
+    this.dispatchEvent(
+      new CustomEvent("hsi-action", {
+        detail: { action: "enrol_face", event: this.event, track: face.track_id, name },
+      }),
+    );
+  }
+
   _open(sighting) {
     this.dispatchEvent(
       new CustomEvent("hsi-action", {
@@ -260,6 +308,12 @@ export class EventDetail extends LitElement {
                 ? "This server does not report re-ID sightings yet."
                 : "Loading…"}
           </p>`}
+      ${(event.faces || []).length
+        ? html`<h3>Faces</h3>
+            <ul class="entities faces">
+              ${event.faces.map((face) => this._renderFace(face))}
+            </ul>`
+        : nothing}
       ${event.notes ? html`<h3>Notes</h3><p>${event.notes}</p>` : nothing}
       ${event.detail_error ? html`<p class="error" role="alert">${event.detail_error}</p>` : nothing}
       ${this._message

@@ -11,7 +11,7 @@
 //   refresh_interval: 60        (optional, s between fallback refreshes)
 //   views: [events, ask, camera] (optional, the tabs shown, the first one opens)
 import { LitElement, css, html, nothing } from "lit";
-import { EventDetail } from "./detail.js";
+import { EventDetail, withEnrolled } from "./detail.js";
 import { formatDateTime, formatObjects } from "./format.js";
 import { LEVEL_FILTERS, levelsFrom } from "./levels.js";
 import { DOMAIN, badge, describe, rowStyles } from "./shared.js";
@@ -349,6 +349,17 @@ export class HsiEventsCard extends LitElement {
             ? `Saved: this ${e.detail.label || "one"} is now known as ${name} (a known one is no stranger to the scoring).`
             : "Forgotten: its sightings and embeddings are deleted.",
         );
+        return;
+      }
+      if (action === "enrol_face") {
+        // A face of the event into the server's gallery (needs the identity consent option).
+        const { track, name } = e.detail;
+        await this.hass.callService(DOMAIN, "enrol_face", { ...entry, event_id: event.id, track_id: track, name });
+        await this._detail(event);
+        if (this._selected && this._selected.id === event.id) {
+          this._selected = { ...this._selected, faces: withEnrolled(this._selected.faces, track, name) };
+        }
+        detail?.notify(`Enrolled: this face is now known as ${name} (recognised in the next events).`);
         return;
       }
       if (action === "snooze") {

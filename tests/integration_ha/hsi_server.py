@@ -405,7 +405,21 @@ class FakeHsiServer:
         event = self._find(request.match_info["id"])
         if event is None:
             return _error(404, "not_found", "no such event")
-        return web.json_response({"feedback": None, **event, "detections": [], "sightings": []})
+        return web.json_response(
+            {
+                "feedback": None,
+                **event,
+                "detections": [],
+                "sightings": [],
+                "faces": self._event_faces(event["id"]),
+            }
+        )
+
+    def _event_faces(self, event_id: str) -> list[dict[str, Any]]:
+        # As the server: the person tracks its context records (none recognised here), each
+        # enrollable while its face is stored; an enrolled one stays unknown in the event's record.
+        tracks = sorted(track for event, track in self.stored_faces if event == event_id)
+        return [{"track_id": t, "known": False, "name": None, "enrollable": True} for t in tracks]
 
     async def _patch_event(self, request: web.Request) -> web.Response:
         event = self._find(request.match_info["id"])

@@ -103,6 +103,9 @@ async def test_event_detail_and_its_errors(
     reply = await ws.receive_json()
     assert reply["success"], reply
     assert reply["result"]["detections"] == []
+    # The faces reach the card's dialog as the server sends them (its Faces section).
+    assert [f["track_id"] for f in reply["result"]["faces"]] == [1, 2]
+    assert reply["result"]["faces"][0] == {"track_id": 1, "known": False, "name": None, "enrollable": True}
     assert reply["result"]["clip_url"].startswith(event_media_path(setup_entry.entry_id, "evt-1", "clip"))
 
     await ws.send_json_auto_id({"type": f"{DOMAIN}/event", "event_id": "evt-404"})

@@ -4,7 +4,8 @@ inference server with a few events, and headless Chromium logged in as a residen
 Checks what a person sees: the timeline with snapshots, times in the home's time zone, readable
 badges, the detail dialog with a playable clip and the same person on another camera (re-ID),
 that "Mark reviewed" and "False alarm" reach the server (its `feedback`) and come back live,
-naming that person, its timeline, forgetting it, the Ask tab (an answer whose cited events open the dialog),
+naming that person, its timeline, forgetting it, the event's faces (a known one by name, one
+enrolled with the enrol_face action, the error of one no longer stored), the Ask tab (an answer whose cited events open the dialog),
 the Cameras tab (tripwires drawn over the snapshot, one drawn with two clicks and one deleted,
 the camera's timeline with a behaviour), and no console errors. Cold loads (fresh browser profile each) are counted; a failed one leaves its
 screenshot, console errors and WebSocket frames beside the screenshots (cold-load-failed-*).
@@ -119,6 +120,37 @@ async def _give_behaviour(server: RealServer, event_id: str, behaviour: dict[str
     assert proc.returncode == 0 and b"UPDATE 1" in output, output
 
 
+async def _psql(server: RealServer, sql: str, **variables: str) -> bytes:
+    """Run SQL on the server's database (psql variables as :'name'); its output."""
+    args = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
+    proc = await asyncio.create_subprocess_exec(
+        "psql", server.database_url, "-v", "ON_ERROR_STOP=1", *args, "-f", "-",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await proc.communicate(sql.encode())
+    assert proc.returncode == 0, output
+    return output
+
+
+# The newest event's person tracks with a face: 1 and 3 unknown (their faces stored), 2 recognised.
+FACES = [
+    {"track_id": 1, "known": False},
+    {"track_id": 2, "known": True, "name": "Sam"},
+    {"track_id": 3, "known": False},
+]
+
+
+async def _give_faces(server: RealServer, event: dict[str, Any]) -> None:
+    """Store faces for the event as the face stage would have (its context, the embeddings)."""
+    sql = (
+        "UPDATE events SET context = jsonb_set(context, '{faces}', :'f'::jsonb) WHERE id = :'id'::uuid;\n"
+        "INSERT INTO face_embeddings (camera_id, event_id, track_id, embedding, score, seen_at)"
+        " SELECT :'camera', :'id'::uuid, t, ARRAY[0.6, 0.8]::real[], 0.9, now() FROM unnest(ARRAY[1, 3]) t;\n"
+    )
+    output = await _psql(server, sql, f=json.dumps(FACES), id=event["id"], camera=event["camera"])
+    assert b"UPDATE 1" in output and b"INSERT 0 2" in output, output
+
+
 async def _set_up_home_assistant(ha: RealHomeAssistant, server: RealServer) -> dict[str, Any]:
     """Owner onboarding, the integration through its config flow, a dashboard, a resident."""
     owner = await ha.onboard_owner("owner", "owner-password-1")
@@ -131,6 +163,16 @@ async def _set_up_home_assistant(ha: RealHomeAssistant, server: RealServer) -> d
         {"url": server.url, "api_key": server.key},
     )
     assert result["type"] == "create_entry", result
+    # The user's consent to identity features (the options flow), for enrolling a face.
+    entry_id = result["result"]["entry_id"]
+    flow = await ha.rest("POST", "/api/config/config_entries/options/flow", token, {"handler": entry_id})
+    options = await ha.rest(
+        "POST",
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+        token,
+        {"identity_consent": True},
+    )
+    assert options["type"] == "create_entry", options
     ws = await ha.websocket(token)
     deadline = time.monotonic() + 30
     while not [r for r in await ws.call({"type": "lovelace/resources"}) if r["url"].startswith(FRONTEND_URL)]:
@@ -272,6 +314,7 @@ async def test_the_card_in_a_real_browser(socket_enabled: None, tmp_path: Path) 
         # The newest event's person was also seen by the garage camera (re-ID).
         await asyncio.to_thread(same_person, server, [events[0], events[1]])
         await _give_behaviour(server, events[0]["id"], LOITERING)
+        await _give_faces(server, events[0])
         await server.send(
             "POST",
             "/api/tripwires",
@@ -380,6 +423,38 @@ async def _check_in_browser(
             )
             stored = await server.get(f"/api/events/{newest['id']}")
             assert stored["feedback"] == "false_alarm" and stored["reviewed"] is True
+            # Faces: each person track with a face; the recognised one by name, an unknown one
+            # enrolled under a name (the enrol_face action), and one whose face expired meanwhile.
+            faces = page.locator("hsi-event-detail li.face")
+            await expect(faces).to_have_count(3, timeout=WAIT_MS)
+            known = page.locator("hsi-event-detail li.face[data-track-id='2']")
+            assert "Person (track 2)" in await known.inner_text() and "Known: Sam" in await known.inner_text()
+            assert await known.locator("button.enrol").count() == 0
+            face = page.locator("hsi-event-detail li.face[data-track-id='1']")
+            await face.locator("button.enrol").click()
+            await face.locator("form.naming input").fill("Alex")
+            await face.locator("form.naming button.save").click()
+            await expect(face).to_have_attribute("data-known", "true", timeout=WAIT_MS)
+            assert "Known: Alex" in await face.inner_text()
+            await expect(page.locator("hsi-event-detail p.ok")).to_contain_text("known as Alex")
+            gallery = (await server.get("/api/faces/known"))["faces"]
+            assert [f["name"] for f in gallery] == ["Alex"], gallery
+            await page.locator("hsi-event-detail h3", has_text="Faces").scroll_into_view_if_needed()
+            await page.screenshot(path=str(shots / "card-detail-faces.png"))
+            await _psql(
+                server,
+                "DELETE FROM face_embeddings WHERE event_id = :'id'::uuid AND track_id = 3;\n",
+                id=newest["id"],
+            )
+            expired = page.locator("hsi-event-detail li.face[data-track-id='3']")
+            await expired.locator("button.enrol").click()
+            await expired.locator("form.naming input").fill("Kim")
+            await expired.locator("form.naming button.save").click()
+            await expect(page.locator("hsi-event-detail p.error[role='status']")).to_contain_text(
+                "no stored face for track 3", timeout=WAIT_MS
+            )
+            assert await expired.get_attribute("data-known") == "false"
+            assert len((await server.get("/api/faces/known"))["faces"]) == 1
             # Naming (issue 14): the person seen on both cameras gets a name, shown at once.
             entity = page.locator("hsi-event-detail li.entity").first
             await entity.locator("button.name").click()
