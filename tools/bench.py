@@ -686,6 +686,27 @@ def serve_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def start_serve(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`hsi serve` as a child process with `env`, its output in `log_path`."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "inference_server", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+
+async def wait_started(child: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 300) -> None:
+    """Until the child logged "hsi started"; BenchFailed with its log's end if it exits or hangs."""
+    deadline = time.monotonic() + timeout_s
+    while "hsi started" not in log_path.read_text(errors="replace"):
+        if child.poll() is not None or time.monotonic() > deadline:
+            raise BenchFailed(f"hsi serve did not start: {log_path.read_text(errors='replace')[-2000:]}")
+        await asyncio.sleep(0.2)
+
+
 async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) -> dict[str, Any]:
     """A real `hsi serve` child process (every stage, the API on a free port, the heuristic) on
     this run's database: n files over `cameras` cameras; its peak RSS, sampled every 50 ms."""
@@ -704,25 +725,11 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
         paths.append(p)
     del data
     log_path = settings.storage.data_dir / "serve.log"
-    root = Path(__file__).resolve().parent.parent
     print(f"Starting hsi serve (a child process) for {cameras} cameras ...", flush=True)
-    with log_path.open("w") as log:
-        child = subprocess.Popen(  # noqa: ASYNC220  (starts it; nothing blocks)
-            [sys.executable, "-m", "inference_server", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=root,
-        )
+    child = start_serve(env, log_path)
     try:
         with PeakMemory(child.pid) as mem:
-            deadline = time.monotonic() + 300
-            while "hsi started" not in log_path.read_text(errors="replace"):
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise BenchFailed(
-                        f"hsi serve did not start: {log_path.read_text(errors='replace')[-2000:]}"
-                    )
-                await asyncio.sleep(0.2)
+            await wait_started(child, log_path)
             rss_started = psutil.Process(child.pid).memory_info().rss
             started = time.perf_counter()
             for p, (camera, _) in zip(paths, schedule, strict=True):

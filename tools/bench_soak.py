@@ -16,9 +16,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -59,7 +57,7 @@ async def soak(
     import asyncpg
     import redis.asyncio as aioredis
 
-    from tools.bench import BenchFailed, PeakMemory, make_images
+    from tools.bench import BenchFailed, PeakMemory, make_images, start_serve, wait_started
 
     if minutes <= 0 or rate <= 0 or cameras < 1:
         raise BenchFailed("nothing to measure: --soak minutes and --rate must be > 0, --cameras >= 1")
@@ -68,31 +66,19 @@ async def soak(
     watch = settings.storage.watch_dir
     watch.mkdir(parents=True, exist_ok=True)
     log_path = settings.storage.data_dir / "serve.log"
-    root = Path(__file__).resolve().parent.parent
     print(
         f"Soak: {total} uploads at {rate:g}/s over {cameras} camera(s) for {minutes:g} min into a "
         "real hsi serve ...",
         flush=True,
     )
-    with log_path.open("w") as log:
-        child = subprocess.Popen(  # noqa: ASYNC220  (starts it; nothing blocks)
-            [sys.executable, "-m", "inference_server", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=root,
-        )
+    child = start_serve(env, log_path)
     pool = await asyncpg.create_pool(settings.database.url, min_size=1, max_size=2)
     redis = aioredis.from_url(settings.redis.url, decode_responses=True)
     proc = psutil.Process(child.pid)
     samples: list[dict[str, Any]] = []
     names: list[str] = []
     try:
-        deadline = time.monotonic() + 300
-        while "hsi started" not in log_path.read_text(errors="replace"):
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise BenchFailed(f"hsi serve did not start: {log_path.read_text(errors='replace')[-2000:]}")
-            await asyncio.sleep(0.2)
+        await wait_started(child, log_path)
         rss_start = proc.memory_info().rss
         started = time.monotonic()
 

@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -618,43 +618,49 @@ def _area(box: Box) -> float:
     return float((box.x2 - box.x1) * (box.y2 - box.y1))
 
 
+_Found = TypeVar("_Found")
+
+
+def _best_per_track(
+    jobs: Sequence[_CropJob],
+    read: Callable[[np.ndarray], _Found | None],
+    better: Callable[[_Found, _Found], bool],
+) -> dict[int, tuple[_CropJob, _Found]]:
+    """The best `read` of each track over its jobs' crops, each frame decoded once (runs in the
+    reader's thread); `better(new, current)` decides between two reads of one track."""
+    frames: dict[tuple[int, int], np.ndarray | None] = {}
+    best: dict[int, tuple[_CropJob, _Found]] = {}
+    for job in jobs:
+        key = (job.media.id, job.stored.frame_index)
+        if key not in frames:
+            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
+        frame = frames[key]
+        if frame is None:
+            continue
+        found = read(crop(frame, job.stored.detection.box, pad=0.05))
+        if found is None:
+            continue
+        current = best.get(job.track_id)
+        if current is None or better(found, current[1]):
+            best[job.track_id] = (job, found)
+    return best
+
+
 def _read_plates(
     reader: PlateReader, jobs: Sequence[_CropJob], config: PlateConfig
 ) -> dict[int, tuple[_CropJob, PlateRead]]:
-    """The most confident plate read per track over its jobs' crops (runs in the plate thread)."""
-    frames: dict[tuple[int, int], np.ndarray | None] = {}
-    best: dict[int, tuple[_CropJob, PlateRead]] = {}
-    for job in jobs:
-        key = (job.media.id, job.stored.frame_index)
-        if key not in frames:
-            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
-        frame = frames[key]
-        if frame is None:
-            continue
-        read = assemble(reader.read(crop(frame, job.stored.detection.box, pad=0.05)), config)
-        if read is None:
-            continue
-        current = best.get(job.track_id)
-        if current is None or read.confidence > current[1].confidence:
-            best[job.track_id] = (job, read)
-    return best
+    """The most confident plate read per track."""
+    return _best_per_track(
+        jobs,
+        lambda image: assemble(reader.read(image), config),
+        lambda new, current: new.confidence > current.confidence,
+    )
 
 
 def _read_faces(reader: FaceReader, jobs: Sequence[_CropJob]) -> dict[int, tuple[_CropJob, FaceObservation]]:
-    """The best face per person track over its jobs' crops (runs in the face thread)."""
-    frames: dict[tuple[int, int], np.ndarray | None] = {}
-    best: dict[int, tuple[_CropJob, FaceObservation]] = {}
-    for job in jobs:
-        key = (job.media.id, job.stored.frame_index)
-        if key not in frames:
-            frames[key] = load_frame(job.media, job.stored.frame_offset_s, job.path)
-        frame = frames[key]
-        if frame is None:
-            continue
-        face = best_face(reader.read(crop(frame, job.stored.detection.box, pad=0.05)))
-        if face is None:
-            continue
-        current = best.get(job.track_id)
-        if current is None or best_face([current[1], face]) is face:
-            best[job.track_id] = (job, face)
-    return best
+    """The best face per person track."""
+    return _best_per_track(
+        jobs,
+        lambda image: best_face(reader.read(image)),
+        lambda new, current: best_face([current, new]) is new,
+    )
