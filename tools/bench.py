@@ -698,6 +698,16 @@ def start_serve(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def stop_serve(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 30 s."""
+    child.terminate()
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 async def wait_started(child: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 300) -> None:
     """Until the child logged "hsi started"; BenchFailed with its log's end if it exits or hangs."""
     deadline = time.monotonic() + timeout_s
@@ -761,12 +771,7 @@ async def serve_memory(settings: Settings, n: int, *, cameras: int, burst: int) 
         torch_loaded = any("libtorch" in path for path in maps)
         openvino_loaded = any("libopenvino" in path for path in maps)
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_serve(child)
     return {
         "schema": SCHEMA_VERSION,
         "run_id": settings.redis.prefix,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 import time
 from typing import Any
 
@@ -57,7 +56,7 @@ async def soak(
     import asyncpg
     import redis.asyncio as aioredis
 
-    from tools.bench import BenchFailed, PeakMemory, make_images, start_serve, wait_started
+    from tools.bench import BenchFailed, PeakMemory, make_images, start_serve, stop_serve, wait_started
 
     if minutes <= 0 or rate <= 0 or cameras < 1:
         raise BenchFailed("nothing to measure: --soak minutes and --rate must be > 0, --cameras >= 1")
@@ -173,12 +172,7 @@ async def soak(
             await pool.fetchval("SELECT count(*) FROM media_files WHERE event_id IS NOT NULL") or 0
         )
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_serve(child)
         await pool.close()
         await redis.aclose()
     lost = [n for n in names if n not in stored and not any(p.endswith(f"/{n}") for p in letters)]
